@@ -1,0 +1,1 @@
+//! Configuration: not yet written.

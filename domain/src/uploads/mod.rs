@@ -1,0 +1,1 @@
+//! Uploads: not yet written.

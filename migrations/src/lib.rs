@@ -1,0 +1,23 @@
+//! The only place Wufei's schema changes. Every migration runs unchanged on SQLite (the
+//! embedded footprint) and PostgreSQL (production); invariants that must never break are
+//! written here as keys and checks, not left to application code.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_foundation;
+mod m20261129_000002_jobs;
+mod m20261129_000003_uploads;
+
+/// Applies Wufei's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261129_000001_foundation::Migration),
+            Box::new(m20261129_000002_jobs::Migration),
+            Box::new(m20261129_000003_uploads::Migration),
+        ]
+    }
+}
