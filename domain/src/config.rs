@@ -1,1 +1,382 @@
-//! Configuration: not yet written.
+//! Configuration: one typed struct, loaded once at start-up from defaults, then an optional
+//! `wufei.toml`, then the environment (later wins), validated, and passed down. Nothing reads
+//! the environment anywhere else. Secrets are wrapped in [`Secret`] so they never reach a log.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A value that must never be printed. `Debug` and `Display` show `***`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call only where it is used, never to log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Pretty when stdout is a terminal, JSON otherwise.
+    Auto,
+    /// One JSON object per line (production).
+    Json,
+    /// Human-readable.
+    Pretty,
+}
+
+/// Every setting Wufei reads. Environment names are given per field; a `wufei.toml` in the
+/// working directory (or the file named by `WUFEI_CONFIG`) may set any field by its name.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `WUFEI_BIND`: the address the HTTP server listens on.
+    pub bind: String,
+    /// `WUFEI_DATA_DIR`: the SQLite file, uploaded files and the embedded search index.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: `sqlite://…` or `postgres://…`; unset means `sqlite://<data_dir>/wufei.db`.
+    pub database_url: Option<String>,
+    /// `WUFEI_DATABASE_MAX_CONNECTIONS`: pool size (PostgreSQL; SQLite uses its own bound).
+    pub database_max_connections: u32,
+    /// `REDIS_URL`: Redis for queues, geo, pub/sub, cache and rate limits; unset means the
+    /// embedded adapters and the worker loops run inside `wufei-api`.
+    pub redis_url: Option<String>,
+    /// `WUFEI_REDIS_PREFIX`: prefix of every Redis key, so several deployments (or tests)
+    /// can share one Redis.
+    pub redis_prefix: String,
+    /// `MEILI_URL`: Meilisearch; unset means the embedded search engine.
+    pub meili_url: Option<String>,
+    /// `MEILI_MASTER_KEY`: Meilisearch key.
+    pub meili_master_key: Option<Secret>,
+    /// `WUFEI_JWT_SECRET`: HMAC key for access tokens (at least 32 bytes). Unset: generated
+    /// once and kept in `<data_dir>/jwt.secret`. Every API instance must share it.
+    pub jwt_secret: Option<Secret>,
+    /// `WUFEI_JWT_ISSUER`: the `iss` claim written and required.
+    pub jwt_issuer: String,
+    /// `WUFEI_JWT_AUDIENCE`: the `aud` claim written and required.
+    pub jwt_audience: String,
+    /// `WUFEI_ACCESS_TOKEN_TTL_SECS`: access token lifetime.
+    pub access_token_ttl_secs: u64,
+    /// `WUFEI_REFRESH_TOKEN_TTL_SECS`: refresh token lifetime.
+    pub refresh_token_ttl_secs: u64,
+    /// `WECHAT_APPID`: the mini-program's app id.
+    pub wechat_appid: Option<String>,
+    /// `WECHAT_SECRET`: the mini-program's app secret.
+    pub wechat_secret: Option<Secret>,
+    /// `WECHAT_API_BASE`: base URL of WeChat's server API (a local double in tests).
+    pub wechat_api_base: String,
+    /// `WUFEI_SEED_DEMO`: `1` seeds demo accounts on an empty database.
+    #[serde(deserialize_with = "flag")]
+    pub seed_demo: bool,
+    /// `WUFEI_LOG_FORMAT`: `auto`, `json` or `pretty`.
+    pub log_format: LogFormat,
+    /// `WUFEI_MAX_JSON_BYTES`: the largest JSON body accepted.
+    pub max_json_bytes: usize,
+    /// `WUFEI_MAX_UPLOAD_BYTES`: the largest uploaded file accepted.
+    pub max_upload_bytes: usize,
+    /// `WUFEI_RATE_LIMIT_PER_CLIENT`: requests per minute per client address.
+    pub rate_limit_per_client: u32,
+    /// `WUFEI_RATE_LIMIT_PER_USER`: requests per minute per signed-in user.
+    pub rate_limit_per_user: u32,
+    /// `WUFEI_LOGIN_ATTEMPTS`: failed password logins per phone (and per client) per
+    /// 15 minutes before further attempts are refused with 429.
+    pub login_attempts: u32,
+    /// `WUFEI_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (only
+    /// behind a proxy that sets it).
+    #[serde(deserialize_with = "flag")]
+    pub trust_forwarded_for: bool,
+    /// `WUFEI_S3_BUCKET`: store files in this S3-compatible bucket instead of the data dir.
+    pub s3_bucket: Option<String>,
+    /// `WUFEI_S3_ENDPOINT`: the object store's URL (MinIO, OSS, COS …); unset means AWS.
+    pub s3_endpoint: Option<String>,
+    /// `WUFEI_S3_REGION`: the bucket's region.
+    pub s3_region: String,
+    /// `WUFEI_S3_ACCESS_KEY_ID`: object store credentials.
+    pub s3_access_key_id: Option<String>,
+    /// `WUFEI_S3_SECRET_ACCESS_KEY`: object store credentials.
+    pub s3_secret_access_key: Option<Secret>,
+    /// `WUFEI_QUEUE_VISIBILITY_TIMEOUT_SECS`: how long a job may run before another worker
+    /// takes it over.
+    pub queue_visibility_timeout_secs: u64,
+    /// `WUFEI_QUEUE_MAX_ATTEMPTS`: deliveries before a job is dead-lettered.
+    pub queue_max_attempts: u32,
+    /// `WUFEI_SHUTDOWN_GRACE_SECS`: how long shutdown waits for in-flight requests and jobs.
+    pub shutdown_grace_secs: u64,
+    /// `WUFEI_WORKERS`: HTTP worker threads (0 = one per core).
+    pub http_workers: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_max_connections: 20,
+            redis_url: None,
+            redis_prefix: "wufei".into(),
+            meili_url: None,
+            meili_master_key: None,
+            jwt_secret: None,
+            jwt_issuer: "wufei".into(),
+            jwt_audience: "wufei-api".into(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            wechat_appid: None,
+            wechat_secret: None,
+            wechat_api_base: "https://api.weixin.qq.com".into(),
+            seed_demo: false,
+            log_format: LogFormat::Auto,
+            max_json_bytes: 256 * 1024,
+            max_upload_bytes: 10 * 1024 * 1024,
+            rate_limit_per_client: 600,
+            rate_limit_per_user: 600,
+            login_attempts: 5,
+            trust_forwarded_for: false,
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            queue_visibility_timeout_secs: 60,
+            queue_max_attempts: 8,
+            shutdown_grace_secs: 30,
+            http_workers: 0,
+        }
+    }
+}
+
+/// Why the configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A source could not be read or a value has the wrong type.
+    #[error("configuration could not be read: {0}")]
+    Read(#[from] Box<figment::Error>),
+    /// A value was read but is not acceptable.
+    #[error("configuration value {name} is invalid: {reason}")]
+    Invalid {
+        /// The environment variable (or file key) at fault.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Environment variables read without the `WUFEI_` prefix, by the names clients know.
+const PLAIN_ENV: [&str; 7] = [
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MEILI_URL",
+    "MEILI_MASTER_KEY",
+    "WECHAT_APPID",
+    "WECHAT_SECRET",
+    "WECHAT_API_BASE",
+];
+
+impl Settings {
+    /// Loads defaults < `wufei.toml` (or `$WUFEI_CONFIG`) < environment, and validates.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var("WUFEI_CONFIG").unwrap_or_else(|_| "wufei.toml".into());
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Toml::file(file))
+                .merge(
+                    Env::prefixed("WUFEI_")
+                        .ignore(&["CONFIG"])
+                        .filter(|k| !k.as_str().starts_with("test_"))
+                        .map(|k| match k.as_str() {
+                            "workers" => "http_workers".into(),
+                            _ => k.into(),
+                        }),
+                )
+                .merge(Env::raw().only(&PLAIN_ENV)),
+        )
+    }
+
+    /// Extracts and validates settings from any figment (tests build their own).
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks every value that could only fail later and obscurely.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |name, reason: &str| ConfigError::Invalid {
+            name,
+            reason: reason.to_string(),
+        };
+        self.bind
+            .parse::<SocketAddr>()
+            .map_err(|e| invalid("WUFEI_BIND", &format!("{e} (expected host:port)")))?;
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "DATABASE_URL",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://")
+                || url.starts_with("rediss://")
+                || url.starts_with("unix://"))
+        {
+            return Err(invalid(
+                "REDIS_URL",
+                "must start with redis://, rediss:// or unix://",
+            ));
+        }
+        if let Some(secret) = &self.jwt_secret
+            && secret.expose().len() < 32
+        {
+            return Err(invalid("WUFEI_JWT_SECRET", "must be at least 32 bytes"));
+        }
+        if !(self.wechat_api_base.starts_with("http://")
+            || self.wechat_api_base.starts_with("https://"))
+        {
+            return Err(invalid("WECHAT_API_BASE", "must be an http(s) URL"));
+        }
+        if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > 24 * 3600 {
+            return Err(invalid(
+                "WUFEI_ACCESS_TOKEN_TTL_SECS",
+                "must be between 1 and 86400",
+            ));
+        }
+        if self.refresh_token_ttl_secs < self.access_token_ttl_secs {
+            return Err(invalid(
+                "WUFEI_REFRESH_TOKEN_TTL_SECS",
+                "must not be shorter than the access token lifetime",
+            ));
+        }
+        if self.database_max_connections == 0 {
+            return Err(invalid("WUFEI_DATABASE_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if self.max_json_bytes < 1024 || self.max_upload_bytes < 1024 {
+            return Err(invalid(
+                "WUFEI_MAX_JSON_BYTES",
+                "body limits must be at least 1024 bytes",
+            ));
+        }
+        if self.rate_limit_per_client == 0 || self.rate_limit_per_user == 0 {
+            return Err(invalid("WUFEI_RATE_LIMIT_PER_CLIENT", "must be at least 1"));
+        }
+        if self.login_attempts == 0 {
+            return Err(invalid("WUFEI_LOGIN_ATTEMPTS", "must be at least 1"));
+        }
+        if self.queue_max_attempts == 0 || self.queue_visibility_timeout_secs == 0 {
+            return Err(invalid(
+                "WUFEI_QUEUE_MAX_ATTEMPTS",
+                "queue attempts and visibility timeout must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: `DATABASE_URL`, or the SQLite file in the data dir.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("wufei.db").display()
+            ),
+        }
+    }
+
+    /// Whether this process uses the embedded footprint (no Redis).
+    pub fn embedded(&self) -> bool {
+        self.redis_url.is_none()
+    }
+}
+
+/// Accepts `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off` (environment variables are
+/// strings; `WUFEI_SEED_DEMO=1` must work).
+fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Bool(bool),
+        Int(i64),
+        Str(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Bool(b) => Ok(b),
+        Raw::Int(i) => Ok(i != 0),
+        Raw::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" | "" => Ok(false),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a flag (1/0, true/false), got {other:?}"
+            ))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        for (k, v) in pairs {
+            fig = fig.merge((*k, *v));
+        }
+        Settings::from_figment(fig)
+    }
+
+    #[test]
+    fn defaults_are_valid_and_embedded() {
+        let s = with(&[]).unwrap();
+        assert!(s.embedded());
+        assert!(s.effective_database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn seed_demo_accepts_one() {
+        assert!(with(&[("seed_demo", "1")]).unwrap().seed_demo);
+        assert!(!with(&[("seed_demo", "0")]).unwrap().seed_demo);
+        assert!(with(&[("seed_demo", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_variable_named() {
+        let err = with(&[("bind", "nonsense")]).unwrap_err().to_string();
+        assert!(err.contains("WUFEI_BIND"), "{err}");
+        let err = with(&[("database_url", "mysql://x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        let err = with(&[("jwt_secret", "short")]).unwrap_err().to_string();
+        assert!(err.contains("WUFEI_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = with(&[("jwt_secret", "0123456789abcdef0123456789abcdef-secret")]).unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("0123456789abcdef"), "{printed}");
+    }
+}

@@ -2,7 +2,20 @@
 //! `wufei-worker`. Nothing here knows about HTTP; services take a connection (`&impl
 //! ConnectionTrait`) so the same code runs inside a caller's transaction.
 
+pub mod audit;
+pub mod auth;
+pub mod catalog;
 pub mod config;
+pub mod db;
 pub mod entities;
+pub mod error;
+pub mod idempotency;
+pub mod jobs;
+pub mod metrics;
+pub mod platform;
 pub mod ports;
+pub mod seed;
 pub mod uploads;
+
+pub use error::{Error, Result};
+pub use platform::Platform;

@@ -1,4 +1,14 @@
 //! sea-orm entities, one file per table. The schema itself is owned by `wufei-migrations`.
 
+pub mod audit_log;
+pub mod category;
+pub mod category_rate;
+pub mod community;
+pub mod district;
+pub mod idempotency_key;
 pub mod job;
+pub mod outbox;
+pub mod refresh_token;
+pub mod slot_template;
 pub mod upload;
+pub mod user;

@@ -1,0 +1,191 @@
+//! Middleware every request passes, outermost first:
+//! 1. [`edge`]: request id (taken from `X-Request-Id` when sane, echoed back), a tracing
+//!    span, the latency histogram by route pattern, and the problem+json fallback that turns
+//!    any bare error response (unknown route, wrong method, framework refusals) into a
+//!    problem document with a stable code.
+//! 2. [`authenticate`]: reads a bearer token once and leaves the outcome in the request's
+//!    extensions for the extractors and the rate limiter.
+//! 3. [`rate_limit`]: per client address and per signed-in user; 429 with `Retry-After`.
+//!    When the limiter's backend is down it lets requests through (and logs), rather than
+//!    turning an outage of Redis into an outage of the API.
+
+use std::{net::IpAddr, time::Instant};
+
+use actix_web::{
+    Error, HttpMessage,
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::{StatusCode, header},
+    middleware::Next,
+    web,
+};
+use tracing::Instrument;
+use uuid::Uuid;
+use wufei_domain::{
+    Platform,
+    auth::Principal,
+    ports::rate_limit::{Decision, Limit},
+};
+
+use crate::problem::{ApiError, problem_response};
+
+/// The request's id, also in the `X-Request-Id` response header.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The outcome of reading the bearer token, left in the request's extensions.
+#[derive(Debug, Clone)]
+pub enum AuthState {
+    /// A valid access token.
+    Valid(Principal),
+    /// A token was sent and refused (expired, forged …).
+    Invalid(&'static str, String),
+}
+
+fn sane_request_id(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Request id, span, metrics and the problem+json fallback.
+pub async fn edge(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| sane_request_id(v))
+        .map(str::to_string)
+        .unwrap_or_else(|| Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().to_string();
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let platform = req.app_data::<web::Data<Platform>>().cloned();
+    let span = tracing::info_span!("http", %method, %route, request_id = %request_id);
+    let http_req = req.request().clone();
+    let result = next.call(req).instrument(span.clone()).await;
+    let mut res = match result {
+        Ok(res) => res.map_into_boxed_body(),
+        // Errors raised by inner middleware become responses here, so they get the request
+        // id, the metrics and the log line too.
+        Err(err) => ServiceResponse::new(http_req, err.error_response()),
+    };
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        let (code, detail) = fallback(status);
+        let allow = res.headers().get(header::ALLOW).cloned();
+        let mut replacement = problem_response(status, code, detail.into(), vec![]);
+        if let Some(a) = allow {
+            replacement.headers_mut().insert(header::ALLOW, a);
+        }
+        for name in [header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+            if let Some(v) = res.headers().get(&name).cloned() {
+                replacement.headers_mut().insert(name, v);
+            }
+        }
+        res = res.into_response(replacement);
+    }
+    if let Ok(v) = header::HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), v);
+    }
+    let elapsed = started.elapsed();
+    if let Some(p) = platform {
+        p.metrics.http_request(&method, &route, status.as_u16(), elapsed);
+    }
+    span.in_scope(|| {
+        tracing::info!(status = status.as_u16(), latency_ms = elapsed.as_secs_f64() * 1000.0, "request")
+    });
+    Ok(res)
+}
+
+fn fallback(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
+        StatusCode::NOT_FOUND => ("route_not_found", "no such route"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this route does not accept that method"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "the body's media type is not accepted here"),
+        StatusCode::BAD_REQUEST => ("bad_request", "the request could not be understood"),
+        StatusCode::UNAUTHORIZED => ("unauthenticated", "authentication is required"),
+        StatusCode::FORBIDDEN => ("forbidden", "not allowed"),
+        s if s.is_server_error() => ("internal_error", "the server failed to handle this request"),
+        _ => ("request_refused", "the request was refused"),
+    }
+}
+
+/// Reads the bearer token, if any.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_string());
+    if let (Some(token), Some(platform)) = (token, req.app_data::<web::Data<Platform>>()) {
+        let state = match platform.auth.authenticate(&token) {
+            Ok(p) => AuthState::Valid(p),
+            Err(wufei_domain::Error::Unauthenticated { code, message }) => AuthState::Invalid(code, message),
+            Err(_) => AuthState::Invalid("token_invalid", "the access token is not valid".into()),
+        };
+        req.extensions_mut().insert(state);
+    }
+    next.call(req).await
+}
+
+/// The client's address: the peer, or the first `X-Forwarded-For` hop when trusted.
+pub fn client_addr(req: &actix_web::HttpRequest, trust_forwarded: bool) -> String {
+    if trust_forwarded
+        && let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+    {
+        return ip.to_string();
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Per-client and per-user request limits.
+pub async fn rate_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let path = req.path();
+    let exempt = matches!(path, "/healthz" | "/readyz" | "/metrics");
+    if let (false, Some(platform)) = (exempt, req.app_data::<web::Data<Platform>>().cloned()) {
+        let minute = std::time::Duration::from_secs(60);
+        let user = match req.extensions().get::<AuthState>() {
+            Some(AuthState::Valid(p)) => Some(p.user_id),
+            _ => None,
+        };
+        let mut checks = vec![(
+            format!("client:{}", client_addr(req.request(), platform.settings.trust_forwarded_for)),
+            platform.settings.rate_limit_per_client,
+        )];
+        if let Some(u) = user {
+            checks.push((format!("user:{u}"), platform.settings.rate_limit_per_user));
+        }
+        for (key, max) in checks {
+            match platform.limiter.hit(&key, Limit { max, window: minute }).await {
+                Ok(Decision::Allowed { .. }) => {}
+                Ok(Decision::Limited { retry_after }) => {
+                    return Err(ApiError::from(wufei_domain::Error::RateLimited { retry_after }).into());
+                }
+                Err(e) => tracing::warn!(error = %e, "rate limiter unavailable; letting the request through"),
+            }
+        }
+    }
+    next.call(req).await
+}

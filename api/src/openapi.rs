@@ -1,0 +1,71 @@
+//! The OpenAPI document, generated from the handlers' annotations. The checked-in copy at
+//! `openapi/openapi.json` is compared with it by a test, so it cannot drift.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use crate::{problem::Problem, routes};
+
+/// Wufei's API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Wufei (无废) API",
+        description = "Backend of the Zero-Waste City programme: door-to-door recycling, green points, the recycled construction-material marketplace and public disclosure. Errors are application/problem+json with a stable `code`.",
+        version = "0.1.0"
+    ),
+    paths(
+        routes::health::healthz,
+        routes::health::readyz,
+        routes::health::metrics,
+        routes::auth::wechat::login,
+        routes::auth::password::login,
+        routes::auth::refresh::refresh,
+        routes::auth::logout::logout,
+        routes::me::get::get,
+        routes::me::update::update,
+        routes::reference::districts,
+        routes::reference::categories,
+        routes::uploads::create::create,
+        routes::uploads::content::content,
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "operations", description = "Health, readiness, metrics"),
+        (name = "auth", description = "Login and sessions"),
+        (name = "me", description = "The caller's profile"),
+        (name = "reference", description = "Districts and the recyclable catalogue"),
+        (name = "uploads", description = "Photos and documents"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+/// The document as pretty JSON with a trailing newline (the checked-in form).
+pub fn document() -> String {
+    let mut json = ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    json.push('\n');
+    json
+}

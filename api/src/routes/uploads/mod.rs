@@ -1,0 +1,40 @@
+//! `/v1/uploads`: photos and documents, stored through the blob-store port.
+
+pub mod content;
+pub mod create;
+
+use actix_web::http::StatusCode;
+use wufei_domain::uploads::UploadError;
+
+use crate::problem::ApiError;
+
+/// Maps the upload pipeline's errors to the edge's.
+pub fn upload_error(e: UploadError) -> ApiError {
+    use StatusCode as S;
+    match e {
+        UploadError::Empty => ApiError::edge(S::BAD_REQUEST, "empty_file", "the file is empty"),
+        UploadError::TooLarge { max_bytes } => ApiError::edge(
+            S::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            format!("the file is larger than {max_bytes} bytes"),
+        ),
+        UploadError::UnsupportedType => ApiError::edge(
+            S::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file_type",
+            "only JPEG, PNG, WebP and GIF images are accepted",
+        ),
+        UploadError::TooManyPixels { width, height, max_pixels } => ApiError::edge(
+            S::UNPROCESSABLE_ENTITY,
+            "image_too_large",
+            format!("a {width}×{height} image exceeds the limit of {max_pixels} pixels"),
+        ),
+        UploadError::Corrupt(why) => ApiError::edge(
+            S::UNPROCESSABLE_ENTITY,
+            "corrupt_image",
+            format!("the image could not be decoded: {why}"),
+        ),
+        UploadError::NotFound => wufei_domain::Error::NotFound { what: "upload" }.into(),
+        UploadError::Port(p) => wufei_domain::Error::Port(p).into(),
+        UploadError::Database(d) => wufei_domain::Error::Database(d).into(),
+    }
+}

@@ -1,0 +1,116 @@
+//! Building and running the HTTP server: [`Application::build`] binds (port 0 in tests) and
+//! returns a server ready to run; [`Application::run_until_stopped`] serves until SIGINT or
+//! SIGTERM, lets in-flight requests finish, then stops the background loops after the jobs
+//! in hand are done.
+
+use std::{net::TcpListener, time::Duration};
+
+use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+use wufei_domain::{Platform, config::Settings};
+
+use crate::{middleware, openapi::ApiDoc, problem, routes};
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    platform: Platform,
+    background: Option<JoinSet<()>>,
+    stop: CancellationToken,
+}
+
+impl Application {
+    /// Builds the platform (connect, migrate, seed), binds, and — in the embedded footprint
+    /// — starts the worker loops in-process.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let platform = Platform::build(settings).await?;
+        Self::with_platform(platform)
+    }
+
+    /// Like [`Self::build`] with a platform already built (tests).
+    pub fn with_platform(platform: Platform) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&platform.settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let stop = CancellationToken::new();
+        let background = platform.settings.embedded().then(|| {
+            platform.spawn_background(&format!("api-{}-{port}", std::process::id()), stop.clone())
+        });
+        let server = server(listener, platform.clone())?;
+        Ok(Self {
+            port,
+            server,
+            platform,
+            background,
+            stop,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The platform (tests inspect the database through it).
+    pub fn platform(&self) -> &Platform {
+        &self.platform
+    }
+
+    /// Serves until stopped by a signal (or by the server handle), then shuts down
+    /// gracefully.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        self.stop.cancel();
+        if let Some(mut set) = self.background {
+            let grace = Duration::from_secs(self.platform.settings.shutdown_grace_secs);
+            let drained = tokio::time::timeout(grace, async {
+                while set.join_next().await.is_some() {}
+            })
+            .await;
+            if drained.is_err() {
+                tracing::warn!("background loops did not finish within the grace period");
+            }
+        }
+        tracing::info!("stopped");
+        Ok(result?)
+    }
+}
+
+fn server(listener: TcpListener, platform: Platform) -> anyhow::Result<Server> {
+    let settings = platform.settings.clone();
+    let data = web::Data::new(platform);
+    let openapi = ApiDoc::openapi();
+    let mut http = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(settings.max_json_bytes)
+                    .error_handler(problem::json_error),
+            )
+            .app_data(web::QueryConfig::default().error_handler(problem::query_error))
+            .app_data(web::PathConfig::default().error_handler(problem::path_error))
+            .wrap(from_fn(middleware::rate_limit))
+            .wrap(from_fn(middleware::authenticate))
+            .wrap(from_fn(middleware::edge))
+            .configure(routes::configure)
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    actix_web::HttpResponse::PermanentRedirect()
+                        .insert_header(("location", "/docs/"))
+                        .finish()
+                }),
+            )
+    })
+    .shutdown_timeout(settings.shutdown_grace_secs)
+    .listen(listener)?;
+    if settings.http_workers > 0 {
+        http = http.workers(settings.http_workers);
+    }
+    Ok(http.run())
+}

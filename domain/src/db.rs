@@ -1,0 +1,92 @@
+//! Database connections for both footprints and the central reading of database errors.
+//!
+//! SQLite is opened in WAL mode with a busy timeout and a pool of ONE connection: every
+//! statement and transaction is serialised inside the process, so a booking rush queues for
+//! a few microseconds each instead of failing with "database is locked" (SQLite has one
+//! writer at a time anyway, and a deferred transaction that upgrades from read to write
+//! fails with SQLITE_BUSY without waiting). Code inside a transaction must use the
+//! transaction, never the pool, or it waits for itself. PostgreSQL gets a normal pool.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    SqlErr,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+use wufei_migrations::{Migrator, MigratorTrait};
+
+/// Opens the database at `url` with the settings each backend needs.
+#[tracing::instrument(skip(url), fields(backend))]
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        tracing::Span::current().record("backend", "sqlite");
+        if let Some(dir) = sqlite_file(url).and_then(|p| p.parent().map(|d| d.to_path_buf()))
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        opts.max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .idle_timeout(None::<Duration>)
+            .max_lifetime(None::<Duration>)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
+    } else {
+        tracing::Span::current().record("backend", "postgres");
+        opts.max_connections(max_connections).min_connections(1);
+    }
+    Database::connect(opts).await
+}
+
+/// The file behind a `sqlite://path?…` URL.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or(url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Whether the connection answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// Whether `err` is a unique-key violation (a duplicate that the schema refused).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Whether `err` means "no connection could be had now" (pool exhausted, database down):
+/// the caller should answer 503, not 500.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        other => {
+            let text = other.to_string();
+            text.contains("database is locked")
+                || text.contains("pool timed out")
+                || text.contains("Connection refused")
+        }
+    }
+}
+
+/// The backend behind a connection, for the few places SQL differs.
+pub fn backend(db: &impl ConnectionTrait) -> DatabaseBackend {
+    db.get_database_backend()
+}

@@ -1,0 +1,21 @@
+//! The `outbox` table.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `outbox`.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "outbox")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub topic: String,
+    pub payload: String,
+    pub run_at: DateTimeUtc,
+    pub created_at: DateTimeUtc,
+}
+
+/// No navigable relations; queries join explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

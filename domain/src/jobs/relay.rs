@@ -1,0 +1,113 @@
+//! The relay: moves committed outbox rows onto the queue, oldest first, then deletes them.
+//! A crash between enqueue and delete relays a row twice (same job id); handlers are
+//! idempotent, so that is harmless. On PostgreSQL several relays share the work with
+//! `FOR UPDATE SKIP LOCKED`; SQLite has one process.
+
+use std::{sync::Arc, time::Duration};
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+    sea_query::{LockBehavior, LockType},
+};
+use tokio_util::sync::CancellationToken;
+
+use super::outbox::OutboxSignal;
+use crate::{
+    entities::outbox,
+    error::Result,
+    ports::queue::{NewJob, Queue},
+};
+
+/// Moves outbox rows to the queue.
+pub struct Relay {
+    db: DatabaseConnection,
+    queue: Arc<dyn Queue>,
+    signal: OutboxSignal,
+    batch: u64,
+}
+
+impl Relay {
+    /// A relay.
+    pub fn new(db: DatabaseConnection, queue: Arc<dyn Queue>, signal: OutboxSignal) -> Self {
+        Self {
+            db,
+            queue,
+            signal,
+            batch: 100,
+        }
+    }
+
+    /// Relays one batch; returns how many rows moved.
+    #[tracing::instrument(skip_all)]
+    pub async fn relay_once(&self) -> Result<usize> {
+        let select = outbox::Entity::find()
+            .order_by_asc(outbox::Column::CreatedAt)
+            .order_by_asc(outbox::Column::Id)
+            .limit(self.batch);
+        if self.db.get_database_backend() != DatabaseBackend::Postgres {
+            // SQLite: one process, one connection. No transaction may be held here, since
+            // the embedded queue writes through the same connection.
+            let rows = select.all(&self.db).await?;
+            let ids = self.publish(&rows).await?;
+            self.delete(&self.db, ids).await?;
+            return Ok(rows.len());
+        }
+        let txn = self.db.begin().await?;
+        let rows = select
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(&txn)
+            .await?;
+        let ids = self.publish(&rows).await?;
+        self.delete(&txn, ids).await?;
+        txn.commit().await?;
+        Ok(rows.len())
+    }
+
+    async fn publish(&self, rows: &[outbox::Model]) -> Result<Vec<uuid::Uuid>> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            let payload = serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null);
+            self.queue
+                .enqueue(NewJob {
+                    id: row.id,
+                    topic: row.topic.clone(),
+                    payload,
+                    run_at: Some(row.run_at),
+                })
+                .await?;
+            ids.push(row.id);
+        }
+        Ok(ids)
+    }
+
+    async fn delete(&self, conn: &impl ConnectionTrait, ids: Vec<uuid::Uuid>) -> Result<()> {
+        if !ids.is_empty() {
+            outbox::Entity::delete_many()
+                .filter(outbox::Column::Id.is_in(ids))
+                .exec(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Relays until `stop`, waking on commits and polling every 500 ms.
+    pub async fn run(self, stop: CancellationToken) {
+        loop {
+            match self.relay_once().await {
+                Ok(n) if n as u64 == self.batch => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox relay failed; retrying"),
+            }
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = self.signal.wait() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+        // One last pass so that work committed before shutdown is not left waiting.
+        if let Err(e) = self.relay_once().await {
+            tracing::warn!(error = %e, "final outbox relay failed");
+        }
+    }
+}

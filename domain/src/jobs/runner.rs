@@ -1,0 +1,127 @@
+//! The runner: receives jobs from the queue and hands each to the handler registered for its
+//! topic, up to a concurrency bound. Success acks; an error fails the delivery (retry with
+//! backoff, then dead-letter). On shutdown it stops receiving and waits for the jobs in hand.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    metrics::Metrics,
+    ports::queue::{Delivery, FailOutcome, Queue},
+};
+
+/// Runs jobs of one topic. Must be idempotent: a job may be delivered more than once.
+#[async_trait]
+pub trait JobHandler: Send + Sync + 'static {
+    /// Does the job. An error means "try again later".
+    async fn handle(&self, job: &Delivery) -> anyhow::Result<()>;
+}
+
+/// Receives and runs jobs.
+pub struct Runner {
+    queue: Arc<dyn Queue>,
+    handlers: HashMap<String, Arc<dyn JobHandler>>,
+    consumer: String,
+    concurrency: usize,
+    metrics: Metrics,
+}
+
+impl Runner {
+    /// A runner identified as `consumer` (unique per process).
+    pub fn new(queue: Arc<dyn Queue>, consumer: String, concurrency: usize, metrics: Metrics) -> Self {
+        Self {
+            queue,
+            handlers: HashMap::new(),
+            consumer,
+            concurrency: concurrency.max(1),
+            metrics,
+        }
+    }
+
+    /// Registers the handler for `topic`.
+    pub fn register(mut self, topic: &str, handler: Arc<dyn JobHandler>) -> Self {
+        self.handlers.insert(topic.to_string(), handler);
+        self
+    }
+
+    /// Runs until `stop`, then waits for the jobs in hand.
+    pub async fn run(self, stop: CancellationToken) {
+        let topics: Vec<String> = self.handlers.keys().cloned().collect();
+        let mut running: JoinSet<()> = JoinSet::new();
+        while !stop.is_cancelled() {
+            while running.try_join_next().is_some() {}
+            let free = self.concurrency.saturating_sub(running.len());
+            if free == 0 {
+                tokio::select! {
+                    _ = running.join_next() => {}
+                    _ = stop.cancelled() => break,
+                }
+                continue;
+            }
+            let received = tokio::select! {
+                r = self.queue.receive(&self.consumer, &topics, free, Duration::from_secs(1)) => r,
+                _ = stop.cancelled() => break,
+            };
+            let deliveries = match received {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "queue receive failed; backing off");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = stop.cancelled() => break,
+                    }
+                    continue;
+                }
+            };
+            for delivery in deliveries {
+                let Some(handler) = self.handlers.get(&delivery.topic).cloned() else {
+                    continue;
+                };
+                let queue = self.queue.clone();
+                let metrics = self.metrics.clone();
+                running.spawn(run_one(queue, handler, delivery, metrics));
+            }
+        }
+        while running.join_next().await.is_some() {}
+    }
+}
+
+#[tracing::instrument(skip_all, fields(job_id = %delivery.id, topic = %delivery.topic, attempt = delivery.attempt))]
+async fn run_one(
+    queue: Arc<dyn Queue>,
+    handler: Arc<dyn JobHandler>,
+    delivery: Delivery,
+    metrics: Metrics,
+) {
+    let started = std::time::Instant::now();
+    let outcome = match handler.handle(&delivery).await {
+        Ok(()) => match queue.ack(&delivery).await {
+            Ok(()) => "succeeded",
+            Err(e) => {
+                tracing::warn!(error = %e, "ack failed; the job will be delivered again");
+                "ack_failed"
+            }
+        },
+        Err(err) => {
+            let message = format!("{err:#}");
+            match queue.fail(&delivery, &message).await {
+                Ok(FailOutcome::Retrying { after }) => {
+                    tracing::warn!(error = %message, retry_in_ms = after.as_millis() as u64, "job failed; will retry");
+                    "retried"
+                }
+                Ok(FailOutcome::DeadLettered) => {
+                    tracing::error!(error = %message, "job failed for the last time; dead-lettered");
+                    "dead_lettered"
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not record the failure; the job will be delivered again");
+                    "fail_failed"
+                }
+            }
+        }
+    };
+    metrics.job_finished(&delivery.topic, outcome, started.elapsed());
+}

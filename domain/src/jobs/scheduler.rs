@@ -1,0 +1,27 @@
+//! Periodic jobs. Each tick stages a job whose payload names its time bucket, so several
+//! schedulers (one per worker process) stage duplicates at worst, and the handlers are
+//! idempotent. Staging goes through the outbox like any other job.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+
+use super::{handlers::PURGE_EXPIRED, outbox::{self, OutboxSignal}};
+
+/// Stages periodic jobs until `stop`.
+pub async fn run(db: DatabaseConnection, signal: OutboxSignal, stop: CancellationToken) {
+    let every = Duration::from_secs(15 * 60);
+    loop {
+        let bucket = Utc::now().timestamp() / every.as_secs() as i64;
+        match outbox::stage(&db, PURGE_EXPIRED, serde_json::json!({ "bucket": bucket }), None).await {
+            Ok(_) => signal.committed(),
+            Err(e) => tracing::warn!(error = %e, "could not stage the purge job"),
+        }
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}

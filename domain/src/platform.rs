@@ -1,0 +1,179 @@
+//! The platform: every long-lived dependency of a process (database, ports, services,
+//! metrics), built once from [`Settings`] with the adapters of the chosen footprint, and
+//! the background loops that run on it.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use sea_orm::DatabaseConnection;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    auth::{AuthService, TokenKeys, tokens, wechat::WechatClient},
+    config::Settings,
+    db,
+    error::{Error, Result},
+    jobs::{
+        Runner, handlers,
+        outbox::OutboxSignal,
+        relay::Relay,
+        scheduler,
+    },
+    metrics::Metrics,
+    ports::{
+        blob::{BlobStore, local::LocalBlobStore, s3::{S3BlobStore, S3Config}},
+        queue::{Queue, QueuePolicy, embedded::EmbeddedQueue, redis::RedisQueue},
+        rate_limit::{RateLimiter, embedded::EmbeddedRateLimiter, redis::RedisRateLimiter},
+    },
+    seed,
+    uploads::{UploadLimits, UploadService},
+};
+
+/// Everything a process shares. Cheap to clone.
+#[derive(Clone)]
+pub struct Platform {
+    /// The settings it was built from.
+    pub settings: Arc<Settings>,
+    /// The database.
+    pub db: DatabaseConnection,
+    /// The job queue.
+    pub queue: Arc<dyn Queue>,
+    /// The file store.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Rate limits.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Logins and tokens.
+    pub auth: AuthService,
+    /// Uploaded files.
+    pub uploads: UploadService,
+    /// Metrics registry.
+    pub metrics: Metrics,
+    /// Wakes the relay after commits that staged jobs.
+    pub outbox_signal: OutboxSignal,
+    /// The Redis client, in the production footprint.
+    pub redis: Option<redis::Client>,
+}
+
+fn infra(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Internal(anyhow::anyhow!("{what}: {e}"))
+}
+
+impl Platform {
+    /// Connects, migrates, seeds, and builds the adapters of the footprint `settings` asks for.
+    pub async fn build(settings: Settings) -> Result<Self> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| infra(&format!("data dir {}", settings.data_dir.display()), e))?;
+        let db = db::connect(&settings.effective_database_url(), settings.database_max_connections).await?;
+        db::migrate(&db).await?;
+        seed::reference(&db).await?;
+        if settings.seed_demo {
+            seed::demo(&db).await?;
+        }
+        let metrics = Metrics::new().map_err(|e| infra("metrics", e))?;
+        let policy = QueuePolicy {
+            visibility_timeout: Duration::from_secs(settings.queue_visibility_timeout_secs),
+            max_attempts: settings.queue_max_attempts,
+            ..QueuePolicy::default()
+        };
+        let (queue, limiter, redis): (Arc<dyn Queue>, Arc<dyn RateLimiter>, _) =
+            match &settings.redis_url {
+                Some(url) => {
+                    let client = redis::Client::open(url.as_str()).map_err(|e| infra("REDIS_URL", e))?;
+                    let manager = client
+                        .get_connection_manager()
+                        .await
+                        .map_err(|e| infra("redis", e))?;
+                    let queue = RedisQueue::connect(client.clone(), settings.redis_prefix.clone(), policy).await?;
+                    let limiter = RedisRateLimiter::new(manager, settings.redis_prefix.clone());
+                    (Arc::new(queue), Arc::new(limiter), Some(client))
+                }
+                None => (
+                    Arc::new(EmbeddedQueue::new(db.clone(), policy)),
+                    Arc::new(EmbeddedRateLimiter::new()),
+                    None,
+                ),
+            };
+        let blobs: Arc<dyn BlobStore> = match &settings.s3_bucket {
+            Some(bucket) => Arc::new(S3BlobStore::new(S3Config {
+                bucket: bucket.clone(),
+                endpoint: settings.s3_endpoint.clone(),
+                region: settings.s3_region.clone(),
+                access_key_id: settings.s3_access_key_id.clone(),
+                secret_access_key: settings
+                    .s3_secret_access_key
+                    .as_ref()
+                    .map(|s| s.expose().to_string()),
+                allow_http: settings
+                    .s3_endpoint
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("http://")),
+                prefix: String::new(),
+            })?),
+            None => Arc::new(LocalBlobStore::new(blob_root(&settings))?),
+        };
+        let secret = tokens::load_or_create_secret(&settings)?;
+        let keys = TokenKeys::new(&secret, &settings)?;
+        let auth = AuthService::new(
+            db.clone(),
+            keys,
+            WechatClient::new(&settings)?,
+            limiter.clone(),
+            settings.login_attempts,
+        );
+        let uploads = UploadService::new(
+            db.clone(),
+            blobs.clone(),
+            UploadLimits {
+                max_bytes: settings.max_upload_bytes,
+                ..UploadLimits::default()
+            },
+        );
+        Ok(Self {
+            settings: Arc::new(settings),
+            db,
+            queue,
+            blobs,
+            limiter,
+            auth,
+            uploads,
+            metrics,
+            outbox_signal: OutboxSignal::default(),
+            redis,
+        })
+    }
+
+    /// Starts the relay, the job runner and the scheduler; they stop when `stop` is
+    /// cancelled, finishing the jobs in hand.
+    pub fn spawn_background(&self, consumer: &str, stop: CancellationToken) -> JoinSet<()> {
+        let mut set = JoinSet::new();
+        let relay = Relay::new(self.db.clone(), self.queue.clone(), self.outbox_signal.clone());
+        set.spawn(relay.run(stop.clone()));
+        let runner = Runner::new(self.queue.clone(), consumer.to_string(), 8, self.metrics.clone())
+            .register(
+                handlers::PURGE_EXPIRED,
+                Arc::new(handlers::PurgeExpired { db: self.db.clone() }),
+            );
+        set.spawn(runner.run(stop.clone()));
+        set.spawn(scheduler::run(self.db.clone(), self.outbox_signal.clone(), stop));
+        set
+    }
+
+    /// Checks each dependency; returns the names of those that failed.
+    pub async fn readiness(&self) -> Vec<(&'static str, String)> {
+        let mut failed = Vec::new();
+        if let Err(e) = db::ping(&self.db).await {
+            failed.push(("database", e.to_string()));
+        }
+        if let Err(e) = self.queue.ping().await {
+            failed.push(("queue", e.to_string()));
+        }
+        if let Err(e) = self.blobs.ping().await {
+            failed.push(("blob_store", e.to_string()));
+        }
+        failed
+    }
+}
+
+fn blob_root(settings: &Settings) -> PathBuf {
+    settings.data_dir.join("files")
+}
