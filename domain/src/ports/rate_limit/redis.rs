@@ -1,1 +1,132 @@
-//! Not yet written.
+//! The Redis rate limiter, for the production footprint: every API instance counts against
+//! the same keys, so a limit holds across the whole fleet.
+//!
+//! One Lua script per hit runs the same GCRA as the embedded adapter (see
+//! [`super::embedded`] for the algorithm and why): read the key's TAT, decide, and on an
+//! allowed hit write the new TAT. Redis runs a script atomically, so concurrent hits from
+//! any number of instances are serialised per key without locks or retries.
+//!
+//! **Clock: Redis's own `TIME`, read inside the script.** API instances' clocks drift
+//! apart; if each passed its own `now`, a fast clock would earn hits back early and a slow
+//! one would see the TAT "in the future" and refuse too long. One clock, the server's,
+//! makes every decision consistent. (Since Redis 5 a script may write after `TIME`, because
+//! scripts replicate their effects; the script asks for that explicitly on older servers.)
+//!
+//! Keys are `{prefix}:rl:{key}` holding the TAT in microseconds, written with a TTL equal
+//! to how far the TAT runs ahead of now (at most about one window): the key vanishes
+//! exactly when it would stop mattering, so Redis never fills up. This adapter must never
+//! write a key without a TTL, and never compute a decision outside the script.
+
+use async_trait::async_trait;
+use redis::Script;
+use redis::aio::ConnectionManager;
+
+use super::embedded::{Gcra, refuse_all};
+use super::{Decision, Limit, RateLimiter};
+use crate::ports::PortError;
+
+/// A line-for-line copy of `Gcra::decide` (embedded.rs), plus the storage.
+///
+/// KEYS[1]: the key. ARGV[1]: emission interval T (µs). ARGV[2]: burst, max × T (µs).
+/// Returns `{1, remaining}` when allowed, `{0, retry_after_us}` when refused.
+const GCRA_SCRIPT: &str = r"
+if redis.replicate_commands then redis.replicate_commands() end
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local stored = redis.call('GET', KEYS[1])
+local tat = now
+if stored then tat = math.max(tonumber(stored) or now, now) end
+local new_tat = tat + interval
+local ahead = new_tat - now
+if ahead > burst then
+  return {0, ahead - burst}
+end
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat),
+  'PX', string.format('%.0f', math.ceil(ahead / 1000)))
+return {1, math.floor((burst - ahead) / interval)}
+";
+
+/// Which backend [`PortError`]s name.
+const BACKEND: &str = "redis";
+
+/// The rate-limit port on Redis: a GCRA per key, decided atomically by a Lua script using
+/// the server's clock.
+#[derive(Debug, Clone)]
+pub struct RedisRateLimiter {
+    /// The shared, reconnecting connection.
+    conn: ConnectionManager,
+    /// Namespace for every key this limiter writes (`{prefix}:rl:…`).
+    prefix: String,
+    /// The GCRA script; sent by hash, loaded on the first `NOSCRIPT`.
+    script: Script,
+}
+
+impl RedisRateLimiter {
+    /// A limiter over `conn` whose keys are `{prefix}:rl:{key}`.
+    pub fn new(conn: ConnectionManager, prefix: String) -> Self {
+        Self {
+            conn,
+            prefix,
+            script: Script::new(GCRA_SCRIPT),
+        }
+    }
+
+    /// The Redis key for a caller's key.
+    fn redis_key(&self, key: &str) -> String {
+        format!("{}:rl:{}", self.prefix, key)
+    }
+}
+
+#[async_trait]
+impl RateLimiter for RedisRateLimiter {
+    async fn hit(&self, key: &str, limit: Limit) -> Result<Decision, PortError> {
+        let Some(gcra) = Gcra::new(limit) else {
+            return Ok(refuse_all(limit));
+        };
+        let mut conn = self.conn.clone();
+        let (allowed, value): (i64, i64) = self
+            .script
+            .key(self.redis_key(key))
+            .arg(gcra.interval_us)
+            .arg(gcra.burst_us)
+            .invoke_async(&mut conn)
+            .await?;
+        let corrupt = || PortError::Corrupt {
+            backend: BACKEND,
+            message: format!("rate-limit script answered {{{allowed}, {value}}}"),
+        };
+        match allowed {
+            1 => {
+                let remaining = u32::try_from(value).map_err(|_| corrupt())?;
+                Ok(Decision::Allowed { remaining })
+            }
+            0 => {
+                let micros = u64::try_from(value)
+                    .ok()
+                    .filter(|&us| us > 0)
+                    .ok_or_else(corrupt)?;
+                Ok(Decision::Limited {
+                    retry_after: std::time::Duration::from_micros(micros),
+                })
+            }
+            _ => Err(corrupt()),
+        }
+    }
+
+    async fn reset(&self, key: &str) -> Result<(), PortError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("DEL")
+            .arg(self.redis_key(key))
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), PortError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("PING").query_async::<()>(&mut conn).await?;
+        Ok(())
+    }
+}
