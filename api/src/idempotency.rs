@@ -31,14 +31,15 @@ pub async fn idempotent(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let key = match req.headers().get(HEADER) {
+    let key = match req.headers().get(HEADER).map(|v| v.to_str()) {
         None => return Ok(next.call(req).await?.map_into_boxed_body()),
-        Some(v) => v.to_str().map(str::to_string).map_err(|_| {
-            ApiError::from(wufei_domain::Error::BadRequest {
+        Some(Ok(v)) => v.to_string(),
+        Some(Err(_)) => {
+            return Ok(req.error_response(ApiError::from(wufei_domain::Error::BadRequest {
                 code: "invalid_idempotency_key",
                 message: "Idempotency-Key must be visible ASCII".into(),
-            })
-        })?,
+            })));
+        }
     };
     let Some(platform) = req.app_data::<web::Data<Platform>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -55,14 +56,19 @@ pub async fn idempotent(
     let mut payload = req.take_payload();
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk?;
+        let Ok(chunk) = chunk else {
+            return Ok(req.error_response(ApiError::edge(
+                StatusCode::BAD_REQUEST,
+                "malformed_body",
+                "the request body could not be read",
+            )));
+        };
         if body.len() + chunk.len() > limit {
-            return Err(ApiError::edge(
+            return Ok(req.error_response(ApiError::edge(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
                 "the request body is too large",
-            )
-            .into());
+            )));
         }
         body.extend_from_slice(&chunk);
     }
@@ -73,11 +79,9 @@ pub async fn idempotent(
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let hash = idempotency::fingerprint(req.method().as_str(), &path, &body);
-    match idempotency::begin(&platform.db, &caller, &key, &hash)
-        .await
-        .map_err(ApiError::from)?
-    {
-        Begin::Replay(stored) => {
+    match idempotency::begin(&platform.db, &caller, &key, &hash).await {
+        Err(e) => return Ok(req.error_response(ApiError::from(e))),
+        Ok(Begin::Replay(stored)) => {
             let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
             let res = actix_web::HttpResponse::build(status)
                 .insert_header((header::CONTENT_TYPE, stored.content_type))
@@ -85,7 +89,7 @@ pub async fn idempotent(
                 .body(stored.body);
             return Ok(req.into_response(res));
         }
-        Begin::Proceed => {}
+        Ok(Begin::Proceed) => {}
     }
     req.set_payload(actix_http::Payload::from(body));
     let res = match next.call(req).await {
@@ -104,13 +108,14 @@ pub async fn idempotent(
         .to_string();
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
-    let bytes = actix_web::body::to_bytes(body)
-        .await
-        .map_err(|_| ApiError::edge(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "response body unreadable"))?;
+    let Ok(bytes) = actix_web::body::to_bytes(body).await else {
+        let _ = idempotency::abandon(&platform.db, &caller, &key).await;
+        let failure = ApiError::edge(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the response could not be produced");
+        return Ok(ServiceResponse::new(http_req, actix_web::ResponseError::error_response(&failure)));
+    };
     if status.is_server_error() {
         let _ = idempotency::abandon(&platform.db, &caller, &key).await;
-    } else {
-        idempotency::complete(
+    } else if let Err(e) = idempotency::complete(
             &platform.db,
             &caller,
             &key,
@@ -121,7 +126,9 @@ pub async fn idempotent(
             },
         )
         .await
-        .map_err(ApiError::from)?;
+    {
+        // The work is done and answered; failing to record it only costs replay protection.
+        tracing::error!(error = %e, "could not record the idempotent response");
     }
     Ok(ServiceResponse::new(http_req, head.set_body(bytes).map_into_boxed_body()))
 }

@@ -61,17 +61,14 @@ pub async fn edge(
         .unwrap_or_else(|| Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
     let platform = req.app_data::<web::Data<Platform>>().cloned();
-    let span = tracing::info_span!("http", %method, %route, request_id = %request_id);
-    let http_req = req.request().clone();
-    let result = next.call(req).instrument(span.clone()).await;
-    let mut res = match result {
-        Ok(res) => res.map_into_boxed_body(),
-        // Errors raised by inner middleware become responses here, so they get the request
-        // id, the metrics and the log line too.
-        Err(err) => ServiceResponse::new(http_req, err.error_response()),
-    };
+    let span = tracing::info_span!("http", %method, path = %req.path(), request_id = %request_id);
+    // Inner middleware answers refusals as responses, so everything passes through here.
+    let mut res = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
     let status = res.status();
     let is_problem = res
         .headers()
@@ -99,7 +96,7 @@ pub async fn edge(
         p.metrics.http_request(&method, &route, status.as_u16(), elapsed);
     }
     span.in_scope(|| {
-        tracing::info!(status = status.as_u16(), latency_ms = elapsed.as_secs_f64() * 1000.0, "request")
+        tracing::info!(%route, status = status.as_u16(), latency_ms = elapsed.as_secs_f64() * 1000.0, "request")
     });
     Ok(res)
 }
@@ -161,7 +158,7 @@ pub fn client_addr(req: &actix_web::HttpRequest, trust_forwarded: bool) -> Strin
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let path = req.path();
     let exempt = matches!(path, "/healthz" | "/readyz" | "/metrics");
     if let (false, Some(platform)) = (exempt, req.app_data::<web::Data<Platform>>().cloned()) {
@@ -181,11 +178,12 @@ pub async fn rate_limit(
             match platform.limiter.hit(&key, Limit { max, window: minute }).await {
                 Ok(Decision::Allowed { .. }) => {}
                 Ok(Decision::Limited { retry_after }) => {
-                    return Err(ApiError::from(wufei_domain::Error::RateLimited { retry_after }).into());
+                    let refusal = ApiError::from(wufei_domain::Error::RateLimited { retry_after });
+                    return Ok(req.error_response(refusal));
                 }
                 Err(e) => tracing::warn!(error = %e, "rate limiter unavailable; letting the request through"),
             }
         }
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_boxed_body())
 }

@@ -80,15 +80,20 @@ impl Application {
 }
 
 fn server(listener: TcpListener, platform: Platform) -> anyhow::Result<Server> {
-    let settings = platform.settings.clone();
-    let data = web::Data::new(platform);
+    let settings = &platform.settings;
+    let data = web::Data::new(platform.clone());
     let openapi = ApiDoc::openapi();
+    let (json_limit, grace, workers) = (
+        settings.max_json_bytes,
+        settings.shutdown_grace_secs,
+        settings.http_workers,
+    );
     let mut http = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(
                 web::JsonConfig::default()
-                    .limit(settings.max_json_bytes)
+                    .limit(json_limit)
                     .error_handler(problem::json_error),
             )
             .app_data(web::QueryConfig::default().error_handler(problem::query_error))
@@ -107,10 +112,10 @@ fn server(listener: TcpListener, platform: Platform) -> anyhow::Result<Server> {
                 }),
             )
     })
-    .shutdown_timeout(settings.shutdown_grace_secs)
+    .shutdown_timeout(grace)
     .listen(listener)?;
-    if settings.http_workers > 0 {
-        http = http.workers(settings.http_workers);
+    if workers > 0 {
+        http = http.workers(workers);
     }
     Ok(http.run())
 }
