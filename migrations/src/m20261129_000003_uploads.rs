@@ -30,7 +30,9 @@ impl MigrationTrait for Migration {
                     .col(string_len(Uploads::ContentType, 64))
                     .col(integer(Uploads::Width).check(Expr::col(Uploads::Width).gt(0)))
                     .col(integer(Uploads::Height).check(Expr::col(Uploads::Height).gt(0)))
-                    .col(big_integer(Uploads::SizeBytes).check(Expr::col(Uploads::SizeBytes).gte(0)))
+                    .col(
+                        big_integer(Uploads::SizeBytes).check(Expr::col(Uploads::SizeBytes).gte(0)),
+                    )
                     .col(string_len(Uploads::BlobKey, 255).unique_key())
                     .col(string_len(Uploads::ThumbKey, 255).unique_key())
                     .col(timestamp_with_time_zone(Uploads::CreatedAt))
