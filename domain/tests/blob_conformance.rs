@@ -164,6 +164,13 @@ async fn nested_keys_are_distinct_objects(
         store.get(&other_month).await?.map(|b| b.content_type),
         Some("image/png".to_owned())
     );
+    // A prefix of stored keys is not itself an object.
+    assert_eq!(store.get(&format!("{base}/uploads/2026")).await?, None);
+    store.delete(&format!("{base}/uploads/2026")).await?;
+    assert!(
+        store.get(&thumb).await?.is_some(),
+        "deleting a prefix deletes nothing"
+    );
     Ok(())
 }
 

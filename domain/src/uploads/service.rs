@@ -86,9 +86,18 @@ impl UploadService {
                 .await
                 .map_err(|e| PortError::backend("image decoder", e))?;
             let limits = self.limits.clone();
-            tokio::task::spawn_blocking(move || process(&bytes, &limits))
-                .await
-                .map_err(|e| PortError::backend("image decoder", e))??
+            match tokio::task::spawn_blocking(move || process(&bytes, &limits)).await {
+                Ok(result) => result?,
+                // A decoder that panics on some input is refusing that input, not a
+                // reason to tell the client to retry.
+                Err(e) if e.is_panic() => {
+                    tracing::error!("image decoder panicked");
+                    return Err(UploadError::Corrupt(
+                        "the decoder gave up on this image".into(),
+                    ));
+                }
+                Err(e) => return Err(PortError::backend("image decoder", e).into()),
+            }
         };
 
         let id = Uuid::now_v7();

@@ -5,6 +5,9 @@
 //! sees the old object or the new one, never new bytes with an old content type (which a
 //! separate `.meta` sidecar could not promise).
 //!
+//! One divergence from S3, harmless for the keys the domain chooses: a key cannot be both
+//! an object and a "directory" (`a` and `a/b`), so such a second `put` fails here.
+//!
 //! This adapter must never touch a path outside its root: every key goes through
 //! [`validate_key`] before it becomes a path, and keys with `..`, absolute paths,
 //! backslashes, drive letters or empty segments are refused.
@@ -182,8 +185,16 @@ impl BlobStore for LocalBlobStore {
         match tokio::fs::read(&path).await {
             Ok(raw) => decode(raw, &path).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            // A key whose prefix is an existing object ("a" stored, "a/b" asked).
-            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Ok(None),
+            // "a/b" asked while "a" is an object, or "a" asked while only "a/b" exists:
+            // either way nothing is stored under this key.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotADirectory | std::io::ErrorKind::IsADirectory
+                ) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(io_err("reading", &path, e)),
         }
     }
@@ -195,7 +206,9 @@ impl BlobStore for LocalBlobStore {
             Err(e)
                 if matches!(
                     e.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    std::io::ErrorKind::NotFound
+                        | std::io::ErrorKind::NotADirectory
+                        | std::io::ErrorKind::IsADirectory
                 ) =>
             {
                 Ok(())
