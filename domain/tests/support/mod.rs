@@ -1,0 +1,6 @@
+//! Test doubles shared by the integration suites under `domain/tests/`. Nothing here is
+//! compiled into Wufei itself.
+
+#![allow(dead_code)]
+
+pub mod s3_double;
