@@ -4,6 +4,9 @@
 //! Cases are written once over `Arc<dyn Queue>`; a test opens several queue instances on one
 //! store to play several processes.
 
+// A test that cannot set up or whose backend errors should panic on the spot.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::collections::HashSet;
@@ -49,7 +52,10 @@ async fn acked_job_is_delivered_once_and_never_again(h: &Harness) {
     q.enqueue(sent.clone()).await.unwrap();
     assert_eq!(q.depth().await.unwrap(), depth(1, 0, 0, 0));
 
-    let got = q.receive("w1", &t, 10, Duration::from_secs(2)).await.unwrap();
+    let got = q
+        .receive("w1", &t, 10, Duration::from_secs(2))
+        .await
+        .unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].id, sent.id);
     assert_eq!(got[0].topic, sent.topic);
@@ -62,7 +68,10 @@ async fn acked_job_is_delivered_once_and_never_again(h: &Harness) {
     assert_eq!(q.depth().await.unwrap(), depth(0, 0, 0, 0));
     let again = q.receive("w1", &t, 10, PAST_VISIBILITY).await.unwrap();
     assert!(again.is_empty(), "acked job came back: {again:?}");
-    let again = q.receive("w2", &t, 10, Duration::from_millis(300)).await.unwrap();
+    let again = q
+        .receive("w2", &t, 10, Duration::from_millis(300))
+        .await
+        .unwrap();
     assert!(again.is_empty(), "acked job came back: {again:?}");
 }
 
@@ -71,17 +80,29 @@ async fn job_of_a_killed_consumer_is_redelivered_after_visibility_timeout(h: &Ha
     let sent = job("points.settle", json!({"order": 7}));
     let first = h.queue().await;
     first.enqueue(sent.clone()).await.unwrap();
-    let got = first.receive("doomed", &t, 1, Duration::from_secs(2)).await.unwrap();
+    let got = first
+        .receive("doomed", &t, 1, Duration::from_secs(2))
+        .await
+        .unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].attempt, 1);
     let leased_at = Instant::now();
     drop(first);
 
     let second = h.queue().await;
-    let early = second.receive("survivor", &t, 1, Duration::ZERO).await.unwrap();
-    assert!(early.is_empty(), "redelivered inside the visibility timeout");
+    let early = second
+        .receive("survivor", &t, 1, Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(
+        early.is_empty(),
+        "redelivered inside the visibility timeout"
+    );
 
-    let again = second.receive("survivor", &t, 1, Duration::from_secs(4)).await.unwrap();
+    let again = second
+        .receive("survivor", &t, 1, Duration::from_secs(4))
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1, "job lost after its consumer died");
     assert!(leased_at.elapsed() >= policy().visibility_timeout);
     assert_eq!(again[0].id, sent.id);
@@ -96,7 +117,10 @@ async fn job_of_a_killed_consumer_is_redelivered_after_visibility_timeout(h: &Ha
 
     second.ack(&again[0]).await.unwrap();
     assert_eq!(second.depth().await.unwrap(), depth(0, 0, 0, 0));
-    let none = second.receive("survivor", &t, 1, PAST_VISIBILITY).await.unwrap();
+    let none = second
+        .receive("survivor", &t, 1, PAST_VISIBILITY)
+        .await
+        .unwrap();
     assert!(none.is_empty());
 }
 
@@ -119,7 +143,10 @@ async fn concurrent_consumers_get_disjoint_jobs_covering_all(h: &Harness) {
             let mut seen = Vec::new();
             let mut idle = 0;
             while idle < 3 {
-                let got = q.receive(name, &t, 5, Duration::from_millis(300)).await.unwrap();
+                let got = q
+                    .receive(name, &t, 5, Duration::from_millis(300))
+                    .await
+                    .unwrap();
                 if got.is_empty() {
                     idle += 1;
                     continue;
@@ -155,7 +182,11 @@ async fn failed_job_is_retried_after_backoff_then_dead_lettered(h: &Harness) {
     let sent = job("notify.sms", json!({"to": "138****0000"}));
     q.enqueue(sent.clone()).await.unwrap();
 
-    let mut delivery = q.receive("w", &t, 1, Duration::from_secs(2)).await.unwrap().remove(0);
+    let mut delivery = q
+        .receive("w", &t, 1, Duration::from_secs(2))
+        .await
+        .unwrap()
+        .remove(0);
     for attempt in 1..p.max_attempts {
         assert_eq!(delivery.attempt, attempt);
         assert_eq!(q.depth().await.unwrap(), depth(0, 0, 1, 0));
@@ -197,7 +228,10 @@ async fn failed_job_is_retried_after_backoff_then_dead_lettered(h: &Harness) {
     assert_eq!(dead[0].last_error, "gateway down");
 
     let none = q.receive("w", &t, 1, PAST_VISIBILITY).await.unwrap();
-    assert!(none.is_empty(), "dead-lettered job delivered again: {none:?}");
+    assert!(
+        none.is_empty(),
+        "dead-lettered job delivered again: {none:?}"
+    );
     assert_eq!(q.depth().await.unwrap(), depth(0, 0, 0, 1));
 }
 
@@ -212,7 +246,10 @@ async fn delayed_job_is_delivered_at_its_time_not_before(h: &Harness) {
     q.enqueue(sent.clone()).await.unwrap();
     assert_eq!(q.depth().await.unwrap(), depth(0, 1, 0, 0));
 
-    let early = q.receive("w", &t, 1, Duration::from_millis(300)).await.unwrap();
+    let early = q
+        .receive("w", &t, 1, Duration::from_millis(300))
+        .await
+        .unwrap();
     assert!(early.is_empty(), "delayed job delivered early");
     let got = q.receive("w", &t, 1, Duration::from_secs(3)).await.unwrap();
     assert_eq!(got.len(), 1, "delayed job never delivered");
@@ -229,7 +266,10 @@ async fn waiting_receiver_wakes_promptly_on_enqueue(h: &Harness) {
         let q = q.clone();
         let t = t.clone();
         tokio::spawn(async move {
-            let got = q.receive("w", &t, 1, Duration::from_secs(10)).await.unwrap();
+            let got = q
+                .receive("w", &t, 1, Duration::from_secs(10))
+                .await
+                .unwrap();
             (got, Instant::now())
         })
     };
@@ -244,7 +284,10 @@ async fn waiting_receiver_wakes_promptly_on_enqueue(h: &Harness) {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].id, sent.id);
     let latency = returned_at.duration_since(enqueued_at);
-    assert!(latency < Duration::from_millis(1_000), "woke after {latency:?}");
+    assert!(
+        latency < Duration::from_millis(1_000),
+        "woke after {latency:?}"
+    );
 }
 
 async fn consumer_of_one_topic_never_receives_another(h: &Harness) {

@@ -65,16 +65,18 @@ impl Harness {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("q.db").display());
                 let db = Database::connect(url).await.unwrap();
-                db.execute_unprepared("PRAGMA journal_mode=WAL").await.unwrap();
-                db.execute_unprepared("PRAGMA busy_timeout=5000").await.unwrap();
+                db.execute_unprepared("PRAGMA journal_mode=WAL")
+                    .await
+                    .unwrap();
+                db.execute_unprepared("PRAGMA busy_timeout=5000")
+                    .await
+                    .unwrap();
                 Migrator::up(&db, None).await.unwrap();
                 Store::Sqlite { _dir: dir, db }
             }
             Backend::Postgres => {
                 let Ok(url) = std::env::var("WUFEI_TEST_DATABASE_URL") else {
-                    eprintln!(
-                        "skipped: postgres::{test} (set WUFEI_TEST_DATABASE_URL to run it)"
-                    );
+                    eprintln!("skipped: postgres::{test} (set WUFEI_TEST_DATABASE_URL to run it)");
                     return None;
                 };
                 let admin = Database::connect(url.as_str()).await.unwrap();
@@ -145,7 +147,8 @@ impl Harness {
                     .await
                     .unwrap_or_default();
                 if !keys.is_empty() {
-                    let _: Result<i64, _> = redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
+                    let _: Result<i64, _> =
+                        redis::cmd("DEL").arg(keys).query_async(&mut conn).await;
                 }
             }
         }

@@ -260,8 +260,8 @@ impl Queue for EmbeddedQueue {
             )
         } else {
             let after = self.policy.backoff(delivery.attempt);
-            let run_at = Utc::now()
-                + chrono::Duration::from_std(after).map_err(|e| self.corrupt(e))?;
+            let run_at =
+                Utc::now() + chrono::Duration::from_std(after).map_err(|e| self.corrupt(e))?;
             (
                 update.col_expr(job::Column::RunAt, Expr::value(run_at)),
                 FailOutcome::Retrying { after },

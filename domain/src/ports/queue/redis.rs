@@ -22,7 +22,7 @@
 //! dead-letter stream.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -240,6 +240,9 @@ impl<'a> Receipt<'a> {
 }
 
 /// The queue on Redis Streams.
+///
+/// The two mutexes guard only a topic cache and a connection pool, whose contents stay valid
+/// if a holder panicked, so a poisoned lock is used as is.
 pub struct RedisQueue {
     client: redis::Client,
     conn: ConnectionManager,
@@ -315,7 +318,7 @@ impl RedisQueue {
     /// Creates the consumer group on the topics' streams once per process.
     async fn ensure_groups(&self, topics: &[String]) -> Result<(), PortError> {
         let missing: Vec<&String> = {
-            let known = self.known.lock().map_err(|e| corrupt(e))?;
+            let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
             topics.iter().filter(|t| !known.contains(*t)).collect()
         };
         if missing.is_empty() {
@@ -328,7 +331,7 @@ impl RedisQueue {
         }
         let mut conn = self.conn.clone();
         let _: i64 = inv.invoke_async(&mut conn).await?;
-        let mut known = self.known.lock().map_err(|e| corrupt(e))?;
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         known.extend(missing.into_iter().cloned());
         Ok(())
     }
@@ -394,7 +397,12 @@ impl RedisQueue {
 
     /// A dedicated connection for a blocking read: from the pool, or a new one.
     async fn blocking_conn(&self) -> Result<MultiplexedConnection, PortError> {
-        if let Some(conn) = self.blocking.lock().map_err(|e| corrupt(e))?.pop() {
+        if let Some(conn) = self
+            .blocking
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+        {
             return Ok(conn);
         }
         let config = AsyncConnectionConfig::new().set_response_timeout(None);
@@ -405,9 +413,8 @@ impl RedisQueue {
     }
 
     fn return_blocking_conn(&self, conn: MultiplexedConnection) {
-        if let Ok(mut pool) = self.blocking.lock()
-            && pool.len() < BLOCKING_POOL
-        {
+        let mut pool = self.blocking.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < BLOCKING_POOL {
             pool.push(conn);
         }
     }
@@ -422,7 +429,11 @@ impl RedisQueue {
         block: Duration,
     ) -> Result<Vec<Delivery>, PortError> {
         let mut cmd = redis::cmd("XREADGROUP");
-        cmd.arg("GROUP").arg(GROUP).arg(consumer).arg("COUNT").arg(max);
+        cmd.arg("GROUP")
+            .arg(GROUP)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(max);
         let block_ms = millis(block);
         if block_ms > 0 {
             cmd.arg("BLOCK").arg(block_ms);
@@ -444,10 +455,12 @@ impl RedisQueue {
                     reply
                 }
                 Ok(Err(err)) => {
+                    // The group vanished (keys deleted): create it again on the next call.
                     if err.to_string().contains("NOGROUP") {
-                        if let Ok(mut known) = self.known.lock() {
-                            known.clear();
-                        }
+                        self.known
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .clear();
                     }
                     return Err(err.into());
                 }
@@ -673,7 +686,10 @@ impl Queue for RedisQueue {
             .invoke_async(&mut conn)
             .await?;
         let count = |i: usize| -> Result<u64, PortError> {
-            let n = counts.get(i).copied().ok_or_else(|| corrupt("short depth reply"))?;
+            let n = counts
+                .get(i)
+                .copied()
+                .ok_or_else(|| corrupt("short depth reply"))?;
             Ok(u64::try_from(n).unwrap_or(0))
         };
         Ok(QueueDepth {
