@@ -1,6 +1,7 @@
-//! Test doubles shared by the integration suites under `domain/tests/`. Nothing here is
+//! Test support shared by the integration suites under `domain/tests/`. Nothing here is
 //! compiled into Wufei itself.
 
 #![allow(dead_code)]
 
+pub mod queue;
 pub mod s3_double;

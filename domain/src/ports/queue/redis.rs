@@ -1,1 +1,735 @@
-//! Not yet written.
+//! The production queue adapter: Redis Streams with one consumer group.
+//!
+//! Key layout (every key starts with the configured prefix, which isolates deployments and
+//! tests from each other):
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `{prefix}:q:{topic}` | stream, group `workers` | ready and in-flight jobs: fields `id`, `payload` (JSON), `attempt` |
+//! | `{prefix}:q:delayed` | sorted set | delayed jobs and retries in backoff; score = due unix ms, member = the job as JSON |
+//! | `{prefix}:q:dead` | stream | dead letters: fields `id`, `topic`, `payload`, `attempts`, `last_error` |
+//! | `{prefix}:q:topics` | set | every topic seen, so `depth` can find every stream |
+//!
+//! A delivery's attempt is the entry's `attempt` field plus the times the group re-delivered
+//! it (XAUTOCLAIM after the visibility timeout). The receipt is `entry-id|delivery-count|consumer`:
+//! ack and fail act only while the pending entry still belongs to that consumer with that
+//! count, so a consumer whose lease expired cannot ack the job out from under the consumer it
+//! was handed to next. Multi-command steps run as Lua scripts, atomically.
+//!
+//! Blocking reads never run on the shared connection (they would stall every other command);
+//! they use dedicated connections kept in a small pool. This module must never hand a job to
+//! two consumers at once, nor lose a job between the delayed set, the streams and the
+//! dead-letter stream.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use redis::{AsyncConnectionConfig, Script};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{DeadJob, Delivery, FailOutcome, NewJob, Queue, QueueDepth, QueuePolicy};
+use crate::ports::PortError;
+
+/// The one consumer group every worker reads through.
+const GROUP: &str = "workers";
+/// Longest single blocking read, so delayed jobs and expired leases are looked at regularly
+/// even when no new entry arrives.
+const MAX_BLOCK: Duration = Duration::from_secs(1);
+/// Due delayed jobs moved per receive call.
+const PROMOTE_BATCH: usize = 100;
+/// Idle dedicated connections kept for blocking reads.
+const BLOCKING_POOL: usize = 8;
+/// Extra time allowed on top of a blocking read before its connection is given up.
+const BLOCK_GRACE: Duration = Duration::from_secs(5);
+/// The `last_error` of a job dead-lettered because its last consumer never answered.
+const LEASE_EXPIRED: &str = "visibility timeout expired on the last attempt";
+
+/// Moves due members of the delayed set onto their topic streams, and returns the score of
+/// the earliest job still waiting (or -1). KEYS: delayed, topics. ARGV: now ms, limit,
+/// stream key prefix, group, dead stream.
+const PROMOTE: &str = r"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, m in ipairs(due) do
+  local ok, job = pcall(cjson.decode, m)
+  if ok and type(job) == 'table' and job.topic and job.id and job.payload then
+    local stream = ARGV[3] .. job.topic
+    redis.pcall('XGROUP', 'CREATE', stream, ARGV[4], '0', 'MKSTREAM')
+    redis.call('SADD', KEYS[2], job.topic)
+    redis.call('XADD', stream, '*', 'id', job.id, 'payload', job.payload,
+      'attempt', tostring(job.attempt or 1))
+  else
+    redis.call('XADD', ARGV[5], '*', 'id', '', 'topic', '', 'payload', m, 'attempts', '0',
+      'last_error', 'corrupt delayed entry')
+  end
+  redis.call('ZREM', KEYS[1], m)
+end
+local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #nxt == 0 then return -1 end
+return tonumber(nxt[2])
+";
+
+/// Claims entries idle longer than the visibility timeout for a consumer; dead-letters those
+/// whose attempts are exhausted. Returns `{entry, id, payload, attempt, count}` per claimed
+/// entry. KEYS: stream, dead. ARGV: group, consumer, min idle ms, count, max attempts,
+/// topic, last error.
+const RECLAIM: &str = r"
+local res = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0', 'COUNT', tonumber(ARGV[4]))
+local out = {}
+for _, e in ipairs(res[2]) do
+  if type(e) == 'table' and type(e[2]) == 'table' then
+    local entry = e[1]
+    local f = {}
+    for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
+    local p = redis.call('XPENDING', KEYS[1], ARGV[1], entry, entry, 1)
+    local count = 1
+    if #p > 0 then count = tonumber(p[1][4]) end
+    local attempt = (tonumber(f['attempt']) or 1) + count - 1
+    if attempt > tonumber(ARGV[5]) then
+      redis.call('XADD', KEYS[2], '*', 'id', f['id'] or '', 'topic', ARGV[6],
+        'payload', f['payload'] or 'null', 'attempts', tostring(attempt - 1), 'last_error', ARGV[7])
+      redis.call('XACK', KEYS[1], ARGV[1], entry)
+      redis.call('XDEL', KEYS[1], entry)
+    else
+      table.insert(out, {entry, f['id'] or '', f['payload'] or 'null', tostring(attempt), tostring(count)})
+    end
+  end
+end
+return out
+";
+
+/// Whether the pending entry ARGV[2] still belongs to consumer ARGV[3] with delivery count
+/// ARGV[4] (in group ARGV[1]) — shared prologue of ACK and FAIL.
+const HELD: &str = r"
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #p == 0 or p[1][2] ~= ARGV[3] or tostring(p[1][4]) ~= ARGV[4] then return 0 end
+";
+
+/// Acks and deletes an entry whose lease is still held. KEYS: stream. ARGV: group, entry,
+/// consumer, count. Returns 1 if acked, 0 if the lease was lost.
+const ACK_BODY: &str = r"
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1
+";
+
+/// Fails an entry whose lease is still held: acks and deletes it, then either schedules the
+/// retry (ARGV[5] = 'retry': ZADD score ARGV[6] member ARGV[7]) or dead-letters it (fields
+/// ARGV[8..12]). KEYS: stream, delayed, dead. Returns 1, or 0 if the lease was lost.
+const FAIL_BODY: &str = r"
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+if ARGV[5] == 'retry' then
+  redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])
+else
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[8], 'topic', ARGV[9], 'payload', ARGV[10],
+    'attempts', ARGV[11], 'last_error', ARGV[12])
+end
+return 1
+";
+
+/// Puts an entry read beyond `max` back at the end of its stream, unchanged, for another
+/// receive. KEYS: stream. ARGV: group, entry, id, payload, attempt.
+const REQUEUE: &str = r"
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+redis.call('XADD', KEYS[1], '*', 'id', ARGV[3], 'payload', ARGV[4], 'attempt', ARGV[5])
+return 1
+";
+
+/// Appends a ready job to its stream, creating the group on first use. KEYS: stream,
+/// topics. ARGV: group, topic, id, payload.
+const ENQUEUE: &str = r"
+redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('XADD', KEYS[1], '*', 'id', ARGV[3], 'payload', ARGV[4], 'attempt', '1')
+return 1
+";
+
+/// Creates the group on each stream in KEYS (BUSYGROUP ignored) and records the topics.
+/// KEYS[1]: topics set, KEYS[2..]: streams. ARGV[1]: group, ARGV[2..]: topics.
+const ENSURE: &str = r"
+for i = 2, #KEYS do
+  redis.pcall('XGROUP', 'CREATE', KEYS[i], ARGV[1], '0', 'MKSTREAM')
+  redis.call('SADD', KEYS[1], ARGV[i])
+end
+return 1
+";
+
+/// `{ready, in_flight, delayed, dead}`. KEYS: topics, delayed, dead. ARGV: stream key
+/// prefix, group.
+const DEPTH: &str = r"
+local ready, inflight = 0, 0
+for _, t in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local s = ARGV[1] .. t
+  local len = redis.call('XLEN', s)
+  local pend = 0
+  local p = redis.pcall('XPENDING', s, ARGV[2])
+  if type(p) == 'table' and p.err == nil then pend = tonumber(p[1]) or 0 end
+  inflight = inflight + pend
+  ready = ready + len - pend
+end
+return {ready, inflight, redis.call('ZCARD', KEYS[2]), redis.call('XLEN', KEYS[3])}
+";
+
+/// A job in the delayed set. `payload` is the JSON text, kept as a string so Lua never
+/// re-encodes it.
+#[derive(Serialize, Deserialize)]
+struct DelayedJob<'a> {
+    id: Uuid,
+    topic: &'a str,
+    payload: &'a str,
+    attempt: u32,
+}
+
+/// The compiled scripts (each sent once, then run by SHA).
+struct Scripts {
+    promote: Script,
+    reclaim: Script,
+    ack: Script,
+    fail: Script,
+    requeue: Script,
+    enqueue: Script,
+    ensure: Script,
+    depth: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        Self {
+            promote: Script::new(PROMOTE),
+            reclaim: Script::new(RECLAIM),
+            ack: Script::new(&format!("{HELD}{ACK_BODY}")),
+            fail: Script::new(&format!("{HELD}{FAIL_BODY}")),
+            requeue: Script::new(REQUEUE),
+            enqueue: Script::new(ENQUEUE),
+            ensure: Script::new(ENSURE),
+            depth: Script::new(DEPTH),
+        }
+    }
+}
+
+/// A delivery's receipt: which pending entry, at which delivery count, held by whom.
+struct Receipt<'a> {
+    entry: &'a str,
+    count: &'a str,
+    consumer: &'a str,
+}
+
+impl<'a> Receipt<'a> {
+    fn parse(receipt: &'a str) -> Result<Self, PortError> {
+        let mut parts = receipt.splitn(3, '|');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(entry), Some(count), Some(consumer)) => Ok(Self {
+                entry,
+                count,
+                consumer,
+            }),
+            _ => Err(corrupt(format!("bad receipt {receipt:?}"))),
+        }
+    }
+
+    fn format(entry: &str, count: &str, consumer: &str) -> String {
+        format!("{entry}|{count}|{consumer}")
+    }
+}
+
+/// The queue on Redis Streams.
+///
+/// The two mutexes guard only a topic cache and a connection pool, whose contents stay valid
+/// if a holder panicked, so a poisoned lock is used as is.
+pub struct RedisQueue {
+    client: redis::Client,
+    conn: ConnectionManager,
+    blocking: Mutex<Vec<MultiplexedConnection>>,
+    known: Mutex<HashSet<String>>,
+    prefix: String,
+    policy: QueuePolicy,
+    scripts: Scripts,
+}
+
+impl std::fmt::Debug for RedisQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisQueue")
+            .field("prefix", &self.prefix)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+fn corrupt(message: impl std::fmt::Display) -> PortError {
+    PortError::Corrupt {
+        backend: "redis",
+        message: message.to_string(),
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn field(entry: &StreamId, name: &str) -> Result<String, PortError> {
+    entry
+        .get::<String>(name)
+        .ok_or_else(|| corrupt(format!("stream entry {} has no {name}", entry.id)))
+}
+
+impl RedisQueue {
+    /// Connects to Redis; every key this queue touches starts with `{prefix}:q:`.
+    pub async fn connect(
+        client: redis::Client,
+        prefix: String,
+        policy: QueuePolicy,
+    ) -> Result<Self, PortError> {
+        let conn = client.get_connection_manager().await?;
+        Ok(Self {
+            client,
+            conn,
+            blocking: Mutex::new(Vec::new()),
+            known: Mutex::new(HashSet::new()),
+            prefix,
+            policy,
+            scripts: Scripts::new(),
+        })
+    }
+
+    /// The retry and visibility policy this queue applies.
+    pub fn policy(&self) -> &QueuePolicy {
+        &self.policy
+    }
+
+    fn key(&self, suffix: &str) -> String {
+        format!("{}:q:{suffix}", self.prefix)
+    }
+
+    fn stream_prefix(&self) -> String {
+        format!("{}:q:", self.prefix)
+    }
+
+    fn stream(&self, topic: &str) -> String {
+        self.key(topic)
+    }
+
+    /// Creates the consumer group on the topics' streams once per process.
+    async fn ensure_groups(&self, topics: &[String]) -> Result<(), PortError> {
+        let missing: Vec<&String> = {
+            let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+            topics.iter().filter(|t| !known.contains(*t)).collect()
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut inv = self.scripts.ensure.prepare_invoke();
+        inv.key(self.key("topics")).arg(GROUP);
+        for topic in &missing {
+            inv.key(self.stream(topic)).arg(topic.as_str());
+        }
+        let mut conn = self.conn.clone();
+        let _: i64 = inv.invoke_async(&mut conn).await?;
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        known.extend(missing.into_iter().cloned());
+        Ok(())
+    }
+
+    /// Moves due delayed jobs onto their streams; returns the due time (unix ms) of the
+    /// earliest job still delayed.
+    async fn promote(&self) -> Result<Option<i64>, PortError> {
+        let mut conn = self.conn.clone();
+        let next: i64 = self
+            .scripts
+            .promote
+            .key(self.key("delayed"))
+            .key(self.key("topics"))
+            .arg(Utc::now().timestamp_millis())
+            .arg(PROMOTE_BATCH)
+            .arg(self.stream_prefix())
+            .arg(GROUP)
+            .arg(self.key("dead"))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok((next >= 0).then_some(next))
+    }
+
+    /// Claims up to `max` entries of `topic` left unacked past the visibility timeout.
+    async fn reclaim(
+        &self,
+        consumer: &str,
+        topic: &str,
+        max: usize,
+    ) -> Result<Vec<Delivery>, PortError> {
+        let mut conn = self.conn.clone();
+        let rows: Vec<Vec<String>> = self
+            .scripts
+            .reclaim
+            .key(self.stream(topic))
+            .key(self.key("dead"))
+            .arg(GROUP)
+            .arg(consumer)
+            .arg(millis(self.policy.visibility_timeout))
+            .arg(max)
+            .arg(self.policy.max_attempts)
+            .arg(topic)
+            .arg(LEASE_EXPIRED)
+            .invoke_async(&mut conn)
+            .await?;
+        rows.into_iter()
+            .map(|row| match row.as_slice() {
+                [entry, id, payload, attempt, count] => {
+                    let attempt: u32 = attempt.parse().map_err(corrupt)?;
+                    tracing::info!(job_id = %id, attempt, "job reclaimed after visibility timeout");
+                    Ok(Delivery {
+                        id: id.parse().map_err(corrupt)?,
+                        topic: topic.to_owned(),
+                        payload: serde_json::from_str(payload).map_err(corrupt)?,
+                        attempt,
+                        receipt: Receipt::format(entry, count, consumer),
+                    })
+                }
+                _ => Err(corrupt("unexpected reclaim reply")),
+            })
+            .collect()
+    }
+
+    /// A dedicated connection for a blocking read: from the pool, or a new one.
+    async fn blocking_conn(&self) -> Result<MultiplexedConnection, PortError> {
+        if let Some(conn) = self
+            .blocking
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+        {
+            return Ok(conn);
+        }
+        let config = AsyncConnectionConfig::new().set_response_timeout(None);
+        Ok(self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?)
+    }
+
+    fn return_blocking_conn(&self, conn: MultiplexedConnection) {
+        let mut pool = self.blocking.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < BLOCKING_POOL {
+            pool.push(conn);
+        }
+    }
+
+    /// XREADGROUP of new entries, blocking up to `block` (not at all when zero) on a
+    /// dedicated connection. Entries beyond `max` are put back on their streams.
+    async fn read_new(
+        &self,
+        consumer: &str,
+        topics: &[String],
+        max: usize,
+        block: Duration,
+    ) -> Result<Vec<Delivery>, PortError> {
+        let mut cmd = redis::cmd("XREADGROUP");
+        cmd.arg("GROUP")
+            .arg(GROUP)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(max);
+        let block_ms = millis(block);
+        if block_ms > 0 {
+            cmd.arg("BLOCK").arg(block_ms);
+        }
+        cmd.arg("STREAMS");
+        for topic in topics {
+            cmd.arg(self.stream(topic));
+        }
+        for _ in topics {
+            cmd.arg(">");
+        }
+
+        let mut conn = self.blocking_conn().await?;
+        // A connection whose read was cut short may still get its reply later: never reuse it.
+        let reply: Option<StreamReadReply> =
+            match tokio::time::timeout(block + BLOCK_GRACE, cmd.query_async(&mut conn)).await {
+                Ok(Ok(reply)) => {
+                    self.return_blocking_conn(conn);
+                    reply
+                }
+                Ok(Err(err)) => {
+                    // The group vanished (keys deleted): create it again on the next call.
+                    if err.to_string().contains("NOGROUP") {
+                        self.known
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .clear();
+                    }
+                    return Err(err.into());
+                }
+                Err(_) => {
+                    return Err(PortError::backend(
+                        "redis",
+                        "blocking read did not answer in time",
+                    ));
+                }
+            };
+
+        let prefix = self.stream_prefix();
+        let mut out = Vec::new();
+        for stream in reply.map(|r| r.keys).unwrap_or_default() {
+            let topic = stream
+                .key
+                .strip_prefix(&prefix)
+                .ok_or_else(|| corrupt(format!("unexpected stream {}", stream.key)))?
+                .to_owned();
+            for entry in stream.ids {
+                let id = field(&entry, "id")?;
+                let payload = field(&entry, "payload")?;
+                let attempt = field(&entry, "attempt")?;
+                if out.len() >= max {
+                    let mut conn = self.conn.clone();
+                    let _: i64 = self
+                        .scripts
+                        .requeue
+                        .key(&stream.key)
+                        .arg(GROUP)
+                        .arg(&entry.id)
+                        .arg(&id)
+                        .arg(&payload)
+                        .arg(&attempt)
+                        .invoke_async(&mut conn)
+                        .await?;
+                    continue;
+                }
+                out.push(Delivery {
+                    id: id.parse().map_err(corrupt)?,
+                    topic: topic.clone(),
+                    payload: serde_json::from_str(&payload).map_err(corrupt)?,
+                    attempt: attempt.parse().map_err(corrupt)?,
+                    receipt: Receipt::format(&entry.id, "1", consumer),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Queue for RedisQueue {
+    #[tracing::instrument(skip(self, job), fields(job_id = %job.id, topic = %job.topic))]
+    async fn enqueue(&self, job: NewJob) -> Result<(), PortError> {
+        let payload = serde_json::to_string(&job.payload).map_err(corrupt)?;
+        let mut conn = self.conn.clone();
+        match job.run_at.filter(|at| *at > Utc::now()) {
+            Some(at) => {
+                let member = serde_json::to_string(&DelayedJob {
+                    id: job.id,
+                    topic: &job.topic,
+                    payload: &payload,
+                    attempt: 1,
+                })
+                .map_err(corrupt)?;
+                let _: () = redis::pipe()
+                    .atomic()
+                    .sadd(self.key("topics"), &job.topic)
+                    .ignore()
+                    .zadd(self.key("delayed"), member, at.timestamp_millis())
+                    .ignore()
+                    .query_async(&mut conn)
+                    .await?;
+            }
+            None => {
+                let _: i64 = self
+                    .scripts
+                    .enqueue
+                    .key(self.stream(&job.topic))
+                    .key(self.key("topics"))
+                    .arg(GROUP)
+                    .arg(&job.topic)
+                    .arg(job.id.to_string())
+                    .arg(payload)
+                    .invoke_async(&mut conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, topics), fields(topics = ?topics))]
+    async fn receive(
+        &self,
+        consumer: &str,
+        topics: &[String],
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<Delivery>, PortError> {
+        if max == 0 || topics.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.ensure_groups(topics).await?;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let next_due = self.promote().await?;
+            let mut out = Vec::new();
+            for topic in topics {
+                if out.len() >= max {
+                    break;
+                }
+                out.extend(self.reclaim(consumer, topic, max - out.len()).await?);
+            }
+            if !out.is_empty() {
+                return Ok(out);
+            }
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let until_due = next_due
+                .map(|due| {
+                    let ms = due.saturating_sub(Utc::now().timestamp_millis()).max(1);
+                    Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
+                })
+                .unwrap_or(MAX_BLOCK);
+            let block = remaining
+                .min(until_due)
+                .min(MAX_BLOCK)
+                .min(self.policy.visibility_timeout / 2);
+            let out = self.read_new(consumer, topics, max, block).await?;
+            if !out.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Ok(out);
+            }
+        }
+    }
+
+    #[tracing::instrument(skip(self, delivery), fields(job_id = %delivery.id, attempt = delivery.attempt))]
+    async fn ack(&self, delivery: &Delivery) -> Result<(), PortError> {
+        let receipt = Receipt::parse(&delivery.receipt)?;
+        let mut conn = self.conn.clone();
+        let acked: i64 = self
+            .scripts
+            .ack
+            .key(self.stream(&delivery.topic))
+            .arg(GROUP)
+            .arg(receipt.entry)
+            .arg(receipt.consumer)
+            .arg(receipt.count)
+            .invoke_async(&mut conn)
+            .await?;
+        if acked == 0 {
+            tracing::warn!("stale ack ignored: the lease was lost and the job redelivered");
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self, delivery, error), fields(job_id = %delivery.id, attempt = delivery.attempt))]
+    async fn fail(&self, delivery: &Delivery, error: &str) -> Result<FailOutcome, PortError> {
+        let receipt = Receipt::parse(&delivery.receipt)?;
+        let payload = serde_json::to_string(&delivery.payload).map_err(corrupt)?;
+        let (outcome, due_ms, member) = if delivery.attempt >= self.policy.max_attempts {
+            (FailOutcome::DeadLettered, 0, String::new())
+        } else {
+            let after = self.policy.backoff(delivery.attempt);
+            let due = Utc::now().timestamp_millis()
+                + i64::try_from(after.as_millis()).unwrap_or(i64::MAX / 2);
+            let member = serde_json::to_string(&DelayedJob {
+                id: delivery.id,
+                topic: &delivery.topic,
+                payload: &payload,
+                attempt: delivery.attempt + 1,
+            })
+            .map_err(corrupt)?;
+            (FailOutcome::Retrying { after }, due, member)
+        };
+        let mode = match outcome {
+            FailOutcome::DeadLettered => "dead",
+            FailOutcome::Retrying { .. } => "retry",
+        };
+        let mut conn = self.conn.clone();
+        let done: i64 = self
+            .scripts
+            .fail
+            .key(self.stream(&delivery.topic))
+            .key(self.key("delayed"))
+            .key(self.key("dead"))
+            .arg(GROUP)
+            .arg(receipt.entry)
+            .arg(receipt.consumer)
+            .arg(receipt.count)
+            .arg(mode)
+            .arg(due_ms)
+            .arg(member)
+            .arg(delivery.id.to_string())
+            .arg(&delivery.topic)
+            .arg(payload)
+            .arg(delivery.attempt)
+            .arg(error)
+            .invoke_async(&mut conn)
+            .await?;
+        if done == 0 {
+            tracing::warn!("stale fail ignored: the lease was lost and the job redelivered");
+            return Ok(FailOutcome::Retrying {
+                after: Duration::ZERO,
+            });
+        }
+        if outcome == FailOutcome::DeadLettered {
+            tracing::warn!(error, "job dead-lettered");
+        }
+        Ok(outcome)
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn depth(&self) -> Result<QueueDepth, PortError> {
+        let mut conn = self.conn.clone();
+        let counts: Vec<i64> = self
+            .scripts
+            .depth
+            .key(self.key("topics"))
+            .key(self.key("delayed"))
+            .key(self.key("dead"))
+            .arg(self.stream_prefix())
+            .arg(GROUP)
+            .invoke_async(&mut conn)
+            .await?;
+        let count = |i: usize| -> Result<u64, PortError> {
+            let n = counts
+                .get(i)
+                .copied()
+                .ok_or_else(|| corrupt("short depth reply"))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        };
+        Ok(QueueDepth {
+            ready: count(0)?,
+            in_flight: count(1)?,
+            delayed: count(2)?,
+            dead: count(3)?,
+        })
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadJob>, PortError> {
+        let mut conn = self.conn.clone();
+        let reply: StreamRangeReply = redis::cmd("XRANGE")
+            .arg(self.key("dead"))
+            .arg("-")
+            .arg("+")
+            .arg("COUNT")
+            .arg(limit)
+            .query_async(&mut conn)
+            .await?;
+        reply
+            .ids
+            .iter()
+            .map(|entry| {
+                Ok(DeadJob {
+                    id: field(entry, "id")?.parse().map_err(corrupt)?,
+                    topic: field(entry, "topic")?,
+                    payload: serde_json::from_str(&field(entry, "payload")?).map_err(corrupt)?,
+                    attempts: field(entry, "attempts")?.parse().map_err(corrupt)?,
+                    last_error: field(entry, "last_error")?,
+                })
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn ping(&self) -> Result<(), PortError> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(())
+    }
+}
