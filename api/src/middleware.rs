@@ -70,11 +70,13 @@ pub async fn edge(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".into());
     let status = res.status();
-    let is_problem = res
+    // Framework refusals come without a body type or as plain text; our own answers (problem
+    // documents, the readiness report) carry JSON and are left alone.
+    let bare = res
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if (status.is_client_error() || status.is_server_error()) && bare {
         let (code, detail) = fallback(status);
         let allow = res.headers().get(header::ALLOW).cloned();
         let mut replacement = problem_response(status, code, detail.into(), vec![]);
@@ -110,6 +112,7 @@ fn fallback(status: StatusCode) -> (&'static str, &'static str) {
         StatusCode::BAD_REQUEST => ("bad_request", "the request could not be understood"),
         StatusCode::UNAUTHORIZED => ("unauthenticated", "authentication is required"),
         StatusCode::FORBIDDEN => ("forbidden", "not allowed"),
+        StatusCode::SERVICE_UNAVAILABLE => ("service_unavailable", "a dependency is unavailable; try again shortly"),
         s if s.is_server_error() => ("internal_error", "the server failed to handle this request"),
         _ => ("request_refused", "the request was refused"),
     }

@@ -24,6 +24,7 @@ use crate::{problem::Problem, routes};
         routes::auth::password::login,
         routes::auth::refresh::refresh,
         routes::auth::logout::logout,
+        routes::auth::session::session,
         routes::me::get::get,
         routes::me::update::update,
         routes::reference::districts,

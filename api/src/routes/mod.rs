@@ -13,27 +13,28 @@ use crate::idempotency::idempotent;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/metrics", web::get().to(health::metrics))
+    cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+        .service(web::resource("/metrics").route(web::get().to(health::metrics)))
         .service(
             web::scope("/v1")
-                .route("/auth/wechat", web::post().to(auth::wechat::login))
-                .route("/auth/password", web::post().to(auth::password::login))
-                .route("/auth/refresh", web::post().to(auth::refresh::refresh))
-                .route("/auth/logout", web::post().to(auth::logout::logout))
+                .service(web::resource("/auth/wechat").route(web::post().to(auth::wechat::login)))
+                .service(web::resource("/auth/password").route(web::post().to(auth::password::login)))
+                .service(web::resource("/auth/refresh").route(web::post().to(auth::refresh::refresh)))
+                .service(web::resource("/auth/logout").route(web::post().to(auth::logout::logout)))
+                .service(web::resource("/auth/session").route(web::get().to(auth::session::session)))
                 .service(
                     web::resource("/me")
                         .route(web::get().to(me::get::get))
                         .route(web::patch().to(me::update::update)),
                 )
-                .route("/districts", web::get().to(reference::districts))
-                .route("/catalog/categories", web::get().to(reference::categories))
+                .service(web::resource("/districts").route(web::get().to(reference::districts)))
+                .service(web::resource("/catalog/categories").route(web::get().to(reference::categories)))
                 .service(
                     web::resource("/uploads")
                         .wrap(from_fn(idempotent))
                         .route(web::post().to(uploads::create::create)),
                 )
-                .route("/uploads/{id}/content", web::get().to(uploads::content::content)),
+                .service(web::resource("/uploads/{id}/content").route(web::get().to(uploads::content::content))),
         );
 }

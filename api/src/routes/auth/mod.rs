@@ -3,6 +3,7 @@
 pub mod logout;
 pub mod password;
 pub mod refresh;
+pub mod session;
 pub mod wechat;
 
 use serde::Deserialize;

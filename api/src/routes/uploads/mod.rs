@@ -28,11 +28,14 @@ pub fn upload_error(e: UploadError) -> ApiError {
             "image_too_large",
             format!("a {width}×{height} image exceeds the limit of {max_pixels} pixels"),
         ),
-        UploadError::Corrupt(why) => ApiError::edge(
-            S::UNPROCESSABLE_ENTITY,
-            "corrupt_image",
-            format!("the image could not be decoded: {why}"),
-        ),
+        UploadError::Corrupt(why) => {
+            tracing::info!(reason = %why, "upload refused as corrupt");
+            ApiError::edge(
+                S::UNPROCESSABLE_ENTITY,
+                "corrupt_image",
+                "the image could not be decoded",
+            )
+        }
         UploadError::NotFound => wufei_domain::Error::NotFound { what: "upload" }.into(),
         UploadError::Port(p) => wufei_domain::Error::Port(p).into(),
         UploadError::Database(d) => wufei_domain::Error::Database(d).into(),

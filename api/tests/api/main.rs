@@ -1,0 +1,13 @@
+//! Black-box HTTP tests: each spawns the application on port 0 with its own database and
+//! talks to it over HTTP, on SQLite/embedded always and on PostgreSQL/Redis when
+//! `WUFEI_TEST_DATABASE_URL` and `WUFEI_TEST_REDIS_URL` are set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod errors;
+mod helpers;
+mod idempotency;
+mod openapi;
+mod operations;
+mod rate_limit;
+mod uploads;
