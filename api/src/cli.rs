@@ -76,14 +76,22 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Openapi => Ok(()),
         Command::Admin {
-            command: AdminCommand::Create { phone, password, role, district },
+            command:
+                AdminCommand::Create {
+                    phone,
+                    password,
+                    role,
+                    district,
+                },
         } => {
             let (role, scope) = match role.as_str() {
                 "super_admin" | "admin" => (Role::Admin, Some(AdminScope::SuperAdmin)),
                 "district_admin" | "district" => (Role::Admin, Some(AdminScope::District)),
                 other => match Role::parse(other) {
                     Some(r) if r != Role::Resident => (r, None),
-                    _ => anyhow::bail!("unknown role {other:?}: use super_admin, district_admin, station_manager, recycler or merchant"),
+                    _ => anyhow::bail!(
+                        "unknown role {other:?}: use super_admin, district_admin, station_manager, recycler or merchant"
+                    ),
                 },
             };
             let conn = db::connect(&settings.effective_database_url(), 2).await?;

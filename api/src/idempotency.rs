@@ -35,10 +35,12 @@ pub async fn idempotent(
         None => return Ok(next.call(req).await?.map_into_boxed_body()),
         Some(Ok(v)) => v.to_string(),
         Some(Err(_)) => {
-            return Ok(req.error_response(ApiError::from(wufei_domain::Error::BadRequest {
-                code: "invalid_idempotency_key",
-                message: "Idempotency-Key must be visible ASCII".into(),
-            })));
+            return Ok(
+                req.error_response(ApiError::from(wufei_domain::Error::BadRequest {
+                    code: "invalid_idempotency_key",
+                    message: "Idempotency-Key must be visible ASCII".into(),
+                })),
+            );
         }
     };
     let Some(platform) = req.app_data::<web::Data<Platform>>().cloned() else {
@@ -110,25 +112,35 @@ pub async fn idempotent(
     let (head, body) = response.into_parts();
     let Ok(bytes) = actix_web::body::to_bytes(body).await else {
         let _ = idempotency::abandon(&platform.db, &caller, &key).await;
-        let failure = ApiError::edge(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the response could not be produced");
-        return Ok(ServiceResponse::new(http_req, actix_web::ResponseError::error_response(&failure)));
+        let failure = ApiError::edge(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the response could not be produced",
+        );
+        return Ok(ServiceResponse::new(
+            http_req,
+            actix_web::ResponseError::error_response(&failure),
+        ));
     };
     if status.is_server_error() {
         let _ = idempotency::abandon(&platform.db, &caller, &key).await;
     } else if let Err(e) = idempotency::complete(
-            &platform.db,
-            &caller,
-            &key,
-            StoredResponse {
-                status: status.as_u16(),
-                content_type,
-                body: bytes.to_vec(),
-            },
-        )
-        .await
+        &platform.db,
+        &caller,
+        &key,
+        StoredResponse {
+            status: status.as_u16(),
+            content_type,
+            body: bytes.to_vec(),
+        },
+    )
+    .await
     {
         // The work is done and answered; failing to record it only costs replay protection.
         tracing::error!(error = %e, "could not record the idempotent response");
     }
-    Ok(ServiceResponse::new(http_req, head.set_body(bytes).map_into_boxed_body()))
+    Ok(ServiceResponse::new(
+        http_req,
+        head.set_body(bytes).map_into_boxed_body(),
+    ))
 }

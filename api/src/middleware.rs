@@ -43,7 +43,10 @@ pub enum AuthState {
 }
 
 fn sane_request_id(v: &str) -> bool {
-    !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !v.is_empty()
+        && v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Request id, span, metrics and the problem+json fallback.
@@ -64,7 +67,11 @@ pub async fn edge(
     let platform = req.app_data::<web::Data<Platform>>().cloned();
     let span = tracing::info_span!("http", %method, path = %req.path(), request_id = %request_id);
     // Inner middleware answers refusals as responses, so everything passes through here.
-    let mut res = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
+    let mut res = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
     let route = res
         .request()
         .match_pattern()
@@ -91,11 +98,13 @@ pub async fn edge(
         res = res.into_response(replacement);
     }
     if let Ok(v) = header::HeaderValue::from_str(&request_id) {
-        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), v);
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), v);
     }
     let elapsed = started.elapsed();
     if let Some(p) = platform {
-        p.metrics.http_request(&method, &route, status.as_u16(), elapsed);
+        p.metrics
+            .http_request(&method, &route, status.as_u16(), elapsed);
     }
     span.in_scope(|| {
         tracing::info!(%route, status = status.as_u16(), latency_ms = elapsed.as_secs_f64() * 1000.0, "request")
@@ -106,13 +115,22 @@ pub async fn edge(
 fn fallback(status: StatusCode) -> (&'static str, &'static str) {
     match status {
         StatusCode::NOT_FOUND => ("route_not_found", "no such route"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this route does not accept that method"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not accept that method",
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the request body is too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "the body's media type is not accepted here"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "the body's media type is not accepted here",
+        ),
         StatusCode::BAD_REQUEST => ("bad_request", "the request could not be understood"),
         StatusCode::UNAUTHORIZED => ("unauthenticated", "authentication is required"),
         StatusCode::FORBIDDEN => ("forbidden", "not allowed"),
-        StatusCode::SERVICE_UNAVAILABLE => ("service_unavailable", "a dependency is unavailable; try again shortly"),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "service_unavailable",
+            "a dependency is unavailable; try again shortly",
+        ),
         s if s.is_server_error() => ("internal_error", "the server failed to handle this request"),
         _ => ("request_refused", "the request was refused"),
     }
@@ -127,12 +145,17 @@ pub async fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| t.trim().to_string());
     if let (Some(token), Some(platform)) = (token, req.app_data::<web::Data<Platform>>()) {
         let state = match platform.auth.authenticate(&token) {
             Ok(p) => AuthState::Valid(p),
-            Err(wufei_domain::Error::Unauthenticated { code, message }) => AuthState::Invalid(code, message),
+            Err(wufei_domain::Error::Unauthenticated { code, message }) => {
+                AuthState::Invalid(code, message)
+            }
             Err(_) => AuthState::Invalid("token_invalid", "the access token is not valid".into()),
         };
         req.extensions_mut().insert(state);
@@ -171,20 +194,35 @@ pub async fn rate_limit(
             _ => None,
         };
         let mut checks = vec![(
-            format!("client:{}", client_addr(req.request(), platform.settings.trust_forwarded_for)),
+            format!(
+                "client:{}",
+                client_addr(req.request(), platform.settings.trust_forwarded_for)
+            ),
             platform.settings.rate_limit_per_client,
         )];
         if let Some(u) = user {
             checks.push((format!("user:{u}"), platform.settings.rate_limit_per_user));
         }
         for (key, max) in checks {
-            match platform.limiter.hit(&key, Limit { max, window: minute }).await {
+            match platform
+                .limiter
+                .hit(
+                    &key,
+                    Limit {
+                        max,
+                        window: minute,
+                    },
+                )
+                .await
+            {
                 Ok(Decision::Allowed { .. }) => {}
                 Ok(Decision::Limited { retry_after }) => {
                     let refusal = ApiError::from(wufei_domain::Error::RateLimited { retry_after });
                     return Ok(req.error_response(refusal));
                 }
-                Err(e) => tracing::warn!(error = %e, "rate limiter unavailable; letting the request through"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "rate limiter unavailable; letting the request through")
+                }
             }
         }
     }

@@ -179,7 +179,8 @@ impl ResponseError for ApiError {
         let mut res = problem_response(status, code, detail, errors);
         match self {
             ApiError::Domain(Error::RateLimited { retry_after }) => {
-                if let Ok(v) = header::HeaderValue::from_str(&retry_secs(*retry_after).to_string()) {
+                if let Ok(v) = header::HeaderValue::from_str(&retry_secs(*retry_after).to_string())
+                {
                     res.headers_mut().insert(header::RETRY_AFTER, v);
                 }
             }
@@ -199,7 +200,11 @@ impl ResponseError for ApiError {
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let e = match &err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::edge(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the request body is too large")
+            ApiError::edge(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is too large",
+            )
         }
         JsonPayloadError::ContentType => ApiError::edge(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -216,7 +221,11 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
             "malformed_json",
             format!("the body is not valid JSON: {de}"),
         ),
-        _ => ApiError::edge(StatusCode::BAD_REQUEST, "malformed_body", "the request body could not be read"),
+        _ => ApiError::edge(
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+            "the request body could not be read",
+        ),
     };
     e.into()
 }

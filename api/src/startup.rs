@@ -66,10 +66,9 @@ impl Application {
         self.stop.cancel();
         if let Some(mut set) = self.background {
             let grace = Duration::from_secs(self.platform.settings.shutdown_grace_secs);
-            let drained = tokio::time::timeout(grace, async {
-                while set.join_next().await.is_some() {}
-            })
-            .await;
+            let drained =
+                tokio::time::timeout(grace, async { while set.join_next().await.is_some() {} })
+                    .await;
             if drained.is_err() {
                 tracing::warn!("background loops did not finish within the grace period");
             }

@@ -52,7 +52,10 @@ pub async fn districts(db: &impl ConnectionTrait) -> Result<Vec<DistrictView>> {
         by_district
             .entry(c.district_code)
             .or_default()
-            .push(CommunityView { id: c.id, name: c.name });
+            .push(CommunityView {
+                id: c.id,
+                name: c.name,
+            });
     }
     Ok(ds
         .into_iter()

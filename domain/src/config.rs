@@ -272,7 +272,10 @@ impl Settings {
             ));
         }
         if self.database_max_connections == 0 {
-            return Err(invalid("WUFEI_DATABASE_MAX_CONNECTIONS", "must be at least 1"));
+            return Err(invalid(
+                "WUFEI_DATABASE_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
         }
         if self.max_json_bytes < 1024 || self.max_upload_bytes < 1024 {
             return Err(invalid(

@@ -6,9 +6,7 @@
 //! retry with the same key.
 
 use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -63,7 +61,12 @@ pub fn validate_key(key: &str) -> Result<()> {
 }
 
 /// Claims `key` for `caller`'s request with fingerprint `hash`.
-pub async fn begin(db: &impl ConnectionTrait, caller: &str, key: &str, hash: &str) -> Result<Begin> {
+pub async fn begin(
+    db: &impl ConnectionTrait,
+    caller: &str,
+    key: &str,
+    hash: &str,
+) -> Result<Begin> {
     validate_key(key)?;
     for _ in 0..2 {
         let now = Utc::now();
@@ -85,9 +88,10 @@ pub async fn begin(db: &impl ConnectionTrait, caller: &str, key: &str, hash: &st
             Err(e) if db::is_unique_violation(&e) => {}
             Err(e) => return Err(e.into()),
         }
-        let Some(existing) = idempotency_key::Entity::find_by_id((caller.to_string(), key.to_string()))
-            .one(db)
-            .await?
+        let Some(existing) =
+            idempotency_key::Entity::find_by_id((caller.to_string(), key.to_string()))
+                .one(db)
+                .await?
         else {
             continue;
         };

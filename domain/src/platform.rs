@@ -13,15 +13,14 @@ use crate::{
     config::Settings,
     db,
     error::{Error, Result},
-    jobs::{
-        Runner, handlers,
-        outbox::OutboxSignal,
-        relay::Relay,
-        scheduler,
-    },
+    jobs::{Runner, handlers, outbox::OutboxSignal, relay::Relay, scheduler},
     metrics::Metrics,
     ports::{
-        blob::{BlobStore, local::LocalBlobStore, s3::{S3BlobStore, S3Config}},
+        blob::{
+            BlobStore,
+            local::LocalBlobStore,
+            s3::{S3BlobStore, S3Config},
+        },
         queue::{Queue, QueuePolicy, embedded::EmbeddedQueue, redis::RedisQueue},
         rate_limit::{RateLimiter, embedded::EmbeddedRateLimiter, redis::RedisRateLimiter},
     },
@@ -63,7 +62,11 @@ impl Platform {
     pub async fn build(settings: Settings) -> Result<Self> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| infra(&format!("data dir {}", settings.data_dir.display()), e))?;
-        let db = db::connect(&settings.effective_database_url(), settings.database_max_connections).await?;
+        let db = db::connect(
+            &settings.effective_database_url(),
+            settings.database_max_connections,
+        )
+        .await?;
         db::migrate(&db).await?;
         seed::reference(&db).await?;
         if settings.seed_demo {
@@ -78,12 +81,15 @@ impl Platform {
         let (queue, limiter, redis): (Arc<dyn Queue>, Arc<dyn RateLimiter>, _) =
             match &settings.redis_url {
                 Some(url) => {
-                    let client = redis::Client::open(url.as_str()).map_err(|e| infra("REDIS_URL", e))?;
+                    let client =
+                        redis::Client::open(url.as_str()).map_err(|e| infra("REDIS_URL", e))?;
                     let manager = client
                         .get_connection_manager()
                         .await
                         .map_err(|e| infra("redis", e))?;
-                    let queue = RedisQueue::connect(client.clone(), settings.redis_prefix.clone(), policy).await?;
+                    let queue =
+                        RedisQueue::connect(client.clone(), settings.redis_prefix.clone(), policy)
+                            .await?;
                     let limiter = RedisRateLimiter::new(manager, settings.redis_prefix.clone());
                     (Arc::new(queue), Arc::new(limiter), Some(client))
                 }
@@ -146,15 +152,30 @@ impl Platform {
     /// cancelled, finishing the jobs in hand.
     pub fn spawn_background(&self, consumer: &str, stop: CancellationToken) -> JoinSet<()> {
         let mut set = JoinSet::new();
-        let relay = Relay::new(self.db.clone(), self.queue.clone(), self.outbox_signal.clone());
+        let relay = Relay::new(
+            self.db.clone(),
+            self.queue.clone(),
+            self.outbox_signal.clone(),
+        );
         set.spawn(relay.run(stop.clone()));
-        let runner = Runner::new(self.queue.clone(), consumer.to_string(), 8, self.metrics.clone())
-            .register(
-                handlers::PURGE_EXPIRED,
-                Arc::new(handlers::PurgeExpired { db: self.db.clone() }),
-            );
+        let runner = Runner::new(
+            self.queue.clone(),
+            consumer.to_string(),
+            8,
+            self.metrics.clone(),
+        )
+        .register(
+            handlers::PURGE_EXPIRED,
+            Arc::new(handlers::PurgeExpired {
+                db: self.db.clone(),
+            }),
+        );
         set.spawn(runner.run(stop.clone()));
-        set.spawn(scheduler::run(self.db.clone(), self.outbox_signal.clone(), stop));
+        set.spawn(scheduler::run(
+            self.db.clone(),
+            self.outbox_signal.clone(),
+            stop,
+        ));
         set
     }
 

@@ -34,14 +34,78 @@ struct SeedCategory {
 }
 
 const CATEGORIES: &[SeedCategory] = &[
-    SeedCategory { code: "paper", name: "纸类（纸箱纸盒、书报）", unit: "kg", points: 10, fee_fen: 30, needs_van: false, guidance: "压平捆扎，保持干燥，去除胶带和塑料膜。" },
-    SeedCategory { code: "plastic", name: "塑料（饮料瓶、塑料容器）", unit: "kg", points: 15, fee_fen: 40, needs_van: false, guidance: "倒空冲洗，瓶子压扁，去除残留物。" },
-    SeedCategory { code: "metal", name: "金属（易拉罐、废旧金属）", unit: "kg", points: 20, fee_fen: 40, needs_van: false, guidance: "易拉罐压扁；尖锐金属包好边角。" },
-    SeedCategory { code: "glass", name: "玻璃（玻璃瓶罐）", unit: "kg", points: 4, fee_fen: 20, needs_van: false, guidance: "清空瓶罐；碎玻璃请包好并注明。" },
-    SeedCategory { code: "textile", name: "废旧衣物", unit: "kg", points: 6, fee_fen: 30, needs_van: false, guidance: "洗净叠好装袋，鞋子成双捆扎。" },
-    SeedCategory { code: "e_waste", name: "废弃电器电子产品（四机一脑）", unit: "piece", points: 50, fee_fen: 1000, needs_van: true, guidance: "电视机、电冰箱、洗衣机、空调、电脑；请勿自行拆解。" },
-    SeedCategory { code: "furniture", name: "大件垃圾（废旧家具）", unit: "piece", points: 30, fee_fen: 1500, needs_van: true, guidance: "沙发、床垫、柜子等；请预约时注明件数和尺寸。" },
-    SeedCategory { code: "kitchen_waste", name: "厨余垃圾", unit: "kg", points: 2, fee_fen: 0, needs_van: false, guidance: "沥干水分，去除塑料袋；投放至智能厨余称重设备。" },
+    SeedCategory {
+        code: "paper",
+        name: "纸类（纸箱纸盒、书报）",
+        unit: "kg",
+        points: 10,
+        fee_fen: 30,
+        needs_van: false,
+        guidance: "压平捆扎，保持干燥，去除胶带和塑料膜。",
+    },
+    SeedCategory {
+        code: "plastic",
+        name: "塑料（饮料瓶、塑料容器）",
+        unit: "kg",
+        points: 15,
+        fee_fen: 40,
+        needs_van: false,
+        guidance: "倒空冲洗，瓶子压扁，去除残留物。",
+    },
+    SeedCategory {
+        code: "metal",
+        name: "金属（易拉罐、废旧金属）",
+        unit: "kg",
+        points: 20,
+        fee_fen: 40,
+        needs_van: false,
+        guidance: "易拉罐压扁；尖锐金属包好边角。",
+    },
+    SeedCategory {
+        code: "glass",
+        name: "玻璃（玻璃瓶罐）",
+        unit: "kg",
+        points: 4,
+        fee_fen: 20,
+        needs_van: false,
+        guidance: "清空瓶罐；碎玻璃请包好并注明。",
+    },
+    SeedCategory {
+        code: "textile",
+        name: "废旧衣物",
+        unit: "kg",
+        points: 6,
+        fee_fen: 30,
+        needs_van: false,
+        guidance: "洗净叠好装袋，鞋子成双捆扎。",
+    },
+    SeedCategory {
+        code: "e_waste",
+        name: "废弃电器电子产品（四机一脑）",
+        unit: "piece",
+        points: 50,
+        fee_fen: 1000,
+        needs_van: true,
+        guidance: "电视机、电冰箱、洗衣机、空调、电脑；请勿自行拆解。",
+    },
+    SeedCategory {
+        code: "furniture",
+        name: "大件垃圾（废旧家具）",
+        unit: "piece",
+        points: 30,
+        fee_fen: 1500,
+        needs_van: true,
+        guidance: "沙发、床垫、柜子等；请预约时注明件数和尺寸。",
+    },
+    SeedCategory {
+        code: "kitchen_waste",
+        name: "厨余垃圾",
+        unit: "kg",
+        points: 2,
+        fee_fen: 0,
+        needs_van: false,
+        guidance: "沥干水分，去除塑料袋；投放至智能厨余称重设备。",
+    },
 ];
 
 /// The date the seeded rate table takes effect (the plan's base year begins 2021; rates
@@ -59,7 +123,9 @@ pub async fn reference(db: &DatabaseConnection) -> Result<()> {
     for (i, line) in DISTRICTS_CSV.lines().skip(1).enumerate() {
         let cols: Vec<&str> = line.split(',').collect();
         let [code, name, kind, note] = cols.as_slice() else {
-            return Err(Error::Internal(anyhow::anyhow!("bad districts.csv line {line:?}")));
+            return Err(Error::Internal(anyhow::anyhow!(
+                "bad districts.csv line {line:?}"
+            )));
         };
         district::Entity::insert(district::ActiveModel {
             code: Set(code.to_string()),

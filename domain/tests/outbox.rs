@@ -12,7 +12,9 @@ use std::{
 };
 
 use async_trait::async_trait;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait,
+};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use wufei_domain::{
@@ -55,12 +57,17 @@ async fn production() -> Option<Setup> {
         std::env::var("WUFEI_TEST_DATABASE_URL"),
         std::env::var("WUFEI_TEST_REDIS_URL"),
     ) else {
-        eprintln!("skipped: outbox on PostgreSQL/Redis (set WUFEI_TEST_DATABASE_URL and WUFEI_TEST_REDIS_URL)");
+        eprintln!(
+            "skipped: outbox on PostgreSQL/Redis (set WUFEI_TEST_DATABASE_URL and WUFEI_TEST_REDIS_URL)"
+        );
         return None;
     };
     let name = format!("wufei_o_{}", uuid::Uuid::new_v4().simple());
     let admin = Database::connect(&base).await.unwrap();
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
     let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
     let conn = db::connect(&url, 5).await.unwrap();
     db::migrate(&conn).await.unwrap();
@@ -76,23 +83,35 @@ async fn production() -> Option<Setup> {
 
 async fn nothing_is_enqueued_when_the_transaction_rolls_back(s: Setup) {
     let txn = s.db.begin().await.unwrap();
-    outbox::stage(&txn, "test.topic", json!({ "n": 1 }), None).await.unwrap();
+    outbox::stage(&txn, "test.topic", json!({ "n": 1 }), None)
+        .await
+        .unwrap();
     txn.rollback().await.unwrap();
     let relay = Relay::new(s.db.clone(), s.queue.clone(), Default::default());
     assert_eq!(relay.relay_once().await.unwrap(), 0);
-    let got = s.queue.receive("c", &["test.topic".into()], 10, Duration::from_millis(300)).await.unwrap();
+    let got = s
+        .queue
+        .receive("c", &["test.topic".into()], 10, Duration::from_millis(300))
+        .await
+        .unwrap();
     assert!(got.is_empty(), "a rolled-back job was delivered: {got:?}");
 }
 
 async fn a_committed_job_is_relayed_once_with_its_id(s: Setup) {
     let txn = s.db.begin().await.unwrap();
-    let id = outbox::stage(&txn, "test.topic", json!({ "n": 2 }), None).await.unwrap();
+    let id = outbox::stage(&txn, "test.topic", json!({ "n": 2 }), None)
+        .await
+        .unwrap();
     txn.commit().await.unwrap();
     let relay = Relay::new(s.db.clone(), s.queue.clone(), Default::default());
     assert_eq!(relay.relay_once().await.unwrap(), 1);
     assert_eq!(outbox_row::Entity::find().count(&s.db).await.unwrap(), 0);
     assert_eq!(relay.relay_once().await.unwrap(), 0);
-    let got = s.queue.receive("c", &["test.topic".into()], 10, Duration::from_secs(2)).await.unwrap();
+    let got = s
+        .queue
+        .receive("c", &["test.topic".into()], 10, Duration::from_secs(2))
+        .await
+        .unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].id, id);
     assert_eq!(got[0].payload, json!({ "n": 2 }));
@@ -119,12 +138,19 @@ async fn the_runner_retries_then_succeeds_and_stops_cleanly(s: Setup) {
     let calls = Arc::new(AtomicU32::new(0));
     let metrics = Metrics::new().unwrap();
     let stop = CancellationToken::new();
-    let runner = Runner::new(s.queue.clone(), "runner-1".into(), 4, metrics.clone())
-        .register("test.flaky", Arc::new(Counting { calls: calls.clone(), fail_first: 1 }));
+    let runner = Runner::new(s.queue.clone(), "runner-1".into(), 4, metrics.clone()).register(
+        "test.flaky",
+        Arc::new(Counting {
+            calls: calls.clone(),
+            fail_first: 1,
+        }),
+    );
     let relay = Relay::new(s.db.clone(), s.queue.clone(), Default::default());
     let r = tokio::spawn(runner.run(stop.clone()));
     let l = tokio::spawn(relay.run(stop.clone()));
-    outbox::stage(&s.db, "test.flaky", json!({}), None).await.unwrap();
+    outbox::stage(&s.db, "test.flaky", json!({}), None)
+        .await
+        .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while calls.load(Ordering::SeqCst) < 2 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -137,12 +163,20 @@ async fn the_runner_retries_then_succeeds_and_stops_cleanly(s: Setup) {
     })
     .await
     .expect("loops stop promptly on cancel");
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "one failure, one success, nothing more");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "one failure, one success, nothing more"
+    );
     let rendered = metrics.render();
     assert!(rendered.contains("outcome=\"retried\""), "{rendered}");
     assert!(rendered.contains("outcome=\"succeeded\""), "{rendered}");
     let depth = s.queue.depth().await.unwrap();
-    assert_eq!(depth.ready + depth.in_flight + depth.delayed + depth.dead, 0, "{depth:?}");
+    assert_eq!(
+        depth.ready + depth.in_flight + depth.delayed + depth.dead,
+        0,
+        "{depth:?}"
+    );
 }
 
 macro_rules! on_both {

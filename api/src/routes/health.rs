@@ -44,16 +44,26 @@ pub async fn readyz(platform: web::Data<Platform>) -> HttpResponse {
         .into_iter()
         .map(|name| Check {
             name,
-            status: if failed.iter().any(|(n, _)| *n == name) { "failed" } else { "ok" },
+            status: if failed.iter().any(|(n, _)| *n == name) {
+                "failed"
+            } else {
+                "ok"
+            },
         })
         .collect();
     for (name, why) in &failed {
         tracing::warn!(dependency = name, reason = %why, "not ready");
     }
     if failed.is_empty() {
-        HttpResponse::Ok().json(Readiness { status: "ready", checks })
+        HttpResponse::Ok().json(Readiness {
+            status: "ready",
+            checks,
+        })
     } else {
-        HttpResponse::ServiceUnavailable().json(Readiness { status: "unavailable", checks })
+        HttpResponse::ServiceUnavailable().json(Readiness {
+            status: "unavailable",
+            checks,
+        })
     }
 }
 

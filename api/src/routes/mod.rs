@@ -19,22 +19,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/v1")
                 .service(web::resource("/auth/wechat").route(web::post().to(auth::wechat::login)))
-                .service(web::resource("/auth/password").route(web::post().to(auth::password::login)))
-                .service(web::resource("/auth/refresh").route(web::post().to(auth::refresh::refresh)))
+                .service(
+                    web::resource("/auth/password").route(web::post().to(auth::password::login)),
+                )
+                .service(
+                    web::resource("/auth/refresh").route(web::post().to(auth::refresh::refresh)),
+                )
                 .service(web::resource("/auth/logout").route(web::post().to(auth::logout::logout)))
-                .service(web::resource("/auth/session").route(web::get().to(auth::session::session)))
+                .service(
+                    web::resource("/auth/session").route(web::get().to(auth::session::session)),
+                )
                 .service(
                     web::resource("/me")
                         .route(web::get().to(me::get::get))
                         .route(web::patch().to(me::update::update)),
                 )
                 .service(web::resource("/districts").route(web::get().to(reference::districts)))
-                .service(web::resource("/catalog/categories").route(web::get().to(reference::categories)))
+                .service(
+                    web::resource("/catalog/categories")
+                        .route(web::get().to(reference::categories)),
+                )
                 .service(
                     web::resource("/uploads")
                         .wrap(from_fn(idempotent))
                         .route(web::post().to(uploads::create::create)),
                 )
-                .service(web::resource("/uploads/{id}/content").route(web::get().to(uploads::content::content))),
+                .service(
+                    web::resource("/uploads/{id}/content")
+                        .route(web::get().to(uploads::content::content)),
+                ),
         );
 }

@@ -1,7 +1,10 @@
 //! Public reference data: districts with communities, the recyclable catalogue.
 
 use actix_web::{HttpResponse, web};
-use wufei_domain::{Platform, catalog::{self, CategoryView, DistrictView}};
+use wufei_domain::{
+    Platform,
+    catalog::{self, CategoryView, DistrictView},
+};
 
 use crate::problem::ApiError;
 

@@ -6,8 +6,8 @@ use std::{path::PathBuf, sync::Once};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use reqwest::{Response, StatusCode};
-use serde_json::{Value, json};
 use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
 use wufei_api::Application;
 use wufei_domain::{
     Platform,
@@ -55,7 +55,9 @@ pub fn production_env() -> Option<(String, String)> {
 /// A fresh PostgreSQL database next to the one `base` names; returns its URL.
 pub async fn fresh_postgres(base: &str) -> String {
     let name = format!("wufei_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(base).await.expect("connect to WUFEI_TEST_DATABASE_URL");
+    let admin = Database::connect(base)
+        .await
+        .expect("connect to WUFEI_TEST_DATABASE_URL");
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await
@@ -65,7 +67,11 @@ pub async fn fresh_postgres(base: &str) -> String {
 }
 
 /// Settings for a test app with everything local.
-pub async fn test_settings(footprint: Footprint, data_dir: PathBuf, wechat_base: String) -> Settings {
+pub async fn test_settings(
+    footprint: Footprint,
+    data_dir: PathBuf,
+    wechat_base: String,
+) -> Settings {
     let mut s = Settings {
         bind: "127.0.0.1:0".into(),
         data_dir,
@@ -78,7 +84,8 @@ pub async fn test_settings(footprint: Footprint, data_dir: PathBuf, wechat_base:
         ..Settings::default()
     };
     if footprint == Footprint::Production {
-        let (db, redis) = production_env().expect("production footprint needs WUFEI_TEST_* variables");
+        let (db, redis) =
+            production_env().expect("production footprint needs WUFEI_TEST_* variables");
         s.database_url = Some(fresh_postgres(&db).await);
         s.redis_url = Some(redis);
         s.redis_prefix = format!("wufei-test-{}", uuid::Uuid::new_v4().simple());
@@ -136,7 +143,14 @@ impl TestApp {
     }
 
     /// Creates a password account directly.
-    pub async fn create_user(&self, phone: &str, password: &str, role: Role, scope: Option<AdminScope>, district: Option<&str>) {
+    pub async fn create_user(
+        &self,
+        phone: &str,
+        password: &str,
+        role: Role,
+        scope: Option<AdminScope>,
+        district: Option<&str>,
+    ) {
         users::create_staff(
             &self.platform.db,
             users::NewStaff {
@@ -155,7 +169,11 @@ impl TestApp {
     /// Logs in with a password; returns the token pair.
     pub async fn login(&self, phone: &str, password: &str) -> Value {
         let res = self
-            .post_json("/v1/auth/password", None, &json!({ "phone": phone, "password": password }))
+            .post_json(
+                "/v1/auth/password",
+                None,
+                &json!({ "phone": phone, "password": password }),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "login failed");
         res.json().await.expect("json")
@@ -164,7 +182,11 @@ impl TestApp {
     /// Logs a resident in through the WeChat double (`openid` picks the person).
     pub async fn wechat_login(&self, openid: &str) -> Value {
         let res = self
-            .post_json("/v1/auth/wechat", None, &json!({ "code": format!("ok-{openid}") }))
+            .post_json(
+                "/v1/auth/wechat",
+                None,
+                &json!({ "code": format!("ok-{openid}") }),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "wechat login failed");
         res.json().await.expect("json")
@@ -180,7 +202,10 @@ pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Va
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    assert!(ct.starts_with("application/problem+json"), "content type {ct}");
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct}"
+    );
     let body: Value = res.json().await.expect("problem body");
     assert_eq!(body["code"], code, "code in {body}");
     assert_eq!(body["status"], status.as_u16());
@@ -219,10 +244,11 @@ pub async fn spawn_wechat_double() -> (String, actix_web::dev::ServerHandle) {
             },
         }
     }
-    let server = HttpServer::new(|| App::new().route("/sns/jscode2session", web::get().to(session)))
-        .workers(1)
-        .bind("127.0.0.1:0")
-        .expect("bind double");
+    let server =
+        HttpServer::new(|| App::new().route("/sns/jscode2session", web::get().to(session)))
+            .workers(1)
+            .bind("127.0.0.1:0")
+            .expect("bind double");
     let port = server.addrs()[0].port();
     let server = server.run();
     let handle = server.handle();

@@ -20,11 +20,17 @@ async fn health_ready_and_metrics_answer(fp: Footprint) {
 
     app.get("/v1/districts", None).await;
     let metrics = app.get("/metrics", None).await.text().await.unwrap();
-    assert!(metrics.contains("wufei_http_request_duration_seconds_bucket"), "{metrics}");
+    assert!(
+        metrics.contains("wufei_http_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
     assert!(metrics.contains("route=\"/v1/districts\""), "{metrics}");
     assert!(metrics.contains("wufei_queue_jobs"), "{metrics}");
 }
-on_both!(health_ready_and_metrics_answer_tests, super::health_ready_and_metrics_answer);
+on_both!(
+    health_ready_and_metrics_answer_tests,
+    super::health_ready_and_metrics_answer
+);
 
 async fn readyz_names_the_failed_dependency(fp: Footprint) {
     let app = TestApp::spawn(fp).await;
@@ -33,16 +39,37 @@ async fn readyz_names_the_failed_dependency(fp: Footprint) {
     let res = app.get("/readyz", None).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = res.json().await.unwrap();
-    let db = body["checks"].as_array().unwrap().iter().find(|c| c["name"] == "database").unwrap().clone();
+    let db = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "database")
+        .unwrap()
+        .clone();
     assert_eq!(db["status"], "failed", "{body}");
 }
-on_both!(readyz_names_the_failed_dependency_tests, super::readyz_names_the_failed_dependency);
+on_both!(
+    readyz_names_the_failed_dependency_tests,
+    super::readyz_names_the_failed_dependency
+);
 
 async fn request_id_is_echoed(fp: Footprint) {
     let app = TestApp::spawn(fp).await;
-    let res = app.client.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["x-request-id"], "abc-123");
-    let res = app.client.get(app.url("/healthz")).header("x-request-id", "bad id with spaces").send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
     assert_ne!(res.headers()["x-request-id"], "bad id with spaces");
 }
 on_both!(request_id_is_echoed_tests, super::request_id_is_echoed);
@@ -51,16 +78,44 @@ async fn reference_data_is_seeded(fp: Footprint) {
     let app = TestApp::spawn(fp).await;
     let districts: Vec<Value> = app.get("/v1/districts", None).await.json().await.unwrap();
     assert_eq!(districts.len(), 11);
-    assert!(districts.iter().any(|d| d["code"] == "371502" && d["name"] == "东昌府区"));
-    assert!(districts.iter().any(|d| d["code"] == "371573" && d["kind"] == "development_zone"));
-    let cats: Vec<Value> = app.get("/v1/catalog/categories", None).await.json().await.unwrap();
+    assert!(
+        districts
+            .iter()
+            .any(|d| d["code"] == "371502" && d["name"] == "东昌府区")
+    );
+    assert!(
+        districts
+            .iter()
+            .any(|d| d["code"] == "371573" && d["kind"] == "development_zone")
+    );
+    let cats: Vec<Value> = app
+        .get("/v1/catalog/categories", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     let codes: Vec<&str> = cats.iter().map(|c| c["code"].as_str().unwrap()).collect();
-    for code in ["paper", "plastic", "metal", "glass", "textile", "e_waste", "furniture", "kitchen_waste"] {
+    for code in [
+        "paper",
+        "plastic",
+        "metal",
+        "glass",
+        "textile",
+        "e_waste",
+        "furniture",
+        "kitchen_waste",
+    ] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
     }
-    assert!(cats.iter().all(|c| c["points_per_unit"].as_i64().unwrap() > 0));
+    assert!(
+        cats.iter()
+            .all(|c| c["points_per_unit"].as_i64().unwrap() > 0)
+    );
 }
-on_both!(reference_data_is_seeded_tests, super::reference_data_is_seeded);
+on_both!(
+    reference_data_is_seeded_tests,
+    super::reference_data_is_seeded
+);
 
 #[tokio::test]
 async fn docs_are_served_offline() {

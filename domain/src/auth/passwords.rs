@@ -10,8 +10,7 @@ use argon2::{
 use crate::error::{Error, Result};
 
 /// A hash of a password nobody has, verified against when the account does not exist.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0G6tH8Lk1vmHcVvH8jZ3b1M3m3h7m8y2zq0cK7mVQ1Q";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0G6tH8Lk1vmHcVvH8jZ3b1M3m3h7m8y2zq0cK7mVQ1Q";
 
 /// Checks a new password's strength: 8–128 characters, not all digits.
 pub fn validate_new(password: &str) -> Result<()> {
@@ -71,7 +70,11 @@ mod tests {
     #[tokio::test]
     async fn hash_then_verify() {
         let h = hash("correct horse".into()).await.unwrap();
-        assert!(verify("correct horse".into(), Some(h.clone())).await.unwrap());
+        assert!(
+            verify("correct horse".into(), Some(h.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!verify("wrong horse".into(), Some(h)).await.unwrap());
         assert!(!verify("anything".into(), None).await.unwrap());
     }

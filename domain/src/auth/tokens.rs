@@ -76,7 +76,8 @@ impl TokenKeys {
     /// Keys from a secret and the settings' issuer, audience and lifetimes.
     pub fn new(secret: &Secret, settings: &Settings) -> Result<Self> {
         let bytes = secret.expose().as_bytes();
-        let key_error = |e: jsonwebtoken::errors::Error| Error::Internal(anyhow::anyhow!("jwt key: {e}"));
+        let key_error =
+            |e: jsonwebtoken::errors::Error| Error::Internal(anyhow::anyhow!("jwt key: {e}"));
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_issuer(&[&settings.jwt_issuer]);

@@ -1,9 +1,7 @@
 //! User accounts: lookup, creation (WeChat residents, staff with passwords) and profiles.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -20,18 +18,12 @@ use crate::{
 /// Normalises a mainland mobile number: 11 digits starting with 1, `+86`/`86` and spaces or
 /// dashes allowed around it.
 pub fn normalize_phone(raw: &str) -> Result<String> {
-    let digits: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-'))
-        .collect();
+    let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     let digits = digits
         .strip_prefix("+86")
         .or_else(|| digits.strip_prefix("86").filter(|d| d.len() == 11))
         .unwrap_or(&digits);
-    if digits.len() == 11
-        && digits.starts_with('1')
-        && digits.chars().all(|c| c.is_ascii_digit())
-    {
+    if digits.len() == 11 && digits.starts_with('1') && digits.chars().all(|c| c.is_ascii_digit()) {
         Ok(digits.to_string())
     } else {
         Err(Error::field(
@@ -44,8 +36,9 @@ pub fn normalize_phone(raw: &str) -> Result<String> {
 
 /// The principal a stored user acts as.
 pub fn principal_of(user: &user::Model) -> Result<Principal> {
-    let role = Role::parse(&user.role)
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("user {} has role {}", user.id, user.role)))?;
+    let role = Role::parse(&user.role).ok_or_else(|| {
+        Error::Internal(anyhow::anyhow!("user {} has role {}", user.id, user.role))
+    })?;
     Ok(Principal {
         user_id: user.id,
         role,
@@ -138,9 +131,16 @@ pub async fn create_staff(db: &impl ConnectionTrait, new: NewStaff) -> Result<us
         ));
     }
     if let Some(code) = &new.district_code
-        && district::Entity::find_by_id(code.clone()).one(db).await?.is_none()
+        && district::Entity::find_by_id(code.clone())
+            .one(db)
+            .await?
+            .is_none()
     {
-        return Err(Error::field("district", "unknown", format!("no district {code}")));
+        return Err(Error::field(
+            "district",
+            "unknown",
+            format!("no district {code}"),
+        ));
     }
     let admin_scope = match new.role {
         Role::Admin => Some(new.admin_scope.unwrap_or(AdminScope::SuperAdmin)),
@@ -213,7 +213,9 @@ pub struct ProfilePatch {
 mod double_option {
     use serde::{Deserialize, Deserializer};
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
         Option::<String>::deserialize(d).map(Some)
     }
 }
@@ -260,13 +262,21 @@ pub async fn update_profile(
     if let Some(n) = &patch.nickname {
         let len = n.trim().chars().count();
         if len == 0 || len > 32 {
-            errors.push(FieldError::new("nickname", "invalid_length", "must be 1 to 32 characters"));
+            errors.push(FieldError::new(
+                "nickname",
+                "invalid_length",
+                "must be 1 to 32 characters",
+            ));
         }
     }
     if let Some(Some(url)) = &patch.avatar_url
         && (!url.starts_with("https://") || url.len() > 512)
     {
-        errors.push(FieldError::new("avatar_url", "invalid", "must be an https URL of at most 512 characters"));
+        errors.push(FieldError::new(
+            "avatar_url",
+            "invalid",
+            "must be an https URL of at most 512 characters",
+        ));
     }
     if !errors.is_empty() {
         return Err(Error::Validation {

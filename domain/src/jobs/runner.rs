@@ -31,7 +31,12 @@ pub struct Runner {
 
 impl Runner {
     /// A runner identified as `consumer` (unique per process).
-    pub fn new(queue: Arc<dyn Queue>, consumer: String, concurrency: usize, metrics: Metrics) -> Self {
+    pub fn new(
+        queue: Arc<dyn Queue>,
+        consumer: String,
+        concurrency: usize,
+        metrics: Metrics,
+    ) -> Self {
         Self {
             queue,
             handlers: HashMap::new(),

@@ -8,14 +8,24 @@ use chrono::Utc;
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
-use super::{handlers::PURGE_EXPIRED, outbox::{self, OutboxSignal}};
+use super::{
+    handlers::PURGE_EXPIRED,
+    outbox::{self, OutboxSignal},
+};
 
 /// Stages periodic jobs until `stop`.
 pub async fn run(db: DatabaseConnection, signal: OutboxSignal, stop: CancellationToken) {
     let every = Duration::from_secs(15 * 60);
     loop {
         let bucket = Utc::now().timestamp() / every.as_secs() as i64;
-        match outbox::stage(&db, PURGE_EXPIRED, serde_json::json!({ "bucket": bucket }), None).await {
+        match outbox::stage(
+            &db,
+            PURGE_EXPIRED,
+            serde_json::json!({ "bucket": bucket }),
+            None,
+        )
+        .await
+        {
             Ok(_) => signal.committed(),
             Err(e) => tracing::warn!(error = %e, "could not stage the purge job"),
         }

@@ -1,9 +1,15 @@
 //! `GET /v1/me`.
 
 use actix_web::{HttpResponse, web};
-use wufei_domain::{Platform, auth::users::{self, Profile}};
+use wufei_domain::{
+    Platform,
+    auth::users::{self, Profile},
+};
 
-use crate::{extract::Auth, problem::{ApiError, Problem}};
+use crate::{
+    extract::Auth,
+    problem::{ApiError, Problem},
+};
 
 /// The caller's profile.
 #[utoipa::path(get, path = "/v1/me", tag = "me", security(("bearer" = [])), responses(

@@ -1,9 +1,15 @@
 //! `PATCH /v1/me`.
 
 use actix_web::{HttpResponse, web};
-use wufei_domain::{Platform, auth::users::{self, Profile, ProfilePatch}};
+use wufei_domain::{
+    Platform,
+    auth::users::{self, Profile, ProfilePatch},
+};
 
-use crate::{extract::Auth, problem::{ApiError, Problem}};
+use crate::{
+    extract::Auth,
+    problem::{ApiError, Problem},
+};
 
 /// Changes the caller's nickname or avatar.
 #[utoipa::path(patch, path = "/v1/me", tag = "me", security(("bearer" = [])), request_body = ProfilePatch, responses(
@@ -16,5 +22,6 @@ pub async fn update(
     auth: Auth,
     body: web::Json<ProfilePatch>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(users::update_profile(&platform.db, &auth.0, body.into_inner()).await?))
+    Ok(HttpResponse::Ok()
+        .json(users::update_profile(&platform.db, &auth.0, body.into_inner()).await?))
 }

@@ -38,7 +38,12 @@ pub async fn content(
         None | Some("original") => Variant::Original,
         Some("thumbnail") => Variant::Thumbnail,
         Some(_) => {
-            return Err(wufei_domain::Error::field("variant", "invalid", "must be original or thumbnail").into());
+            return Err(wufei_domain::Error::field(
+                "variant",
+                "invalid",
+                "must be original or thumbnail",
+            )
+            .into());
         }
     };
     let viewer = Viewer {

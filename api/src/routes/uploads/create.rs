@@ -64,13 +64,21 @@ pub async fn create(
     let mut file: Option<web::BytesMut> = None;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| {
-            ApiError::edge(StatusCode::BAD_REQUEST, "malformed_multipart", format!("the form could not be read: {e}"))
+            ApiError::edge(
+                StatusCode::BAD_REQUEST,
+                "malformed_multipart",
+                format!("the form could not be read: {e}"),
+            )
         })?;
         let is_file = field.name() == Some("file");
         let mut buf = web::BytesMut::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| {
-                ApiError::edge(StatusCode::BAD_REQUEST, "malformed_multipart", format!("the form could not be read: {e}"))
+                ApiError::edge(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_multipart",
+                    format!("the form could not be read: {e}"),
+                )
             })?;
             if buf.len() + chunk.len() > limit {
                 return Err(ApiError::edge(
@@ -88,7 +96,12 @@ pub async fn create(
         }
     }
     let Some(bytes) = file else {
-        return Err(wufei_domain::Error::field("file", "required", "send the image in the form field `file`").into());
+        return Err(wufei_domain::Error::field(
+            "file",
+            "required",
+            "send the image in the form field `file`",
+        )
+        .into());
     };
     let view = platform
         .uploads

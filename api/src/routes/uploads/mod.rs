@@ -23,7 +23,11 @@ pub fn upload_error(e: UploadError) -> ApiError {
             "unsupported_file_type",
             "only JPEG, PNG, WebP and GIF images are accepted",
         ),
-        UploadError::TooManyPixels { width, height, max_pixels } => ApiError::edge(
+        UploadError::TooManyPixels {
+            width,
+            height,
+            max_pixels,
+        } => ApiError::edge(
             S::UNPROCESSABLE_ENTITY,
             "image_too_large",
             format!("a {width}×{height} image exceeds the limit of {max_pixels} pixels"),
