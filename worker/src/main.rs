@@ -10,7 +10,9 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::load()?;
     wufei_worker::init_logging(settings.log_format);
     if settings.embedded() {
-        tracing::warn!("REDIS_URL is unset: this worker shares only the database with wufei-api, which already runs the embedded loops");
+        tracing::warn!(
+            "REDIS_URL is unset: this worker shares only the database with wufei-api, which already runs the embedded loops"
+        );
     }
     let platform = Platform::build(settings).await?;
     let stop = CancellationToken::new();

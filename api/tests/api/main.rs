@@ -4,10 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod concurrency;
 mod errors;
 mod helpers;
 mod idempotency;
 mod openapi;
 mod operations;
+mod process;
 mod rate_limit;
 mod uploads;
