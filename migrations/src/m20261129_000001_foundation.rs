@@ -24,9 +24,10 @@ impl MigrationTrait for Migration {
                             "admin",
                         ])),
                     )
-                    .col(string_len_null(Users::AdminScope, 32).check(
-                        Expr::col(Users::AdminScope).is_in(["super_admin", "district"]),
-                    ))
+                    .col(
+                        string_len_null(Users::AdminScope, 32)
+                            .check(Expr::col(Users::AdminScope).is_in(["super_admin", "district"])),
+                    )
                     .col(string_len_null(Users::DistrictCode, 12))
                     .col(string_len_null(Users::Phone, 20).unique_key())
                     .col(text_null(Users::PasswordHash))
@@ -151,7 +152,9 @@ impl MigrationTrait for Migration {
                     .col(
                         string_len(Districts::DispatchMode, 16)
                             .default("assign")
-                            .check(Expr::col(Districts::DispatchMode).is_in(["assign", "broadcast"])),
+                            .check(
+                                Expr::col(Districts::DispatchMode).is_in(["assign", "broadcast"]),
+                            ),
                     )
                     .col(boolean(Districts::Served).default(true))
                     .to_owned(),
