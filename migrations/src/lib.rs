@@ -7,6 +7,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_foundation;
 mod m20261129_000002_jobs;
 mod m20261129_000003_uploads;
+mod m20261129_000004_pickups;
+mod m20261129_000005_notifications;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -18,6 +20,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_jobs::Migration),
             Box::new(m20261129_000003_uploads::Migration),
+            Box::new(m20261129_000004_pickups::Migration),
+            Box::new(m20261129_000005_notifications::Migration),
         ]
     }
 }

@@ -4,6 +4,8 @@
 //! alike. A port never leaks its backend's types to callers.
 
 pub mod blob;
+pub mod geo;
+pub mod pubsub;
 pub mod queue;
 pub mod rate_limit;
 

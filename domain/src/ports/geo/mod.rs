@@ -1,0 +1,1 @@
+//! Placeholder: the geo port arrives with its adapters.

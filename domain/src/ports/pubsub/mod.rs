@@ -1,0 +1,1 @@
+//! Placeholder: the pubsub port arrives with its adapters.
