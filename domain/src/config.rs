@@ -124,6 +124,28 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     /// `WUFEI_WORKERS`: HTTP worker threads (0 = one per core).
     pub http_workers: usize,
+    /// `WUFEI_BOOKING_LEAD_MINUTES`: booking a slot closes this long before it starts.
+    pub booking_lead_minutes: u32,
+    /// `WUFEI_CANCEL_CUTOFF_MINUTES`: cancelling is free until this long before the slot;
+    /// later it is recorded as a late cancellation.
+    pub cancel_cutoff_minutes: u32,
+    /// `WUFEI_DISPUTE_WINDOW_HOURS`: how long after completion a resident may dispute the
+    /// recorded weights.
+    pub dispute_window_hours: u32,
+    /// `WUFEI_OFFER_WINDOW_SECS`: how long a recycler has to accept an offer.
+    pub offer_window_secs: u32,
+    /// `WUFEI_BROADCAST_TOP_K`: recyclers offered at once in broadcast districts.
+    pub broadcast_top_k: u32,
+    /// `WUFEI_DISPATCH_MAX_OFFERS`: offers made for one pickup (assign mode: one at a time)
+    /// before it goes to manual dispatch.
+    pub dispatch_max_offers: u32,
+    /// `WUFEI_DISPATCH_RADIUS_M`: recyclers farther than this are not offered a pickup.
+    pub dispatch_radius_m: u32,
+    /// `WUFEI_LOCATION_FRESH_SECS`: a recycler whose last heartbeat is older is not dispatched to.
+    pub location_fresh_secs: u32,
+    /// `WUFEI_MANUAL_DISPATCH_BEFORE_MINUTES`: a pickup still without a recycler this long
+    /// before its slot goes to manual dispatch.
+    pub manual_dispatch_before_minutes: u32,
 }
 
 impl Default for Settings {
@@ -162,6 +184,15 @@ impl Default for Settings {
             queue_max_attempts: 8,
             shutdown_grace_secs: 30,
             http_workers: 0,
+            booking_lead_minutes: 60,
+            cancel_cutoff_minutes: 120,
+            dispute_window_hours: 48,
+            offer_window_secs: 60,
+            broadcast_top_k: 5,
+            dispatch_max_offers: 3,
+            dispatch_radius_m: 15_000,
+            location_fresh_secs: 600,
+            manual_dispatch_before_minutes: 30,
         }
     }
 }
@@ -288,6 +319,13 @@ impl Settings {
         }
         if self.login_attempts == 0 {
             return Err(invalid("WUFEI_LOGIN_ATTEMPTS", "must be at least 1"));
+        }
+        if self.offer_window_secs == 0 || self.broadcast_top_k == 0 || self.dispatch_max_offers == 0
+        {
+            return Err(invalid(
+                "WUFEI_OFFER_WINDOW_SECS",
+                "offer window, broadcast size and offers per pickup must be at least 1",
+            ));
         }
         if self.queue_max_attempts == 0 || self.queue_visibility_timeout_secs == 0 {
             return Err(invalid(

@@ -7,13 +7,17 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod dispatch;
 pub mod entities;
 pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod metrics;
+pub mod paging;
+pub mod pickups;
 pub mod platform;
 pub mod ports;
+pub mod recyclers;
 pub mod seed;
 pub mod uploads;
 

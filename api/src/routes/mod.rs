@@ -1,9 +1,14 @@
 //! Routes, one action per file under a folder per resource. Handlers are thin: extract,
 //! parse, authorise, call one domain service, map to a response.
 
+pub mod addresses;
+pub mod admin;
+pub mod applications;
 pub mod auth;
 pub mod health;
 pub mod me;
+pub mod pickups;
+pub mod recycler;
 pub mod reference;
 pub mod uploads;
 

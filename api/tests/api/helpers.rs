@@ -31,6 +31,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
     _wechat: actix_web::dev::ServerHandle,
+    _worker: Option<tokio::task::JoinSet<()>>,
 }
 
 static INIT: Once = Once::new();
@@ -106,9 +107,14 @@ impl TestApp {
         let (wechat_base, wechat) = spawn_wechat_double().await;
         let mut settings = test_settings(footprint, dir.path().join("data"), wechat_base).await;
         adjust(&mut settings);
+        let production = settings.redis_url.is_some();
         let app = Application::build(settings).await.expect("build app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let platform = app.platform().clone();
+        // In production the loops run in wufei-worker; the test plays that worker.
+        let worker = production.then(|| {
+            platform.spawn_background("test-worker", tokio_util::sync::CancellationToken::new())
+        });
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
@@ -119,6 +125,7 @@ impl TestApp {
                 .expect("client"),
             _dir: dir,
             _wechat: wechat,
+            _worker: worker,
         }
     }
 

@@ -5,11 +5,14 @@
 
 mod auth;
 mod concurrency;
+mod dispatch;
 mod errors;
+mod flows;
 mod helpers;
 mod idempotency;
 mod openapi;
 mod operations;
+mod pickups;
 mod process;
 mod rate_limit;
 mod uploads;

@@ -1,0 +1,507 @@
+//! Dispatch, run by the worker. A booked (or released) pickup is offered to recyclers who
+//! are approved, on shift, serve its district, have the right vehicle, capacity left in the
+//! slot and a fresh position in the geo index, ranked by distance, load, rating, complaints
+//! and fairness across the day. Per district, `assign` offers one recycler at a time and
+//! `broadcast` the top K at once (the first accept wins, see `pickups::work::accept`).
+//! Unanswered offers expire through delayed jobs; after the last round, or when the slot is
+//! near, the pickup waits in the manual-dispatch queue and the resident is told.
+//!
+//! Every handler is idempotent: it re-reads the pickup under a lock and does nothing when
+//! the work is already done, so a job delivered twice, or re-delivered after a worker died
+//! mid-dispatch, neither loses nor doubles a pickup.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait, sea_query::Expr,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{
+    config::Settings,
+    entities::{
+        district, offer, pickup, pickup_slot, recycler, recycler_district, recycler_slot_load,
+    },
+    error::{Error, Result},
+    jobs::{JobHandler, outbox},
+    pickups::{
+        Actor, Status, Transition,
+        booking::{DISPATCH, announce},
+        record_event, transition,
+    },
+    ports::{
+        geo::{GeoIndex, Position},
+        queue::Delivery,
+    },
+};
+
+/// Topic of the job that closes unanswered offers.
+pub const OFFER_TIMEOUT: &str = "pickup.offer_timeout";
+/// Topic of the job that tells recyclers about new offers.
+pub const OFFERS_MADE: &str = "pickup.offers_made";
+
+/// Dispatch parameters, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// How long an offer stays open.
+    pub offer_window: Duration,
+    /// Recyclers offered at once in broadcast districts.
+    pub broadcast_top_k: usize,
+    /// Rounds before manual dispatch (assign: one offer per round).
+    pub max_rounds: i32,
+    /// Farthest recycler considered.
+    pub radius_m: f64,
+    /// Oldest position considered.
+    pub fresh_within: Duration,
+    /// Manual dispatch when the slot starts within this.
+    pub manual_before: Duration,
+}
+
+impl Policy {
+    /// From the settings.
+    pub fn from_settings(s: &Settings) -> Self {
+        Self {
+            offer_window: Duration::from_secs(u64::from(s.offer_window_secs)),
+            broadcast_top_k: s.broadcast_top_k as usize,
+            max_rounds: i32::try_from(s.dispatch_max_offers).unwrap_or(3),
+            radius_m: f64::from(s.dispatch_radius_m),
+            fresh_within: Duration::from_secs(u64::from(s.location_fresh_secs)),
+            manual_before: Duration::from_secs(60 * u64::from(s.manual_dispatch_before_minutes)),
+        }
+    }
+}
+
+/// A recycler who could take a pickup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// Recycler id.
+    pub recycler_id: Uuid,
+    /// Metres from the pickup.
+    pub distance_m: f64,
+    /// Pickups already held in this slot.
+    pub load: i32,
+    /// Pickups allowed per slot.
+    pub capacity: i32,
+    /// Average rating (1–5), if rated.
+    pub rating: Option<f64>,
+    /// Complaints received.
+    pub complaints: i32,
+    /// Offers made to them today.
+    pub offers_today: u64,
+}
+
+impl Candidate {
+    /// Lower is better: a kilometre of distance is the unit; a full slot costs 2 km, each
+    /// offer already made today 0.2 km (fairness), each complaint 0.3 km, and each rating
+    /// star above 4 (unrated counts as 4) is worth 0.5 km.
+    pub fn score(&self) -> f64 {
+        let load = if self.capacity > 0 {
+            f64::from(self.load) / f64::from(self.capacity)
+        } else {
+            1.0
+        };
+        self.distance_m / 1000.0
+            + 2.0 * load
+            + 0.2 * self.offers_today as f64
+            + 0.3 * f64::from(self.complaints)
+            - 0.5 * (self.rating.unwrap_or(4.0) - 4.0)
+    }
+}
+
+/// Orders candidates best first; ties go to the nearer.
+pub fn rank(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
+    candidates.sort_by(|a, b| {
+        a.score()
+            .total_cmp(&b.score())
+            .then(a.distance_m.total_cmp(&b.distance_m))
+    });
+    candidates
+}
+
+/// The dispatcher: handlers for `pickup.dispatch` and `pickup.offer_timeout`.
+#[derive(Clone)]
+pub struct Dispatcher {
+    db: DatabaseConnection,
+    geo: Arc<dyn GeoIndex>,
+    policy: Policy,
+}
+
+#[derive(Deserialize)]
+struct PickupJob {
+    pickup_id: Uuid,
+    #[serde(default)]
+    round: Option<i32>,
+}
+
+impl Dispatcher {
+    /// A dispatcher.
+    pub fn new(db: DatabaseConnection, geo: Arc<dyn GeoIndex>, policy: Policy) -> Self {
+        Self { db, geo, policy }
+    }
+
+    /// Offers a pending pickup to the next recycler(s), or sends it to manual dispatch.
+    #[tracing::instrument(skip(self), fields(pickup_id = %pickup_id))]
+    pub async fn dispatch(&self, pickup_id: Uuid) -> Result<()> {
+        let txn = self.db.begin().await?;
+        let Some(p) = lock_pickup(&txn, pickup_id).await? else {
+            return Ok(());
+        };
+        if p.status != Status::PendingDispatch.as_str() || p.manual_dispatch {
+            return Ok(());
+        }
+        let slot = pickup_slot::Entity::find_by_id(p.slot_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("pickup {} has no slot", p.id)))?;
+        let now = Utc::now();
+        let manual_before =
+            chrono::Duration::from_std(self.policy.manual_before).unwrap_or_default();
+        if slot.starts_at - manual_before <= now {
+            escalate(&txn, &p, "the slot is near and no recycler has the pickup").await?;
+            txn.commit().await?;
+            return Ok(());
+        }
+        let round = p.dispatch_round + 1;
+        if round > self.policy.max_rounds {
+            escalate(&txn, &p, "no recycler accepted in time").await?;
+            txn.commit().await?;
+            return Ok(());
+        }
+        let mode = district::Entity::find_by_id(p.district_code.clone())
+            .one(&txn)
+            .await?
+            .map(|d| d.dispatch_mode)
+            .unwrap_or_else(|| "assign".into());
+        let candidates = self.candidates(&txn, &p).await?;
+        if candidates.is_empty() {
+            escalate(&txn, &p, "no recycler is available").await?;
+            txn.commit().await?;
+            return Ok(());
+        }
+        let k = if mode == "broadcast" {
+            self.policy.broadcast_top_k
+        } else {
+            1
+        };
+        let chosen: Vec<Candidate> = rank(candidates).into_iter().take(k).collect();
+        let expires_at =
+            now + chrono::Duration::from_std(self.policy.offer_window).unwrap_or_default();
+        for c in &chosen {
+            offer::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                pickup_id: Set(p.id),
+                recycler_id: Set(c.recycler_id),
+                round: Set(round),
+                status: Set("open".into()),
+                reason: Set(None),
+                expires_at: Set(expires_at),
+                created_at: Set(now),
+                responded_at: Set(None),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        transition(
+            &txn,
+            Transition {
+                pickup_id: p.id,
+                from: &[Status::PendingDispatch],
+                to: Status::Offered,
+                actor: Actor::SYSTEM,
+                reason: format!(
+                    "round {round}: offered to {} recycler(s) ({mode})",
+                    chosen.len()
+                ),
+                recycler: None,
+                set: vec![(pickup::Column::DispatchRound, Expr::value(round))],
+            },
+        )
+        .await?;
+        outbox::stage(
+            &txn,
+            OFFER_TIMEOUT,
+            serde_json::json!({ "pickup_id": p.id, "round": round }),
+            Some(expires_at),
+        )
+        .await?;
+        outbox::stage(
+            &txn,
+            OFFERS_MADE,
+            serde_json::json!({
+                "pickup_id": p.id,
+                "recyclers": chosen.iter().map(|c| c.recycler_id).collect::<Vec<_>>(),
+            }),
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::info!(round, offered = chosen.len(), %mode, "pickup offered");
+        Ok(())
+    }
+
+    /// Expires the offers of `round` still open, and moves on.
+    #[tracing::instrument(skip(self), fields(pickup_id = %pickup_id, round))]
+    pub async fn offer_timeout(&self, pickup_id: Uuid, round: i32) -> Result<()> {
+        let txn = self.db.begin().await?;
+        if lock_pickup(&txn, pickup_id).await?.is_none() {
+            return Ok(());
+        }
+        let expired: Vec<Uuid> = offer::Entity::find()
+            .filter(offer::Column::PickupId.eq(pickup_id))
+            .filter(offer::Column::Round.eq(round))
+            .filter(offer::Column::Status.eq("open"))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|o| o.recycler_id)
+            .collect();
+        if !expired.is_empty() {
+            offer::Entity::update_many()
+                .col_expr(offer::Column::Status, Expr::value("expired"))
+                .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
+                .filter(offer::Column::PickupId.eq(pickup_id))
+                .filter(offer::Column::Round.eq(round))
+                .filter(offer::Column::Status.eq("open"))
+                .exec(&txn)
+                .await?;
+        }
+        after_offer_closed(&txn, pickup_id).await?;
+        if !expired.is_empty() {
+            let status = crate::pickups::reload(&txn, pickup_id)
+                .await?
+                .status
+                .parse()?;
+            announce(&txn, pickup_id, status, &expired).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn candidates(
+        &self,
+        txn: &impl ConnectionTrait,
+        p: &pickup::Model,
+    ) -> Result<Vec<Candidate>> {
+        let nearby = self
+            .geo
+            .nearby(
+                Position {
+                    lat: p.lat,
+                    lng: p.lng,
+                },
+                self.policy.radius_m,
+                200,
+                self.policy.fresh_within,
+            )
+            .await?;
+        if nearby.is_empty() {
+            return Ok(vec![]);
+        }
+        let distance: HashMap<Uuid, f64> =
+            nearby.iter().map(|n| (n.member, n.distance_m)).collect();
+        let serving: Vec<Uuid> = recycler_district::Entity::find()
+            .filter(recycler_district::Column::DistrictCode.eq(p.district_code.as_str()))
+            .filter(recycler_district::Column::RecyclerId.is_in(distance.keys().copied()))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|d| d.recycler_id)
+            .collect();
+        let mut q = recycler::Entity::find()
+            .filter(recycler::Column::UserId.is_in(serving))
+            .filter(recycler::Column::Status.eq("approved"))
+            .filter(recycler::Column::OnShift.eq(true));
+        if p.needs_van {
+            q = q.filter(recycler::Column::Vehicle.eq("van"));
+        }
+        let recyclers = q.all(txn).await?;
+        let already: Vec<Uuid> = offer::Entity::find()
+            .filter(offer::Column::PickupId.eq(p.id))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|o| o.recycler_id)
+            .collect();
+        let loads: HashMap<Uuid, i32> = recycler_slot_load::Entity::find()
+            .filter(recycler_slot_load::Column::SlotId.eq(p.slot_id))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|l| (l.recycler_id, l.load))
+            .collect();
+        let day_start = Utc::now() - chrono::Duration::hours(24);
+        let mut out = Vec::new();
+        for r in recyclers {
+            if already.contains(&r.user_id) {
+                continue;
+            }
+            let load = loads.get(&r.user_id).copied().unwrap_or(0);
+            if load >= r.slot_capacity {
+                continue;
+            }
+            let offers_today = offer::Entity::find()
+                .filter(offer::Column::RecyclerId.eq(r.user_id))
+                .filter(offer::Column::CreatedAt.gte(day_start))
+                .count(txn)
+                .await?;
+            out.push(Candidate {
+                recycler_id: r.user_id,
+                distance_m: distance.get(&r.user_id).copied().unwrap_or(f64::MAX),
+                load,
+                capacity: r.slot_capacity,
+                rating: (r.rating_count > 0)
+                    .then(|| f64::from(r.rating_sum) / f64::from(r.rating_count)),
+                complaints: r.complaints,
+                offers_today,
+            });
+        }
+        Ok(out)
+    }
+}
+
+async fn lock_pickup(txn: &impl ConnectionTrait, id: Uuid) -> Result<Option<pickup::Model>> {
+    let mut q = pickup::Entity::find_by_id(id);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    Ok(q.one(txn).await?)
+}
+
+/// Puts a pending pickup in the manual-dispatch queue and tells the resident.
+async fn escalate(txn: &impl ConnectionTrait, p: &pickup::Model, why: &str) -> Result<()> {
+    let moved = pickup::Entity::update_many()
+        .col_expr(pickup::Column::ManualDispatch, Expr::value(true))
+        .col_expr(pickup::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(pickup::Column::Id.eq(p.id))
+        .filter(pickup::Column::Status.eq(Status::PendingDispatch.as_str()))
+        .filter(pickup::Column::ManualDispatch.eq(false))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if moved == 1 {
+        record_event(
+            txn,
+            p.id,
+            Some(p.status.clone()),
+            Status::PendingDispatch,
+            &Actor::SYSTEM,
+            &format!("manual dispatch: {why}"),
+        )
+        .await?;
+        announce(txn, p.id, Status::PendingDispatch, &[]).await?;
+        tracing::warn!(pickup_id = %p.id, why, "pickup sent to manual dispatch");
+    }
+    Ok(())
+}
+
+/// After an offer was declined or expired: when the pickup is still offered and no offer
+/// is open any more, it goes back to pending and the next round is dispatched.
+pub async fn after_offer_closed(txn: &impl ConnectionTrait, pickup_id: Uuid) -> Result<()> {
+    let open = offer::Entity::find()
+        .filter(offer::Column::PickupId.eq(pickup_id))
+        .filter(offer::Column::Status.eq("open"))
+        .count(txn)
+        .await?;
+    let Some(p) = pickup::Entity::find_by_id(pickup_id).one(txn).await? else {
+        return Ok(());
+    };
+    if open > 0 || p.status != Status::Offered.as_str() {
+        return Ok(());
+    }
+    transition(
+        txn,
+        Transition {
+            pickup_id,
+            from: &[Status::Offered],
+            to: Status::PendingDispatch,
+            actor: Actor::SYSTEM,
+            reason: "no recycler accepted; trying the next".into(),
+            recycler: None,
+            set: vec![],
+        },
+    )
+    .await?;
+    outbox::stage(
+        txn,
+        DISPATCH,
+        serde_json::json!({ "pickup_id": pickup_id }),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// `pickup.dispatch`.
+pub struct DispatchHandler(pub Dispatcher);
+
+#[async_trait]
+impl JobHandler for DispatchHandler {
+    async fn handle(&self, job: &Delivery) -> anyhow::Result<()> {
+        let j: PickupJob = serde_json::from_value(job.payload.clone())?;
+        Ok(self.0.dispatch(j.pickup_id).await?)
+    }
+}
+
+/// `pickup.offer_timeout`.
+pub struct OfferTimeoutHandler(pub Dispatcher);
+
+#[async_trait]
+impl JobHandler for OfferTimeoutHandler {
+    async fn handle(&self, job: &Delivery) -> anyhow::Result<()> {
+        let j: PickupJob = serde_json::from_value(job.payload.clone())?;
+        Ok(self
+            .0
+            .offer_timeout(j.pickup_id, j.round.unwrap_or(0))
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(distance_m: f64, load: i32, rating: Option<f64>, offers_today: u64) -> Candidate {
+        Candidate {
+            recycler_id: Uuid::new_v4(),
+            distance_m,
+            load,
+            capacity: 4,
+            rating,
+            complaints: 0,
+            offers_today,
+        }
+    }
+
+    #[test]
+    fn nearer_wins_all_else_equal() {
+        let near = c(500.0, 0, None, 0);
+        let far = c(3000.0, 0, None, 0);
+        assert_eq!(rank(vec![far.clone(), near.clone()])[0], near);
+    }
+
+    #[test]
+    fn a_busy_recycler_yields_to_a_free_one_nearby() {
+        let busy = c(500.0, 3, None, 0);
+        let free = c(1500.0, 0, None, 0);
+        assert_eq!(rank(vec![busy, free.clone()])[0], free);
+    }
+
+    #[test]
+    fn fairness_spreads_offers_across_the_day() {
+        let tired = c(1000.0, 0, None, 20);
+        let fresh = c(2000.0, 0, None, 0);
+        assert_eq!(rank(vec![tired, fresh.clone()])[0], fresh);
+    }
+
+    #[test]
+    fn rating_and_complaints_count() {
+        let good = c(1500.0, 0, Some(5.0), 0);
+        let mut poor = c(1200.0, 0, Some(2.0), 0);
+        poor.complaints = 2;
+        assert_eq!(rank(vec![poor, good.clone()])[0], good);
+    }
+}

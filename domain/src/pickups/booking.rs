@@ -1,0 +1,724 @@
+//! The resident's side: book a pickup into a slot (capacity taken by a conditional update,
+//! so it is never exceeded however many book at once), list and read pickups, cancel,
+//! reschedule atomically into another slot, rate, complain, and dispute recorded weights.
+//! Booking, rescheduling and releasing stage `pickup.dispatch` in the same transaction.
+
+use std::collections::HashSet;
+
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    Actor, PickupView, Status, Transition, addresses, release_recycler_load, release_slot,
+    take_slot, transition, view,
+};
+use crate::{
+    auth::{Principal, Role},
+    config::Settings,
+    entities::{category, offer, pickup, pickup_item, pickup_slot, recycler, upload},
+    error::{Error, FieldError, Result},
+    jobs::outbox,
+    paging::{Page, PageRequest},
+};
+
+/// Topic of the dispatch job.
+pub const DISPATCH: &str = "pickup.dispatch";
+/// Topic of the event settlement consumes.
+pub const COMPLETED: &str = "pickup.completed";
+/// Topic of a status change residents and recyclers are told about.
+pub const STATUS_CHANGED: &str = "pickup.status_changed";
+
+/// The booking rules in force.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// Booking closes this long before a slot.
+    pub booking_lead: Duration,
+    /// Free cancellation until this long before a slot.
+    pub cancel_cutoff: Duration,
+    /// Disputes are accepted this long after completion.
+    pub dispute_window: Duration,
+}
+
+impl Rules {
+    /// From the settings.
+    pub fn from_settings(s: &Settings) -> Self {
+        Self {
+            booking_lead: Duration::minutes(i64::from(s.booking_lead_minutes)),
+            cancel_cutoff: Duration::minutes(i64::from(s.cancel_cutoff_minutes)),
+            dispute_window: Duration::hours(i64::from(s.dispute_window_hours)),
+        }
+    }
+}
+
+/// One item to collect.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemInput {
+    /// Category id.
+    pub category_id: Uuid,
+    /// Estimated weight in grams (categories sold by the kg).
+    pub estimated_weight_g: Option<i32>,
+    /// Estimated count (categories sold by the piece).
+    pub estimated_count: Option<i32>,
+}
+
+/// A booking.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingInput {
+    /// One of the caller's addresses.
+    pub address_id: Uuid,
+    /// A slot from `GET /v1/pickup-slots` for that address.
+    pub slot_id: Uuid,
+    /// What to collect, one entry per category.
+    pub items: Vec<ItemInput>,
+    /// The caller's uploads (purpose `pickup_photo`) showing the items.
+    #[serde(default)]
+    pub photo_ids: Vec<Uuid>,
+    /// Note to the recycler (floor, where to knock …), up to 200 characters.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The largest weight one item may claim: 2 tonnes.
+pub const MAX_WEIGHT_G: i32 = 2_000_000;
+/// The largest count one item may claim.
+pub const MAX_COUNT: i32 = 100;
+
+/// Checks items against the catalogue; returns whether any needs a van.
+pub(crate) async fn validate_items(
+    db: &impl ConnectionTrait,
+    items: &[ItemInput],
+    weights_field: &str,
+) -> Result<(bool, Vec<category::Model>)> {
+    let mut errors = Vec::new();
+    if items.is_empty() {
+        errors.push(FieldError::new(
+            "items",
+            "required",
+            "name at least one item",
+        ));
+    }
+    if items.len() > 20 {
+        errors.push(FieldError::new("items", "too_many", "at most 20 items"));
+    }
+    let cats = category::Entity::find()
+        .filter(category::Column::Id.is_in(items.iter().map(|i| i.category_id)))
+        .filter(category::Column::Active.eq(true))
+        .all(db)
+        .await?;
+    let mut seen = HashSet::new();
+    let mut needs_van = false;
+    for (n, item) in items.iter().enumerate() {
+        let field = |f: &str| format!("items[{n}].{f}");
+        if !seen.insert(item.category_id) {
+            errors.push(FieldError::new(
+                field("category_id"),
+                "duplicate",
+                "each category once",
+            ));
+            continue;
+        }
+        let Some(cat) = cats.iter().find(|c| c.id == item.category_id) else {
+            errors.push(FieldError::new(
+                field("category_id"),
+                "unknown",
+                "no such active category",
+            ));
+            continue;
+        };
+        needs_van |= cat.needs_van;
+        match cat.unit.as_str() {
+            "kg" => match item.estimated_weight_g {
+                Some(w) if (1..=MAX_WEIGHT_G).contains(&w) => {}
+                Some(_) => errors.push(FieldError::new(
+                    field(weights_field),
+                    "out_of_range",
+                    format!("must be between 1 and {MAX_WEIGHT_G} grams"),
+                )),
+                None => errors.push(FieldError::new(
+                    field(weights_field),
+                    "required",
+                    "this category is weighed in grams",
+                )),
+            },
+            _ => match item.estimated_count {
+                Some(c) if (1..=MAX_COUNT).contains(&c) => {}
+                Some(_) => errors.push(FieldError::new(
+                    field("estimated_count"),
+                    "out_of_range",
+                    format!("must be between 1 and {MAX_COUNT}"),
+                )),
+                None => errors.push(FieldError::new(
+                    field("estimated_count"),
+                    "required",
+                    "this category is counted in pieces",
+                )),
+            },
+        }
+    }
+    if errors.is_empty() {
+        Ok((needs_van, cats))
+    } else {
+        Err(Error::Validation {
+            message: "the items are not valid".into(),
+            fields: errors,
+        })
+    }
+}
+
+/// Checks that every photo is the caller's upload for `purpose`.
+pub(crate) async fn validate_photos(
+    db: &impl ConnectionTrait,
+    owner: Uuid,
+    ids: &[Uuid],
+    field: &str,
+    min: usize,
+) -> Result<()> {
+    if ids.len() < min || ids.len() > 9 {
+        return Err(Error::field(
+            field,
+            "count",
+            format!("give {min} to 9 photos"),
+        ));
+    }
+    let found = upload::Entity::find()
+        .filter(upload::Column::Id.is_in(ids.iter().copied()))
+        .filter(upload::Column::OwnerId.eq(owner))
+        .filter(upload::Column::Purpose.eq("pickup_photo"))
+        .all(db)
+        .await?;
+    if found.len() != ids.iter().collect::<HashSet<_>>().len() {
+        return Err(Error::field(
+            field,
+            "unknown",
+            "each photo must be your own upload with purpose pickup_photo",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether a slot serves an address: same district, and a community slot only for
+/// addresses of that community.
+fn slot_serves(slot: &pickup_slot::Model, addr: &crate::entities::address::Model) -> bool {
+    slot.district_code == addr.district_code
+        && (slot.community_id.is_none() || slot.community_id == addr.community_id)
+}
+
+/// Books a pickup.
+#[tracing::instrument(skip_all, fields(user_id = %who.user_id))]
+pub async fn book(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: Rules,
+    input: BookingInput,
+) -> Result<PickupView> {
+    who.require_role(&[Role::Resident])?;
+    let note = input.note.unwrap_or_default();
+    if note.chars().count() > 200 {
+        return Err(Error::field("note", "too_long", "at most 200 characters"));
+    }
+    let txn = db.begin().await?;
+    let addr = addresses::own(&txn, who, input.address_id).await?;
+    let (needs_van, _) = validate_items(&txn, &input.items, "estimated_weight_g").await?;
+    if !input.photo_ids.is_empty() {
+        validate_photos(&txn, who.user_id, &input.photo_ids, "photo_ids", 0).await?;
+    }
+    let slot = pickup_slot::Entity::find_by_id(input.slot_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::field("slot_id", "unknown", "no such slot"))?;
+    if !slot_serves(&slot, &addr) {
+        return Err(Error::field(
+            "slot_id",
+            "not_for_address",
+            "this slot does not serve that address",
+        ));
+    }
+    if slot.starts_at - rules.booking_lead <= Utc::now() {
+        return Err(Error::Unprocessable {
+            code: "slot_closed",
+            message: "booking for this slot has closed; choose a later one".into(),
+        });
+    }
+    take_slot(&txn, slot.id, needs_van).await?;
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let snapshot =
+        serde_json::to_string(&addresses::AddressView::from(addr.clone())).unwrap_or_default();
+    pickup::ActiveModel {
+        id: Set(id),
+        resident_id: Set(who.user_id),
+        address_id: Set(addr.id),
+        address_snapshot: Set(snapshot),
+        district_code: Set(addr.district_code.clone()),
+        community_id: Set(addr.community_id),
+        lat: Set(addr.lat),
+        lng: Set(addr.lng),
+        slot_id: Set(slot.id),
+        status: Set(Status::PendingDispatch.as_str().into()),
+        recycler_id: Set(None),
+        needs_van: Set(needs_van),
+        note: Set(note),
+        photo_ids: Set(serde_json::to_string(&input.photo_ids).unwrap_or_else(|_| "[]".into())),
+        completion_photo_ids: Set("[]".into()),
+        manual_dispatch: Set(false),
+        dispatch_round: Set(0),
+        late_cancellation: Set(false),
+        rating: Set(None),
+        rating_comment: Set(None),
+        complaint: Set(None),
+        dispute: Set(None),
+        dispute_state: Set(None),
+        completed_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    for item in &input.items {
+        pickup_item::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            pickup_id: Set(id),
+            category_id: Set(item.category_id),
+            estimated_weight_g: Set(item.estimated_weight_g),
+            estimated_count: Set(item.estimated_count),
+            actual_weight_g: Set(None),
+            actual_count: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    super::record_event(
+        &txn,
+        id,
+        None,
+        Status::PendingDispatch,
+        &Actor::of(who),
+        "booked",
+    )
+    .await?;
+    outbox::stage(&txn, DISPATCH, serde_json::json!({ "pickup_id": id }), None).await?;
+    let p = pickup::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound { what: "pickup" })?;
+    let v = view(&txn, p).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// The caller's pickups, newest first.
+pub async fn list_mine(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    page: PageRequest,
+) -> Result<Page<PickupView>> {
+    let mut q = pickup::Entity::find()
+        .filter(pickup::Column::ResidentId.eq(who.user_id))
+        .order_by_desc(pickup::Column::Id)
+        .limit(page.limit + 1);
+    if let Some(before) = page.before {
+        q = q.filter(pickup::Column::Id.lt(before));
+    }
+    super::page_of_views(db, q.all(db).await?, page.limit).await
+}
+
+/// One pickup the caller may see.
+pub async fn get(db: &impl ConnectionTrait, who: &Principal, id: Uuid) -> Result<PickupView> {
+    let p = super::load_visible(db, who, id).await?;
+    view(db, p).await
+}
+
+async fn own_pickup(db: &impl ConnectionTrait, who: &Principal, id: Uuid) -> Result<pickup::Model> {
+    pickup::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|p| p.resident_id == who.user_id)
+        .ok_or(Error::NotFound { what: "pickup" })
+}
+
+/// Withdraws every open offer of a pickup; returns the recyclers whose offers were withdrawn.
+pub(crate) async fn withdraw_offers(
+    txn: &impl ConnectionTrait,
+    pickup_id: Uuid,
+    except: Option<Uuid>,
+) -> Result<Vec<Uuid>> {
+    let mut open = offer::Entity::find()
+        .filter(offer::Column::PickupId.eq(pickup_id))
+        .filter(offer::Column::Status.eq("open"));
+    if let Some(e) = except {
+        open = open.filter(offer::Column::Id.ne(e));
+    }
+    let open = open.all(txn).await?;
+    if !open.is_empty() {
+        offer::Entity::update_many()
+            .col_expr(offer::Column::Status, Expr::value("withdrawn"))
+            .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
+            .filter(offer::Column::Id.is_in(open.iter().map(|o| o.id)))
+            .filter(offer::Column::Status.eq("open"))
+            .exec(txn)
+            .await?;
+    }
+    Ok(open.into_iter().map(|o| o.recycler_id).collect())
+}
+
+/// Tells the worker that a pickup changed, so residents and recyclers are notified.
+pub(crate) async fn announce(
+    txn: &impl ConnectionTrait,
+    pickup_id: Uuid,
+    status: Status,
+    withdrawn_from: &[Uuid],
+) -> Result<()> {
+    outbox::stage(
+        txn,
+        STATUS_CHANGED,
+        serde_json::json!({ "pickup_id": pickup_id, "status": status, "withdrawn_from": withdrawn_from }),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Body of cancel.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// Why (optional).
+    pub reason: Option<String>,
+}
+
+/// Cancels the caller's pickup: free before the cut-off, recorded as late after it. Gives
+/// back the slot and the recycler's capacity, withdraws open offers.
+#[tracing::instrument(skip_all, fields(user_id = %who.user_id, pickup_id = %id))]
+pub async fn cancel(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: Rules,
+    id: Uuid,
+    input: CancelInput,
+) -> Result<PickupView> {
+    let txn = db.begin().await?;
+    let p = own_pickup(&txn, who, id).await?;
+    let slot = pickup_slot::Entity::find_by_id(p.slot_id).one(&txn).await?;
+    let late = slot.is_some_and(|s| Utc::now() > s.starts_at - rules.cancel_cutoff);
+    let reason = input
+        .reason
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect::<String>();
+    let before = transition(
+        &txn,
+        Transition {
+            pickup_id: id,
+            from: &[
+                Status::PendingDispatch,
+                Status::Offered,
+                Status::Accepted,
+                Status::EnRoute,
+            ],
+            to: Status::Cancelled,
+            actor: Actor::of(who),
+            reason: if late {
+                format!("late cancellation: {reason}")
+            } else {
+                reason
+            },
+            recycler: None,
+            set: vec![(pickup::Column::LateCancellation, Expr::value(late))],
+        },
+    )
+    .await?;
+    release_slot(&txn, p.slot_id, p.needs_van).await?;
+    if let Some(r) = before.recycler_id {
+        release_recycler_load(&txn, r, p.slot_id).await?;
+    }
+    let mut told = withdraw_offers(&txn, id, None).await?;
+    told.extend(before.recycler_id);
+    announce(&txn, id, Status::Cancelled, &told).await?;
+    let v = view(&txn, super::reload(&txn, id).await?).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// Body of reschedule.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleInput {
+    /// The new slot (for the same address).
+    pub slot_id: Uuid,
+}
+
+/// Moves the caller's pickup into another slot in one transaction: the new slot's capacity
+/// is taken before the old is given back, and any recycler or offer is released so the
+/// pickup is dispatched again for the new time.
+#[tracing::instrument(skip_all, fields(user_id = %who.user_id, pickup_id = %id))]
+pub async fn reschedule(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: Rules,
+    id: Uuid,
+    input: RescheduleInput,
+) -> Result<PickupView> {
+    let txn = db.begin().await?;
+    let p = own_pickup(&txn, who, id).await?;
+    if input.slot_id == p.slot_id {
+        return Err(Error::field(
+            "slot_id",
+            "unchanged",
+            "that is the current slot",
+        ));
+    }
+    let addr = crate::entities::address::Entity::find_by_id(p.address_id)
+        .one(&txn)
+        .await?
+        .ok_or(Error::NotFound { what: "address" })?;
+    let slot = pickup_slot::Entity::find_by_id(input.slot_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::field("slot_id", "unknown", "no such slot"))?;
+    if !slot_serves(&slot, &addr) {
+        return Err(Error::field(
+            "slot_id",
+            "not_for_address",
+            "this slot does not serve that address",
+        ));
+    }
+    if slot.starts_at - rules.booking_lead <= Utc::now() {
+        return Err(Error::Unprocessable {
+            code: "slot_closed",
+            message: "booking for this slot has closed; choose a later one".into(),
+        });
+    }
+    let before = transition(
+        &txn,
+        Transition {
+            pickup_id: id,
+            from: &[Status::PendingDispatch, Status::Offered, Status::Accepted],
+            to: Status::PendingDispatch,
+            actor: Actor::of(who),
+            reason: "rescheduled".into(),
+            recycler: None,
+            set: vec![
+                (pickup::Column::SlotId, Expr::value(slot.id)),
+                (
+                    pickup::Column::RecyclerId,
+                    Expr::value(Option::<Uuid>::None),
+                ),
+                (pickup::Column::ManualDispatch, Expr::value(false)),
+            ],
+        },
+    )
+    .await?;
+    take_slot(&txn, slot.id, p.needs_van).await?;
+    release_slot(&txn, p.slot_id, p.needs_van).await?;
+    if let Some(r) = before.recycler_id {
+        release_recycler_load(&txn, r, p.slot_id).await?;
+    }
+    let mut told = withdraw_offers(&txn, id, None).await?;
+    told.extend(before.recycler_id);
+    // Offers already declined for the old time may be welcome for the new one.
+    offer::Entity::delete_many()
+        .filter(offer::Column::PickupId.eq(id))
+        .filter(offer::Column::Status.ne("open"))
+        .exec(&txn)
+        .await?;
+    announce(&txn, id, Status::PendingDispatch, &told).await?;
+    outbox::stage(&txn, DISPATCH, serde_json::json!({ "pickup_id": id }), None).await?;
+    let v = view(&txn, super::reload(&txn, id).await?).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// Body of rating.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatingInput {
+    /// 1 to 5.
+    pub stars: i16,
+    /// Optional comment, up to 200 characters.
+    pub comment: Option<String>,
+}
+
+/// Rates the recycler of a completed pickup, once.
+pub async fn rate(
+    db: &DatabaseConnection,
+    who: &Principal,
+    id: Uuid,
+    input: RatingInput,
+) -> Result<PickupView> {
+    if !(1..=5).contains(&input.stars) {
+        return Err(Error::field("stars", "out_of_range", "must be 1 to 5"));
+    }
+    let comment = input
+        .comment
+        .map(|c| c.chars().take(200).collect::<String>());
+    let txn = db.begin().await?;
+    let p = own_pickup(&txn, who, id).await?;
+    let rated = pickup::Entity::update_many()
+        .col_expr(pickup::Column::Rating, Expr::value(input.stars))
+        .col_expr(pickup::Column::RatingComment, Expr::value(comment))
+        .filter(pickup::Column::Id.eq(id))
+        .filter(pickup::Column::Rating.is_null())
+        .filter(
+            pickup::Column::Status.is_in([Status::Completed.as_str(), Status::Settled.as_str()]),
+        )
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if rated != 1 {
+        return Err(Error::conflict(
+            "cannot_rate",
+            "only a completed pickup can be rated, and only once",
+        ));
+    }
+    if let Some(r) = p.recycler_id {
+        recycler::Entity::update_many()
+            .col_expr(
+                recycler::Column::RatingSum,
+                Expr::col(recycler::Column::RatingSum).add(i32::from(input.stars)),
+            )
+            .col_expr(
+                recycler::Column::RatingCount,
+                Expr::col(recycler::Column::RatingCount).add(1),
+            )
+            .filter(recycler::Column::UserId.eq(r))
+            .exec(&txn)
+            .await?;
+    }
+    let p = own_pickup(&txn, who, id).await?;
+    let v = view(&txn, p).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// Body of complaint and dispute.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextInput {
+    /// What happened, 1 to 500 characters.
+    pub text: String,
+}
+
+fn text_of(input: &TextInput) -> Result<String> {
+    let t = input.text.trim();
+    let n = t.chars().count();
+    if n == 0 || n > 500 {
+        return Err(Error::field(
+            "text",
+            "invalid_length",
+            "must be 1 to 500 characters",
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// Complains about the recycler of a pickup (once); counts against the recycler's score.
+pub async fn complain(
+    db: &DatabaseConnection,
+    who: &Principal,
+    id: Uuid,
+    input: TextInput,
+) -> Result<PickupView> {
+    let text = text_of(&input)?;
+    let txn = db.begin().await?;
+    let p = own_pickup(&txn, who, id).await?;
+    let Some(r) = p.recycler_id else {
+        return Err(Error::conflict(
+            "cannot_complain",
+            "no recycler has handled this pickup",
+        ));
+    };
+    let done = pickup::Entity::update_many()
+        .col_expr(pickup::Column::Complaint, Expr::value(text))
+        .filter(pickup::Column::Id.eq(id))
+        .filter(pickup::Column::Complaint.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if done != 1 {
+        return Err(Error::conflict(
+            "cannot_complain",
+            "a complaint about this pickup was already made",
+        ));
+    }
+    recycler::Entity::update_many()
+        .col_expr(
+            recycler::Column::Complaints,
+            Expr::col(recycler::Column::Complaints).add(1),
+        )
+        .filter(recycler::Column::UserId.eq(r))
+        .exec(&txn)
+        .await?;
+    crate::audit::record(
+        &txn,
+        Some(who.user_id),
+        "pickup.complaint",
+        "pickup",
+        &id.to_string(),
+        serde_json::json!({ "recycler_id": r }),
+    )
+    .await?;
+    let p = own_pickup(&txn, who, id).await?;
+    let v = view(&txn, p).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// Disputes the weights recorded at completion, within the dispute window and before the
+/// points post.
+pub async fn dispute(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: Rules,
+    id: Uuid,
+    input: TextInput,
+) -> Result<PickupView> {
+    let text = text_of(&input)?;
+    let txn = db.begin().await?;
+    let p = own_pickup(&txn, who, id).await?;
+    let in_window = p
+        .completed_at
+        .is_some_and(|c| Utc::now() <= c + rules.dispute_window);
+    if p.status != Status::Completed.as_str() || !in_window {
+        return Err(Error::conflict(
+            "cannot_dispute",
+            "weights can be disputed only after completion, within the dispute window, before points post",
+        ));
+    }
+    let done = pickup::Entity::update_many()
+        .col_expr(pickup::Column::Dispute, Expr::value(text))
+        .col_expr(pickup::Column::DisputeState, Expr::value("open"))
+        .filter(pickup::Column::Id.eq(id))
+        .filter(pickup::Column::Status.eq(Status::Completed.as_str()))
+        .filter(pickup::Column::DisputeState.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if done != 1 {
+        return Err(Error::conflict(
+            "cannot_dispute",
+            "this pickup is already disputed",
+        ));
+    }
+    crate::audit::record(
+        &txn,
+        Some(who.user_id),
+        "pickup.dispute",
+        "pickup",
+        &id.to_string(),
+        serde_json::json!({}),
+    )
+    .await?;
+    let p = own_pickup(&txn, who, id).await?;
+    let v = view(&txn, p).await?;
+    txn.commit().await?;
+    Ok(v)
+}
