@@ -12,6 +12,7 @@ pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod metrics;
+pub mod notifications;
 pub mod platform;
 pub mod ports;
 pub mod seed;

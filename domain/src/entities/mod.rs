@@ -7,6 +7,7 @@ pub mod community;
 pub mod district;
 pub mod idempotency_key;
 pub mod job;
+pub mod notification;
 pub mod outbox;
 pub mod refresh_token;
 pub mod slot_template;
