@@ -31,6 +31,9 @@ use crate::{problem::Problem, routes};
         routes::reference::categories,
         routes::uploads::create::create,
         routes::uploads::content::content,
+        routes::notifications::list::list,
+        routes::notifications::read::read,
+        routes::notifications::read_all::read_all,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -40,6 +43,7 @@ use crate::{problem::Problem, routes};
         (name = "me", description = "The caller's profile"),
         (name = "reference", description = "Districts and the recyclable catalogue"),
         (name = "uploads", description = "Photos and documents"),
+        (name = "notifications", description = "The caller's in-app inbox"),
     )
 )]
 pub struct ApiDoc;

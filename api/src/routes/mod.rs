@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod health;
 pub mod me;
+pub mod notifications;
 pub mod reference;
 pub mod uploads;
 
@@ -47,6 +48,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/uploads/{id}/content")
                         .route(web::get().to(uploads::content::content)),
+                )
+                .service(
+                    web::resource("/notifications").route(web::get().to(notifications::list::list)),
+                )
+                .service(
+                    web::resource("/notifications/read-all")
+                        .route(web::post().to(notifications::read_all::read_all)),
+                )
+                .service(
+                    web::resource("/notifications/{id}/read")
+                        .route(web::post().to(notifications::read::read)),
                 ),
         );
 }

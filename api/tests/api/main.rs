@@ -8,6 +8,7 @@ mod concurrency;
 mod errors;
 mod helpers;
 mod idempotency;
+mod notifications;
 mod openapi;
 mod operations;
 mod process;
