@@ -61,6 +61,9 @@ use crate::{problem::Problem, routes};
         routes::admin::reject::reject,
         routes::admin::pickups::pickups,
         routes::admin::assign::assign,
+        routes::notifications::list::list,
+        routes::notifications::read::read,
+        routes::notifications::read_all::read_all,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -75,6 +78,7 @@ use crate::{problem::Problem, routes};
         (name = "applications", description = "Becoming a recycler"),
         (name = "recycler", description = "The recycler's day: shift, offers, pickups"),
         (name = "admin", description = "Administration, scoped by district"),
+        (name = "notifications", description = "The caller's in-app inbox"),
     )
 )]
 pub struct ApiDoc;

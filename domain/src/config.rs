@@ -2,7 +2,7 @@
 //! `wufei.toml`, then the environment (later wins), validated, and passed down. Nothing reads
 //! the environment anywhere else. Secrets are wrapped in [`Secret`] so they never reach a log.
 
-use std::{fmt, net::SocketAddr, path::PathBuf};
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::PathBuf};
 
 use figment::{
     Figment,
@@ -85,6 +85,14 @@ pub struct Settings {
     pub wechat_secret: Option<Secret>,
     /// `WECHAT_API_BASE`: base URL of WeChat's server API (a local double in tests).
     pub wechat_api_base: String,
+    /// `WUFEI_WECHAT_TEMPLATE_<KIND>` (e.g. `WUFEI_WECHAT_TEMPLATE_PICKUP_STATUS`), or in
+    /// `wufei.toml` a table `[wechat_templates]` with `pickup_status = "<template id>"`:
+    /// the subscription-message template sent for each notification kind. A kind without a
+    /// template is delivered to the in-app inbox only.
+    pub wechat_templates: BTreeMap<String, String>,
+    /// `WUFEI_WECHAT_PAGE`: the mini-program page a subscription message opens, unless the
+    /// notification names its own.
+    pub wechat_page: String,
     /// `WUFEI_SEED_DEMO`: `1` seeds demo accounts on an empty database.
     #[serde(deserialize_with = "flag")]
     pub seed_demo: bool,
@@ -167,6 +175,8 @@ impl Default for Settings {
             wechat_appid: None,
             wechat_secret: None,
             wechat_api_base: "https://api.weixin.qq.com".into(),
+            wechat_templates: BTreeMap::new(),
+            wechat_page: "pages/index/index".into(),
             seed_demo: false,
             log_format: LogFormat::Auto,
             max_json_bytes: 256 * 1024,
@@ -235,10 +245,7 @@ impl Settings {
                     Env::prefixed("WUFEI_")
                         .ignore(&["CONFIG"])
                         .filter(|k| !k.as_str().starts_with("test_"))
-                        .map(|k| match k.as_str() {
-                            "workers" => "http_workers".into(),
-                            _ => k.into(),
-                        }),
+                        .map(|k| env_key(k.as_str()).into()),
                 )
                 .merge(Env::raw().only(&PLAIN_ENV)),
         )
@@ -289,6 +296,30 @@ impl Settings {
             || self.wechat_api_base.starts_with("https://"))
         {
             return Err(invalid("WECHAT_API_BASE", "must be an http(s) URL"));
+        }
+        for (kind, template) in &self.wechat_templates {
+            if kind.is_empty()
+                || !kind
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                return Err(invalid(
+                    "WUFEI_WECHAT_TEMPLATE_<KIND>",
+                    &format!("{kind:?} is not a notification kind (lowercase snake_case)"),
+                ));
+            }
+            if template.trim().is_empty() {
+                return Err(invalid(
+                    "WUFEI_WECHAT_TEMPLATE_<KIND>",
+                    &format!("the template id for {kind} is empty"),
+                ));
+            }
+        }
+        if self.wechat_page.trim().is_empty() || self.wechat_page.starts_with('/') {
+            return Err(invalid(
+                "WUFEI_WECHAT_PAGE",
+                "must be a mini-program page path such as pages/index/index",
+            ));
         }
         if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > 24 * 3600 {
             return Err(invalid(
@@ -353,6 +384,19 @@ impl Settings {
     }
 }
 
+/// The settings key a `WUFEI_`-prefixed variable sets (prefix already removed).
+/// `WECHAT_TEMPLATE_<KIND>` nests into the `wechat_templates` map under `<kind>`.
+fn env_key(key: &str) -> String {
+    let key = key.to_ascii_lowercase();
+    if let Some(kind) = key.strip_prefix("wechat_template_") {
+        return format!("wechat_templates.{kind}");
+    }
+    match key.as_str() {
+        "workers" => "http_workers".into(),
+        _ => key,
+    }
+}
+
 /// Accepts `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off` (environment variables are
 /// strings; `WUFEI_SEED_DEMO=1` must work).
 fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -412,6 +456,28 @@ mod tests {
         assert!(err.contains("DATABASE_URL"), "{err}");
         let err = with(&[("jwt_secret", "short")]).unwrap_err().to_string();
         assert!(err.contains("WUFEI_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn wechat_templates_come_from_per_kind_variables() {
+        assert_eq!(
+            env_key("WECHAT_TEMPLATE_PICKUP_STATUS"),
+            "wechat_templates.pickup_status"
+        );
+        assert_eq!(env_key("WORKERS"), "http_workers");
+        let s = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge((env_key("WECHAT_TEMPLATE_PICKUP_STATUS"), "tmpl-1"))
+                .merge((env_key("WECHAT_TEMPLATE_OFFER"), "tmpl-2")),
+        )
+        .unwrap();
+        assert_eq!(s.wechat_templates["pickup_status"], "tmpl-1");
+        assert_eq!(s.wechat_templates["offer"], "tmpl-2");
+        assert_eq!(s.wechat_page, "pages/index/index");
+        let err = with(&[("wechat_templates.offer", " ")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("WECHAT_TEMPLATE"), "{err}");
     }
 
     #[test]

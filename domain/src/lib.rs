@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod paging;
 pub mod pickups;
+pub mod notifications;
 pub mod platform;
 pub mod ports;
 pub mod recyclers;

@@ -15,6 +15,7 @@ use crate::{
     error::{Error, Result},
     jobs::{Runner, handlers, outbox::OutboxSignal, relay::Relay, scheduler},
     metrics::Metrics,
+    notifications::{self, access_token::AccessTokens},
     ports::{
         blob::{
             BlobStore,
@@ -51,6 +52,8 @@ pub struct Platform {
     pub outbox_signal: OutboxSignal,
     /// The Redis client, in the production footprint.
     pub redis: Option<redis::Client>,
+    /// WeChat's access token, shared by every task (and, through Redis, every instance).
+    pub wechat_tokens: Arc<AccessTokens>,
 }
 
 fn infra(what: &str, e: impl std::fmt::Display) -> Error {
@@ -119,10 +122,22 @@ impl Platform {
         };
         let secret = tokens::load_or_create_secret(&settings)?;
         let keys = TokenKeys::new(&secret, &settings)?;
+        let wechat = WechatClient::new(&settings)?;
+        let wechat_tokens = Arc::new(match &redis {
+            Some(client) => AccessTokens::redis(
+                wechat.clone(),
+                client
+                    .get_connection_manager()
+                    .await
+                    .map_err(|e| infra("redis", e))?,
+                &settings.redis_prefix,
+            ),
+            None => AccessTokens::in_memory(wechat.clone()),
+        });
         let auth = AuthService::new(
             db.clone(),
             keys,
-            WechatClient::new(&settings)?,
+            wechat,
             limiter.clone(),
             settings.login_attempts,
         );
@@ -145,6 +160,7 @@ impl Platform {
             metrics,
             outbox_signal: OutboxSignal::default(),
             redis,
+            wechat_tokens,
         })
     }
 
@@ -168,6 +184,15 @@ impl Platform {
             handlers::PURGE_EXPIRED,
             Arc::new(handlers::PurgeExpired {
                 db: self.db.clone(),
+            }),
+        )
+        .register(
+            notifications::DELIVER,
+            Arc::new(notifications::Deliver {
+                db: self.db.clone(),
+                tokens: self.wechat_tokens.clone(),
+                templates: self.settings.wechat_templates.clone(),
+                default_page: self.settings.wechat_page.clone(),
             }),
         );
         set.spawn(runner.run(stop.clone()));

@@ -9,6 +9,7 @@ pub mod health;
 pub mod me;
 pub mod pickups;
 pub mod recycler;
+pub mod notifications;
 pub mod reference;
 pub mod uploads;
 
@@ -52,6 +53,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/uploads/{id}/content")
                         .route(web::get().to(uploads::content::content)),
+                )
+                .service(
+                    web::resource("/notifications").route(web::get().to(notifications::list::list)),
+                )
+                .service(
+                    web::resource("/notifications/read-all")
+                        .route(web::post().to(notifications::read_all::read_all)),
+                )
+                .service(
+                    web::resource("/notifications/{id}/read")
+                        .route(web::post().to(notifications::read::read)),
                 ),
         );
 }

@@ -2,7 +2,14 @@
 //! or a fresh PostgreSQL database plus a Redis key prefix when `WUFEI_TEST_DATABASE_URL`
 //! and `WUFEI_TEST_REDIS_URL` are set), and a local double of WeChat's server API.
 
-use std::{path::PathBuf, sync::Once};
+use std::{
+    collections::HashSet,
+    path::PathBuf,
+    sync::{
+        Arc, Mutex, Once,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use reqwest::{Response, StatusCode};
@@ -29,6 +36,8 @@ pub struct TestApp {
     pub address: String,
     pub platform: Platform,
     pub client: reqwest::Client,
+    /// What the WeChat double saw; tests steer it too.
+    pub wechat: WechatDouble,
     _dir: tempfile::TempDir,
     _wechat: actix_web::dev::ServerHandle,
     _worker: Option<tokio::task::JoinSet<()>>,
@@ -104,7 +113,7 @@ impl TestApp {
     pub async fn spawn_with(footprint: Footprint, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         init();
         let dir = tempfile::tempdir().expect("temp dir");
-        let (wechat_base, wechat) = spawn_wechat_double().await;
+        let (wechat_base, wechat, double) = spawn_wechat_double().await;
         let mut settings = test_settings(footprint, dir.path().join("data"), wechat_base).await;
         adjust(&mut settings);
         let production = settings.redis_url.is_some();
@@ -123,10 +132,25 @@ impl TestApp {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
+            wechat: double,
             _dir: dir,
             _wechat: wechat,
             _worker: worker,
         }
+    }
+
+    /// Runs the worker loops (relay, runner, scheduler) as a separate `wufei-worker` would,
+    /// on a platform of its own built from the same settings. In the embedded footprint the
+    /// API already runs them, so this returns an empty set there. The loops stop when the
+    /// returned set is dropped.
+    pub async fn start_worker(&self, name: &str) -> tokio::task::JoinSet<()> {
+        if self.platform.settings.embedded() {
+            return tokio::task::JoinSet::new();
+        }
+        let platform = Platform::build((*self.platform.settings).clone())
+            .await
+            .expect("build worker platform");
+        platform.spawn_background(name, tokio_util::sync::CancellationToken::new())
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -223,10 +247,102 @@ pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Va
 /// The session key the double hands out; it must never reach a client.
 pub const SESSION_KEY: &str = "SESSION-KEY-MUST-NOT-LEAK";
 
-/// A local double of WeChat's `jscode2session`. Codes: `ok-<openid>` succeeds; `invalid`,
-/// `used`, `busy`, `limited`, `blocked` answer WeChat's documented error codes; `http500`
-/// fails at the HTTP level. It checks appid, secret and grant type like WeChat does.
-pub async fn spawn_wechat_double() -> (String, actix_web::dev::ServerHandle) {
+/// The state of the WeChat double, shared with the test: what was sent, how often a token
+/// was fetched, and switches that make it refuse or fail.
+#[derive(Clone, Default)]
+pub struct WechatDouble(Arc<DoubleState>);
+
+#[derive(Default)]
+struct DoubleState {
+    token_fetches: AtomicUsize,
+    send_attempts: AtomicUsize,
+    /// The only token the double accepts (each fetch issues a new one, as WeChat does).
+    current_token: Mutex<Option<String>>,
+    sent: Mutex<Vec<Value>>,
+    refusing: Mutex<HashSet<String>>,
+    failing: Mutex<HashSet<String>>,
+}
+
+impl WechatDouble {
+    /// How many times `/cgi-bin/token` issued a token.
+    pub fn token_fetches(&self) -> usize {
+        self.0.token_fetches.load(Ordering::SeqCst)
+    }
+
+    /// How many `subscribe/send` calls arrived (accepted or not).
+    pub fn send_attempts(&self) -> usize {
+        self.0.send_attempts.load(Ordering::SeqCst)
+    }
+
+    /// The subscription messages accepted, in order.
+    pub fn sent(&self) -> Vec<Value> {
+        self.0.sent.lock().unwrap().clone()
+    }
+
+    /// Messages to `openid` answer 43101 (the user has not subscribed).
+    pub fn refuse(&self, openid: &str) {
+        self.0.refusing.lock().unwrap().insert(openid.into());
+    }
+
+    /// Messages to `openid` answer -1 (system busy).
+    pub fn fail(&self, openid: &str) {
+        self.0.failing.lock().unwrap().insert(openid.into());
+    }
+
+    /// Revokes the token in use: the next send with it answers 40001.
+    pub fn expire_token(&self) {
+        *self.0.current_token.lock().unwrap() = None;
+    }
+}
+
+/// A local double of WeChat's server API.
+///
+/// `/sns/jscode2session` codes: `ok-<openid>` succeeds; `invalid`, `used`, `busy`,
+/// `limited`, `blocked` answer WeChat's documented error codes; `http500` fails at the HTTP
+/// level. `/cgi-bin/token` issues a new token on each call and revokes the old one.
+/// `/cgi-bin/message/subscribe/send` answers 40001 for any token but the current one,
+/// 43101 for [`WechatDouble::refuse`]d openids, -1 for [`WechatDouble::fail`]ed ones, and
+/// otherwise records the message. Like WeChat it checks appid, secret and grant type.
+pub async fn spawn_wechat_double() -> (String, actix_web::dev::ServerHandle, WechatDouble) {
+    async fn token(
+        state: web::Data<WechatDouble>,
+        q: web::Query<std::collections::HashMap<String, String>>,
+    ) -> HttpResponse {
+        if q.get("appid").map(String::as_str) != Some("wx-test-app")
+            || q.get("secret").map(String::as_str) != Some("wechat-app-secret")
+            || q.get("grant_type").map(String::as_str) != Some("client_credential")
+        {
+            return HttpResponse::Ok().json(json!({ "errcode": 40013, "errmsg": "invalid appid" }));
+        }
+        let n = state.0.token_fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        let token = format!("ACCESS-TOKEN-{n}");
+        *state.0.current_token.lock().unwrap() = Some(token.clone());
+        HttpResponse::Ok().json(json!({ "access_token": token, "expires_in": 7200 }))
+    }
+    async fn send(
+        state: web::Data<WechatDouble>,
+        q: web::Query<std::collections::HashMap<String, String>>,
+        body: web::Json<Value>,
+    ) -> HttpResponse {
+        state.0.send_attempts.fetch_add(1, Ordering::SeqCst);
+        let err = |c: i64, m: &str| HttpResponse::Ok().json(json!({ "errcode": c, "errmsg": m }));
+        let current = state.0.current_token.lock().unwrap().clone();
+        if current.is_none() || q.get("access_token") != current.as_ref() {
+            return err(
+                40001,
+                "invalid credential, access_token is invalid or not latest",
+            );
+        }
+        let touser = body["touser"].as_str().unwrap_or_default().to_string();
+        if state.0.refusing.lock().unwrap().contains(&touser) {
+            return err(43101, "user refuse to accept the msg");
+        }
+        if state.0.failing.lock().unwrap().contains(&touser) {
+            return err(-1, "system error");
+        }
+        state.0.sent.lock().unwrap().push(body.into_inner());
+        err(0, "ok")
+    }
     async fn session(q: web::Query<std::collections::HashMap<String, String>>) -> HttpResponse {
         if q.get("appid").map(String::as_str) != Some("wx-test-app")
             || q.get("secret").map(String::as_str) != Some("wechat-app-secret")
@@ -251,16 +367,23 @@ pub async fn spawn_wechat_double() -> (String, actix_web::dev::ServerHandle) {
             },
         }
     }
-    let server =
-        HttpServer::new(|| App::new().route("/sns/jscode2session", web::get().to(session)))
-            .workers(1)
-            .bind("127.0.0.1:0")
-            .expect("bind double");
+    let double = WechatDouble::default();
+    let data = web::Data::new(double.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/sns/jscode2session", web::get().to(session))
+            .route("/cgi-bin/token", web::get().to(token))
+            .route("/cgi-bin/message/subscribe/send", web::post().to(send))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .expect("bind double");
     let port = server.addrs()[0].port();
     let server = server.run();
     let handle = server.handle();
     tokio::spawn(server);
-    (format!("http://127.0.0.1:{port}"), handle)
+    (format!("http://127.0.0.1:{port}"), handle, double)
 }
 
 /// Runs the scenario `$scenario` (an `async fn(Footprint)`) as two tests in a module

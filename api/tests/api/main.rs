@@ -10,6 +10,7 @@ mod errors;
 mod flows;
 mod helpers;
 mod idempotency;
+mod notifications;
 mod openapi;
 mod operations;
 mod pickups;

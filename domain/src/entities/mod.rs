@@ -9,6 +9,7 @@ pub mod district;
 pub mod idempotency_key;
 pub mod job;
 pub mod offer;
+pub mod notification;
 pub mod outbox;
 pub mod pickup;
 pub mod pickup_event;

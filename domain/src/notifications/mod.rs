@@ -1,0 +1,156 @@
+//! Notifications: the in-app inbox and WeChat subscription messages.
+//!
+//! Every status change that a user should hear about calls [`notify`] inside its own
+//! transaction: the inbox row and a `notify.deliver` job are written together, so a
+//! notification exists if and only if the change committed, and its delivery happens later
+//! in a worker ([`deliver::Deliver`]) — a WeChat failure never fails the user's request.
+//! The inbox ([`inbox`]) only ever shows a user their own notifications.
+//!
+//! This module never sends anything to WeChat from inside a caller's transaction.
+
+pub mod access_token;
+pub mod deliver;
+pub mod inbox;
+
+use chrono::{SubsecRound, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    entities::notification,
+    error::{Error, Result},
+    jobs::outbox,
+};
+
+pub use deliver::{DELIVER, Deliver};
+
+/// Notification kinds used by the capabilities (a kind is free text; these are the ones
+/// WeChat templates are usually configured for).
+pub mod kinds {
+    /// A pickup changed status.
+    pub const PICKUP_STATUS: &str = "pickup_status";
+    /// A recycler received a dispatch offer.
+    pub const OFFER: &str = "offer";
+    /// A pickup went to the manual-dispatch queue.
+    pub const MANUAL_DISPATCH: &str = "manual_dispatch";
+    /// Points were credited, debited or are about to expire.
+    pub const POINTS: &str = "points";
+}
+
+/// WeChat delivery state of a notification (`notifications.wechat_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WechatState {
+    /// No WeChat message applies (no openid, no template for the kind, WeChat not
+    /// configured); the reason is in `wechat_error`.
+    None,
+    /// A delivery job is staged or running.
+    Pending,
+    /// WeChat accepted the message.
+    Sent,
+    /// The user has not subscribed or refused (errcode 43101); never retried.
+    Refused,
+    /// The last attempt failed; the job retries until it is dead-lettered.
+    Failed,
+}
+
+impl WechatState {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Whether the state is settled: a delivery job finding it does nothing.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::None | Self::Sent | Self::Refused)
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => Self::None,
+            "pending" => Self::Pending,
+            "sent" => Self::Sent,
+            "refused" => Self::Refused,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A notification to create.
+///
+/// `data` is a JSON object handed to clients as is (ids to open the subject, e.g.
+/// `{"pickup_id": "…"}`). It may carry a `wechat` object shaping the subscription message:
+/// `{"wechat": {"page": "pages/pickup/detail?id=…", "fields": {"thing1": "…", "time2":
+/// "…"}}}`; the keys of `fields` are those of the kind's template. Without `fields` the
+/// message carries `thing1` = title and `thing2` = body (cut to WeChat's 20 characters);
+/// without `page` it opens `Settings::wechat_page`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNotification {
+    /// The recipient.
+    pub user_id: Uuid,
+    /// `pickup_status`, `offer`, `manual_dispatch`, `points` … (lowercase snake_case, at
+    /// most 32 characters); picks the WeChat template.
+    pub kind: String,
+    /// Short headline.
+    pub title: String,
+    /// The message.
+    pub body: String,
+    /// A JSON object (or null) for clients.
+    pub data: serde_json::Value,
+}
+
+/// Writes `n` to the recipient's inbox and stages its delivery (`notify.deliver`), both in
+/// the caller's transaction `txn`; returns the notification's id. Nothing is sent if the
+/// transaction rolls back. Call `OutboxSignal::committed` after committing, as for any
+/// staged job.
+#[tracing::instrument(skip_all, fields(user_id = %n.user_id, kind = %n.kind))]
+pub async fn notify(txn: &impl ConnectionTrait, n: NewNotification) -> Result<Uuid> {
+    if n.kind.is_empty()
+        || n.kind.len() > 32
+        || !n
+            .kind
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "notification kind {:?} is not lowercase snake_case of at most 32 characters",
+            n.kind
+        )));
+    }
+    let data = match n.data {
+        serde_json::Value::Null => json!({}),
+        v @ serde_json::Value::Object(_) => v,
+        other => {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "notification data must be a JSON object, got {other}"
+            )));
+        }
+    };
+    let id = Uuid::now_v7();
+    notification::ActiveModel {
+        id: Set(id),
+        user_id: Set(n.user_id),
+        kind: Set(n.kind),
+        title: Set(n.title),
+        body: Set(n.body),
+        data: Set(data.to_string()),
+        read_at: Set(None),
+        // Microseconds: what PostgreSQL keeps, so a cursor built from a read row matches.
+        created_at: Set(Utc::now().trunc_subsecs(6)),
+        wechat_state: Set(WechatState::Pending.as_str().into()),
+        wechat_error: Set(None),
+        wechat_updated_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    outbox::stage(txn, DELIVER, json!({ "notification_id": id }), None).await?;
+    Ok(id)
+}
