@@ -19,7 +19,7 @@ pub struct Application {
     port: u16,
     server: Server,
     platform: Platform,
-    background: Option<JoinSet<()>>,
+    background: JoinSet<()>,
     stop: CancellationToken,
 }
 
@@ -36,9 +36,15 @@ impl Application {
         let listener = TcpListener::bind(&platform.settings.bind)?;
         let port = listener.local_addr()?.port();
         let stop = CancellationToken::new();
-        let background = platform.settings.embedded().then(|| {
+        let background = if platform.settings.embedded() {
             platform.spawn_background(&format!("api-{}-{port}", std::process::id()), stop.clone())
-        });
+        } else {
+            // Production: jobs run in wufei-worker, but this process relays its own commits
+            // at once instead of waiting for a worker's next poll.
+            let mut set = JoinSet::new();
+            set.spawn(platform.relay().run(stop.clone()));
+            set
+        };
         let server = server(listener, platform.clone())?;
         Ok(Self {
             port,

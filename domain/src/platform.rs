@@ -168,18 +168,14 @@ impl Platform {
     /// cancelled, finishing the jobs in hand.
     pub fn spawn_background(&self, consumer: &str, stop: CancellationToken) -> JoinSet<()> {
         let mut set = JoinSet::new();
-        let relay = Relay::new(
-            self.db.clone(),
-            self.queue.clone(),
-            self.outbox_signal.clone(),
-        );
-        set.spawn(relay.run(stop.clone()));
+        set.spawn(self.relay().run(stop.clone()));
         let runner = Runner::new(
             self.queue.clone(),
             consumer.to_string(),
             8,
             self.metrics.clone(),
         )
+        .wake_after_jobs(self.outbox_signal.clone())
         .register(
             handlers::PURGE_EXPIRED,
             Arc::new(handlers::PurgeExpired {
@@ -202,6 +198,13 @@ impl Platform {
             stop,
         ));
         set
+    }
+
+    /// The outbox relay of this process. Every process that commits jobs runs one (API
+    /// instances too, woken at once by their own commits); on PostgreSQL they share the work
+    /// with `SKIP LOCKED`.
+    pub fn relay(&self) -> Relay {
+        Relay::new(self.db.clone(), self.queue.clone(), self.outbox_signal.clone())
     }
 
     /// Checks each dependency; returns the names of those that failed.

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::outbox::OutboxSignal;
 use crate::{
     metrics::Metrics,
     ports::queue::{Delivery, FailOutcome, Queue},
@@ -27,6 +28,7 @@ pub struct Runner {
     consumer: String,
     concurrency: usize,
     metrics: Metrics,
+    wake: Option<OutboxSignal>,
 }
 
 impl Runner {
@@ -43,7 +45,14 @@ impl Runner {
             consumer,
             concurrency: concurrency.max(1),
             metrics,
+            wake: None,
         }
+    }
+
+    /// Wakes this process's relay after every successful job (handlers stage jobs too).
+    pub fn wake_after_jobs(mut self, signal: OutboxSignal) -> Self {
+        self.wake = Some(signal);
+        self
     }
 
     /// Registers the handler for `topic`.
@@ -87,7 +96,14 @@ impl Runner {
                 };
                 let queue = self.queue.clone();
                 let metrics = self.metrics.clone();
-                running.spawn(run_one(queue, handler, delivery, metrics));
+                let wake = self.wake.clone();
+                running.spawn(async move {
+                    if run_one(queue, handler, delivery, metrics).await
+                        && let Some(w) = wake
+                    {
+                        w.committed();
+                    }
+                });
             }
         }
         while running.join_next().await.is_some() {}
@@ -100,7 +116,7 @@ async fn run_one(
     handler: Arc<dyn JobHandler>,
     delivery: Delivery,
     metrics: Metrics,
-) {
+) -> bool {
     let started = std::time::Instant::now();
     let outcome = match handler.handle(&delivery).await {
         Ok(()) => match queue.ack(&delivery).await {
@@ -129,4 +145,5 @@ async fn run_one(
         }
     };
     metrics.job_finished(&delivery.topic, outcome, started.elapsed());
+    outcome == "succeeded"
 }

@@ -369,17 +369,49 @@ pub(crate) async fn withdraw_offers(
     Ok(open.into_iter().map(|o| o.recycler_id).collect())
 }
 
-/// Tells the worker that a pickup changed, so residents and recyclers are notified.
-pub(crate) async fn announce(
-    txn: &impl ConnectionTrait,
-    pickup_id: Uuid,
-    status: Status,
-    withdrawn_from: &[Uuid],
-) -> Result<()> {
+/// Tells the resident what changed (an inbox notification, delivered to WeChat by the
+/// worker) and stages the real-time pushes, in the caller's transaction: the resident hears
+/// of a change exactly when it commits.
+pub(crate) async fn announce(txn: &impl ConnectionTrait, pickup_id: Uuid, status: Status, withdrawn_from: &[Uuid]) -> Result<()> {
+    let p = super::reload(txn, pickup_id).await?;
+    let message = match status {
+        Status::Accepted => Some(("回收员已接单", "回收员已接单，将按预约时段上门。")),
+        Status::EnRoute => Some(("回收员正在上门", "回收员已出发，可在订单中查看实时位置。")),
+        Status::Arrived => Some(("回收员已到达", "回收员已到达您的地址，请准备好回收物。")),
+        Status::Completed => Some(("回收已完成", "回收员已完成称重，请核对称重单；如有异议可在规定时间内申诉。")),
+        Status::NoShow => Some(("上门未遇", "回收员上门时无人应答，本次预约已结束。")),
+        Status::Cancelled => Some(("预约已取消", "您的上门回收预约已取消。")),
+        Status::PendingDispatch if p.manual_dispatch => Some(("正在人工调度", "暂时没有回收员接单，工作人员正在为您人工安排。")),
+        _ => None,
+    };
+    if let Some((title, body)) = message {
+        let kind = if status == Status::PendingDispatch {
+            crate::notifications::kinds::MANUAL_DISPATCH
+        } else {
+            crate::notifications::kinds::PICKUP_STATUS
+        };
+        crate::notifications::notify(
+            txn,
+            crate::notifications::NewNotification {
+                user_id: p.resident_id,
+                kind: kind.into(),
+                title: title.into(),
+                body: body.into(),
+                data: serde_json::json!({ "pickup_id": pickup_id, "status": status }),
+            },
+        )
+        .await?;
+    }
     outbox::stage(
         txn,
         STATUS_CHANGED,
-        serde_json::json!({ "pickup_id": pickup_id, "status": status, "withdrawn_from": withdrawn_from }),
+        serde_json::json!({
+            "pickup_id": pickup_id,
+            "status": status,
+            "resident_id": p.resident_id,
+            "recycler_id": p.recycler_id,
+            "withdrawn_from": withdrawn_from,
+        }),
         None,
     )
     .await?;

@@ -5,6 +5,7 @@
 
 pub mod addresses;
 pub mod booking;
+pub mod events;
 pub mod work;
 
 use std::str::FromStr;
