@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod platform;
 pub mod ports;
+pub mod realtime;
 pub mod seed;
 pub mod uploads;
 
