@@ -31,6 +31,7 @@ use crate::{problem::Problem, routes};
         routes::reference::categories,
         routes::uploads::create::create,
         routes::uploads::content::content,
+        routes::ws::connect,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -40,6 +41,7 @@ use crate::{problem::Problem, routes};
         (name = "me", description = "The caller's profile"),
         (name = "reference", description = "Districts and the recyclable catalogue"),
         (name = "uploads", description = "Photos and documents"),
+        (name = "realtime", description = "The WebSocket that pushes offers and status changes"),
     )
 )]
 pub struct ApiDoc;

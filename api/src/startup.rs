@@ -21,6 +21,7 @@ pub struct Application {
     platform: Platform,
     background: Option<JoinSet<()>>,
     stop: CancellationToken,
+    closing: routes::ws::Closing,
 }
 
 impl Application {
@@ -39,13 +40,15 @@ impl Application {
         let background = platform.settings.embedded().then(|| {
             platform.spawn_background(&format!("api-{}-{port}", std::process::id()), stop.clone())
         });
-        let server = server(listener, platform.clone())?;
+        let closing = routes::ws::Closing::default();
+        let server = server(listener, platform.clone(), closing.clone())?;
         Ok(Self {
             port,
             server,
             platform,
             background,
             stop,
+            closing,
         })
     }
 
@@ -62,7 +65,16 @@ impl Application {
     /// Serves until stopped by a signal (or by the server handle), then shuts down
     /// gracefully.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        // actix-web stops on the same signals; this only tells WebSockets to close first,
+        // since they would otherwise hold the graceful stop for the whole grace period.
+        let closing = self.closing.0.clone();
+        let watcher = tokio::spawn(async move {
+            shutdown_signal().await;
+            closing.cancel();
+        });
         let result = self.server.await;
+        self.closing.0.cancel();
+        watcher.abort();
         self.stop.cancel();
         if let Some(mut set) = self.background {
             let grace = Duration::from_secs(self.platform.settings.shutdown_grace_secs);
@@ -78,9 +90,30 @@ impl Application {
     }
 }
 
-fn server(listener: TcpListener, platform: Platform) -> anyhow::Result<Server> {
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn server(
+    listener: TcpListener,
+    platform: Platform,
+    closing: routes::ws::Closing,
+) -> anyhow::Result<Server> {
     let settings = &platform.settings;
     let data = web::Data::new(platform.clone());
+    let closing = web::Data::new(closing);
     let openapi = ApiDoc::openapi();
     let (json_limit, grace, workers) = (
         settings.max_json_bytes,
@@ -90,6 +123,7 @@ fn server(listener: TcpListener, platform: Platform) -> anyhow::Result<Server> {
     let mut http = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(closing.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(json_limit)

@@ -6,6 +6,7 @@ pub mod health;
 pub mod me;
 pub mod reference;
 pub mod uploads;
+pub mod ws;
 
 use actix_web::{middleware::from_fn, web};
 
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/uploads/{id}/content")
                         .route(web::get().to(uploads::content::content)),
-                ),
+                )
+                .service(web::resource("/ws").route(web::get().to(ws::connect))),
         );
 }

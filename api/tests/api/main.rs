@@ -13,3 +13,4 @@ mod operations;
 mod process;
 mod rate_limit;
 mod uploads;
+mod ws;
