@@ -64,6 +64,7 @@ use crate::{problem::Problem, routes};
         routes::notifications::list::list,
         routes::notifications::read::read,
         routes::notifications::read_all::read_all,
+        routes::ws::connect,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -79,6 +80,7 @@ use crate::{problem::Problem, routes};
         (name = "recycler", description = "The recycler's day: shift, offers, pickups"),
         (name = "admin", description = "Administration, scoped by district"),
         (name = "notifications", description = "The caller's in-app inbox"),
+        (name = "realtime", description = "The WebSocket that pushes offers and status changes"),
     )
 )]
 pub struct ApiDoc;

@@ -21,6 +21,7 @@ pub struct Application {
     platform: Platform,
     background: JoinSet<()>,
     stop: CancellationToken,
+    closing: routes::ws::Closing,
 }
 
 impl Application {
@@ -45,13 +46,15 @@ impl Application {
             set.spawn(platform.relay().run(stop.clone()));
             set
         };
-        let server = server(listener, platform.clone())?;
+        let closing = routes::ws::Closing::default();
+        let server = server(listener, platform.clone(), closing.clone())?;
         Ok(Self {
             port,
             server,
             platform,
             background,
             stop,
+            closing,
         })
     }
 
@@ -68,25 +71,53 @@ impl Application {
     /// Serves until stopped by a signal (or by the server handle), then shuts down
     /// gracefully.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        // actix-web stops on the same signals; this only tells WebSockets to close first,
+        // since they would otherwise hold the graceful stop for the whole grace period.
+        let closing = self.closing.0.clone();
+        let watcher = tokio::spawn(async move {
+            shutdown_signal().await;
+            closing.cancel();
+        });
         let result = self.server.await;
+        self.closing.0.cancel();
+        watcher.abort();
         self.stop.cancel();
-        if let Some(mut set) = self.background {
-            let grace = Duration::from_secs(self.platform.settings.shutdown_grace_secs);
-            let drained =
-                tokio::time::timeout(grace, async { while set.join_next().await.is_some() {} })
-                    .await;
-            if drained.is_err() {
-                tracing::warn!("background loops did not finish within the grace period");
-            }
+        let mut set = self.background;
+        let grace = Duration::from_secs(self.platform.settings.shutdown_grace_secs);
+        let drained =
+            tokio::time::timeout(grace, async { while set.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!("background loops did not finish within the grace period");
         }
         tracing::info!("stopped");
         Ok(result?)
     }
 }
 
-fn server(listener: TcpListener, platform: Platform) -> anyhow::Result<Server> {
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn server(
+    listener: TcpListener,
+    platform: Platform,
+    closing: routes::ws::Closing,
+) -> anyhow::Result<Server> {
     let settings = &platform.settings;
     let data = web::Data::new(platform.clone());
+    let closing = web::Data::new(closing);
     let openapi = ApiDoc::openapi();
     let (json_limit, grace, workers) = (
         settings.max_json_bytes,
@@ -96,6 +127,7 @@ fn server(listener: TcpListener, platform: Platform) -> anyhow::Result<Server> {
     let mut http = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(closing.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(json_limit)

@@ -18,6 +18,7 @@ pub mod pickups;
 pub mod notifications;
 pub mod platform;
 pub mod ports;
+pub mod realtime;
 pub mod recyclers;
 pub mod seed;
 pub mod uploads;

@@ -22,6 +22,8 @@ use crate::{
             local::LocalBlobStore,
             s3::{S3BlobStore, S3Config},
         },
+        geo::{GeoIndex, embedded::EmbeddedGeoIndex, redis::RedisGeoIndex},
+        pubsub::{PubSub, embedded::EmbeddedPubSub, redis::RedisPubSub},
         queue::{Queue, QueuePolicy, embedded::EmbeddedQueue, redis::RedisQueue},
         rate_limit::{RateLimiter, embedded::EmbeddedRateLimiter, redis::RedisRateLimiter},
     },
@@ -42,6 +44,10 @@ pub struct Platform {
     pub blobs: Arc<dyn BlobStore>,
     /// Rate limits.
     pub limiter: Arc<dyn RateLimiter>,
+    /// Live recycler positions.
+    pub geo: Arc<dyn GeoIndex>,
+    /// Real-time fan-out to WebSockets on every instance (see [`crate::realtime`]).
+    pub pubsub: Arc<dyn PubSub>,
     /// Logins and tokens.
     pub auth: AuthService,
     /// Uploaded files.
@@ -54,6 +60,15 @@ pub struct Platform {
     pub redis: Option<redis::Client>,
     /// WeChat's access token, shared by every task (and, through Redis, every instance).
     pub wechat_tokens: Arc<AccessTokens>,
+}
+
+/// The adapters that the footprint decides between Redis and process memory.
+struct Adapters {
+    queue: Arc<dyn Queue>,
+    limiter: Arc<dyn RateLimiter>,
+    geo: Arc<dyn GeoIndex>,
+    pubsub: Arc<dyn PubSub>,
+    redis: Option<redis::Client>,
 }
 
 fn infra(what: &str, e: impl std::fmt::Display) -> Error {
@@ -81,27 +96,39 @@ impl Platform {
             max_attempts: settings.queue_max_attempts,
             ..QueuePolicy::default()
         };
-        let (queue, limiter, redis): (Arc<dyn Queue>, Arc<dyn RateLimiter>, _) =
-            match &settings.redis_url {
-                Some(url) => {
-                    let client =
-                        redis::Client::open(url.as_str()).map_err(|e| infra("REDIS_URL", e))?;
-                    let manager = client
-                        .get_connection_manager()
-                        .await
-                        .map_err(|e| infra("redis", e))?;
-                    let queue =
-                        RedisQueue::connect(client.clone(), settings.redis_prefix.clone(), policy)
-                            .await?;
-                    let limiter = RedisRateLimiter::new(manager, settings.redis_prefix.clone());
-                    (Arc::new(queue), Arc::new(limiter), Some(client))
+        let Adapters {
+            queue,
+            limiter,
+            geo,
+            pubsub,
+            redis,
+        } = match &settings.redis_url {
+            Some(url) => {
+                let client =
+                    redis::Client::open(url.as_str()).map_err(|e| infra("REDIS_URL", e))?;
+                let manager = client
+                    .get_connection_manager()
+                    .await
+                    .map_err(|e| infra("redis", e))?;
+                let prefix = &settings.redis_prefix;
+                let queue = RedisQueue::connect(client.clone(), prefix.clone(), policy).await?;
+                let pubsub = RedisPubSub::connect(client.clone(), prefix.clone()).await?;
+                Adapters {
+                    queue: Arc::new(queue),
+                    limiter: Arc::new(RedisRateLimiter::new(manager.clone(), prefix.clone())),
+                    geo: Arc::new(RedisGeoIndex::new(manager, prefix.clone())),
+                    pubsub: Arc::new(pubsub),
+                    redis: Some(client),
                 }
-                None => (
-                    Arc::new(EmbeddedQueue::new(db.clone(), policy)),
-                    Arc::new(EmbeddedRateLimiter::new()),
-                    None,
-                ),
-            };
+            }
+            None => Adapters {
+                queue: Arc::new(EmbeddedQueue::new(db.clone(), policy)),
+                limiter: Arc::new(EmbeddedRateLimiter::new()),
+                geo: Arc::new(EmbeddedGeoIndex::new()),
+                pubsub: Arc::new(EmbeddedPubSub::new()),
+                redis: None,
+            },
+        };
         let blobs: Arc<dyn BlobStore> = match &settings.s3_bucket {
             Some(bucket) => Arc::new(S3BlobStore::new(S3Config {
                 bucket: bucket.clone(),
@@ -155,6 +182,8 @@ impl Platform {
             queue,
             blobs,
             limiter,
+            geo,
+            pubsub,
             auth,
             uploads,
             metrics,

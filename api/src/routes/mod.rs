@@ -12,6 +12,7 @@ pub mod recycler;
 pub mod notifications;
 pub mod reference;
 pub mod uploads;
+pub mod ws;
 
 use actix_web::{middleware::from_fn, web};
 
@@ -64,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     web::resource("/notifications/{id}/read")
                         .route(web::post().to(notifications::read::read)),
-                ),
+                )
+                .service(web::resource("/ws").route(web::get().to(ws::connect))),
         );
 }

@@ -153,6 +153,33 @@ impl TestApp {
         platform.spawn_background(name, tokio_util::sync::CancellationToken::new())
     }
 
+    /// A second instance of the same deployment: the same database, Redis and key prefix
+    /// as `self` (production footprint only), as a load balancer's second pod would be.
+    pub async fn spawn_beside(&self) -> TestApp {
+        let theirs = &self.platform.settings;
+        let (database_url, redis_url, redis_prefix) = (
+            theirs.database_url.clone(),
+            theirs.redis_url.clone(),
+            theirs.redis_prefix.clone(),
+        );
+        assert!(
+            redis_url.is_some(),
+            "spawn_beside needs the production footprint"
+        );
+        // Embedded settings create no database; the shared one is filled in instead.
+        Self::spawn_with(Footprint::Embedded, move |s| {
+            s.database_url = database_url;
+            s.redis_url = redis_url;
+            s.redis_prefix = redis_prefix;
+        })
+        .await
+    }
+
+    /// The WebSocket URL of `path`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{}", self.address.replacen("http://", "ws://", 1), path)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

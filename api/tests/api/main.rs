@@ -17,3 +17,4 @@ mod pickups;
 mod process;
 mod rate_limit;
 mod uploads;
+mod ws;
