@@ -206,6 +206,27 @@ impl Platform {
         )
         .wake_after_jobs(self.outbox_signal.clone())
         .register(
+            crate::pickups::booking::DISPATCH,
+            Arc::new(crate::dispatch::DispatchHandler(self.dispatcher())),
+        )
+        .register(
+            crate::dispatch::OFFER_TIMEOUT,
+            Arc::new(crate::dispatch::OfferTimeoutHandler(self.dispatcher())),
+        )
+        .register(
+            crate::dispatch::OFFERS_MADE,
+            Arc::new(crate::pickups::events::OffersMadeHandler {
+                db: self.db.clone(),
+                pubsub: self.pubsub.clone(),
+            }),
+        )
+        .register(
+            crate::pickups::booking::STATUS_CHANGED,
+            Arc::new(crate::pickups::events::StatusChangedHandler {
+                pubsub: self.pubsub.clone(),
+            }),
+        )
+        .register(
             handlers::PURGE_EXPIRED,
             Arc::new(handlers::PurgeExpired {
                 db: self.db.clone(),
@@ -229,11 +250,24 @@ impl Platform {
         set
     }
 
+    /// The dispatcher with the settings' policy.
+    pub fn dispatcher(&self) -> crate::dispatch::Dispatcher {
+        crate::dispatch::Dispatcher::new(
+            self.db.clone(),
+            self.geo.clone(),
+            crate::dispatch::Policy::from_settings(&self.settings),
+        )
+    }
+
     /// The outbox relay of this process. Every process that commits jobs runs one (API
     /// instances too, woken at once by their own commits); on PostgreSQL they share the work
     /// with `SKIP LOCKED`.
     pub fn relay(&self) -> Relay {
-        Relay::new(self.db.clone(), self.queue.clone(), self.outbox_signal.clone())
+        Relay::new(
+            self.db.clone(),
+            self.queue.clone(),
+            self.outbox_signal.clone(),
+        )
     }
 
     /// Checks each dependency; returns the names of those that failed.

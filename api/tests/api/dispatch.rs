@@ -29,6 +29,7 @@ async fn fifty_recyclers_accept_one_broadcast_offer_and_exactly_one_wins(fp: Foo
         s.broadcast_top_k = 50;
         s.offer_window_secs = 60;
         s.rate_limit_per_client = 100_000;
+        s.login_attempts = 100;
     })
     .await;
     set_broadcast(&app).await;
@@ -52,12 +53,15 @@ async fn fifty_recyclers_accept_one_broadcast_offer_and_exactly_one_wins(fp: Foo
         .await;
         offer_ids.push((token.clone(), o["id"].as_str().unwrap().to_string()));
     }
-    let results = futures::future::join_all(offer_ids.iter().map(|(t, o)| {
-        app.post_json(
-            &format!("/v1/recycler/offers/{o}/accept"),
-            Some(t),
-            &json!({}),
-        )
+    let app_ref = &app;
+    let results = futures::future::join_all(offer_ids.iter().map(|(t, o)| async move {
+        app_ref
+            .post_json(
+                &format!("/v1/recycler/offers/{o}/accept"),
+                Some(t),
+                &json!({}),
+            )
+            .await
     }))
     .await;
     let won = results
@@ -68,7 +72,8 @@ async fn fifty_recyclers_accept_one_broadcast_offer_and_exactly_one_wins(fp: Foo
         .iter()
         .filter(|r| r.status() == StatusCode::CONFLICT)
         .count();
-    assert_eq!((won, lost), (1, 49), "exactly one recycler wins");
+    let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!((won, lost), (1, 49), "exactly one recycler wins: {statuses:?}");
     let p = pickup(&app, &t, &id).await;
     assert_eq!(p["status"], "accepted");
     // The others' offers were withdrawn.

@@ -114,9 +114,16 @@ impl AuthService {
             max: self.login_attempts,
             window: LOGIN_WINDOW,
         };
+        // Per phone: a handful of attempts (reset on success). Per client address: twenty
+        // times that, so people behind one NAT can still log in while a client spraying
+        // guesses across many phones is stopped.
         let phone_key = format!("login:phone:{phone}");
         let client_key = format!("login:client:{client}");
-        for key in [&phone_key, &client_key] {
+        let client_limit = Limit {
+            max: self.login_attempts.saturating_mul(20),
+            ..limit
+        };
+        for (key, limit) in [(&phone_key, limit), (&client_key, client_limit)] {
             if let Decision::Limited { retry_after } = self.limiter.hit(key, limit).await? {
                 return Err(Error::RateLimited { retry_after });
             }

@@ -372,16 +372,27 @@ pub(crate) async fn withdraw_offers(
 /// Tells the resident what changed (an inbox notification, delivered to WeChat by the
 /// worker) and stages the real-time pushes, in the caller's transaction: the resident hears
 /// of a change exactly when it commits.
-pub(crate) async fn announce(txn: &impl ConnectionTrait, pickup_id: Uuid, status: Status, withdrawn_from: &[Uuid]) -> Result<()> {
+pub(crate) async fn announce(
+    txn: &impl ConnectionTrait,
+    pickup_id: Uuid,
+    status: Status,
+    withdrawn_from: &[Uuid],
+) -> Result<()> {
     let p = super::reload(txn, pickup_id).await?;
     let message = match status {
         Status::Accepted => Some(("回收员已接单", "回收员已接单，将按预约时段上门。")),
         Status::EnRoute => Some(("回收员正在上门", "回收员已出发，可在订单中查看实时位置。")),
         Status::Arrived => Some(("回收员已到达", "回收员已到达您的地址，请准备好回收物。")),
-        Status::Completed => Some(("回收已完成", "回收员已完成称重，请核对称重单；如有异议可在规定时间内申诉。")),
+        Status::Completed => Some((
+            "回收已完成",
+            "回收员已完成称重，请核对称重单；如有异议可在规定时间内申诉。",
+        )),
         Status::NoShow => Some(("上门未遇", "回收员上门时无人应答，本次预约已结束。")),
         Status::Cancelled => Some(("预约已取消", "您的上门回收预约已取消。")),
-        Status::PendingDispatch if p.manual_dispatch => Some(("正在人工调度", "暂时没有回收员接单，工作人员正在为您人工安排。")),
+        Status::PendingDispatch if p.manual_dispatch => Some((
+            "正在人工调度",
+            "暂时没有回收员接单，工作人员正在为您人工安排。",
+        )),
         _ => None,
     };
     if let Some((title, body)) = message {

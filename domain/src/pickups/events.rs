@@ -44,7 +44,13 @@ impl JobHandler for StatusChangedHandler {
             realtime::push(&*self.pubsub, r, "pickup_updated", data).await?;
         }
         for r in e.withdrawn_from {
-            realtime::push(&*self.pubsub, r, "offer_withdrawn", serde_json::json!({ "pickup_id": e.pickup_id })).await?;
+            realtime::push(
+                &*self.pubsub,
+                r,
+                "offer_withdrawn",
+                serde_json::json!({ "pickup_id": e.pickup_id }),
+            )
+            .await?;
         }
         Ok(())
     }

@@ -115,6 +115,7 @@ pub const TRANSITIONS: &[(Status, Status)] = {
     use Status::*;
     &[
         (PendingDispatch, Offered),
+        (PendingDispatch, PendingDispatch),
         (Offered, PendingDispatch),
         (Offered, Accepted),
         (PendingDispatch, Accepted),
