@@ -124,6 +124,9 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     /// `WUFEI_WORKERS`: HTTP worker threads (0 = one per core).
     pub http_workers: usize,
+    /// `WUFEI_BOOKING_LEAD_MINUTES`: a pickup slot can be booked until this many minutes
+    /// before it starts (0..=10080).
+    pub booking_lead_minutes: u32,
 }
 
 impl Default for Settings {
@@ -162,6 +165,7 @@ impl Default for Settings {
             queue_max_attempts: 8,
             shutdown_grace_secs: 30,
             http_workers: 0,
+            booking_lead_minutes: 60,
         }
     }
 }
@@ -295,7 +299,18 @@ impl Settings {
                 "queue attempts and visibility timeout must be at least 1",
             ));
         }
+        if self.booking_lead_minutes > 7 * 24 * 60 {
+            return Err(invalid(
+                "WUFEI_BOOKING_LEAD_MINUTES",
+                "must be at most 10080 (a week)",
+            ));
+        }
         Ok(())
+    }
+
+    /// How long before a slot starts booking closes ([`Self::booking_lead_minutes`]).
+    pub fn booking_lead(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::minutes(i64::from(self.booking_lead_minutes))
     }
 
     /// The database URL in force: `DATABASE_URL`, or the SQLite file in the data dir.
@@ -374,6 +389,28 @@ mod tests {
         assert!(err.contains("DATABASE_URL"), "{err}");
         let err = with(&[("jwt_secret", "short")]).unwrap_err().to_string();
         assert!(err.contains("WUFEI_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn booking_lead_defaults_to_an_hour_and_is_bounded() {
+        assert_eq!(
+            with(&[]).unwrap().booking_lead(),
+            chrono::TimeDelta::minutes(60)
+        );
+        let s = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(("booking_lead_minutes", 15)),
+        )
+        .unwrap();
+        assert_eq!(s.booking_lead(), chrono::TimeDelta::minutes(15));
+        let err = Settings {
+            booking_lead_minutes: 20_000,
+            ..Settings::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("WUFEI_BOOKING_LEAD_MINUTES"), "{err}");
     }
 
     #[test]

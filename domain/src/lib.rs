@@ -15,7 +15,9 @@ pub mod metrics;
 pub mod platform;
 pub mod ports;
 pub mod seed;
+pub mod slots;
 pub mod uploads;
+pub mod validate;
 
 pub use error::{Error, Result};
 pub use platform::Platform;

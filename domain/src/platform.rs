@@ -24,7 +24,7 @@ use crate::{
         queue::{Queue, QueuePolicy, embedded::EmbeddedQueue, redis::RedisQueue},
         rate_limit::{RateLimiter, embedded::EmbeddedRateLimiter, redis::RedisRateLimiter},
     },
-    seed,
+    seed, slots,
     uploads::{UploadLimits, UploadService},
 };
 
@@ -69,6 +69,13 @@ impl Platform {
         .await?;
         db::migrate(&db).await?;
         seed::reference(&db).await?;
+        // A fresh server offers slots at once instead of after the first scheduler tick.
+        slots::generate(
+            &db,
+            slots::local_today(chrono::Utc::now()),
+            slots::GENERATE_DAYS,
+        )
+        .await?;
         if settings.seed_demo {
             seed::demo(&db).await?;
         }
@@ -167,6 +174,12 @@ impl Platform {
         .register(
             handlers::PURGE_EXPIRED,
             Arc::new(handlers::PurgeExpired {
+                db: self.db.clone(),
+            }),
+        )
+        .register(
+            slots::GENERATE_TOPIC,
+            Arc::new(slots::GenerateSlots {
                 db: self.db.clone(),
             }),
         );
