@@ -29,6 +29,17 @@ use crate::{problem::Problem, routes};
         routes::me::update::update,
         routes::reference::districts,
         routes::reference::categories,
+        routes::reference::rate_history,
+        routes::slots::pickup_slots,
+        routes::admin::categories::list::list,
+        routes::admin::categories::create::create,
+        routes::admin::categories::update::update,
+        routes::admin::categories::add_rate::add_rate,
+        routes::admin::districts::update::update,
+        routes::admin::communities::create::create,
+        routes::admin::slot_templates::list::list,
+        routes::admin::slot_templates::create::create,
+        routes::admin::slot_templates::update::update,
         routes::uploads::create::create,
         routes::uploads::content::content,
     ),
@@ -40,6 +51,8 @@ use crate::{problem::Problem, routes};
         (name = "me", description = "The caller's profile"),
         (name = "reference", description = "Districts and the recyclable catalogue"),
         (name = "uploads", description = "Photos and documents"),
+        (name = "pickups", description = "Door-to-door pickups: slots and bookings"),
+        (name = "admin", description = "Administration, scoped by role and district"),
     )
 )]
 pub struct ApiDoc;

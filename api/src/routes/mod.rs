@@ -1,10 +1,12 @@
 //! Routes, one action per file under a folder per resource. Handlers are thin: extract,
 //! parse, authorise, call one domain service, map to a response.
 
+pub mod admin;
 pub mod auth;
 pub mod health;
 pub mod me;
 pub mod reference;
+pub mod slots;
 pub mod uploads;
 
 use actix_web::{middleware::from_fn, web};
@@ -39,6 +41,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::resource("/catalog/categories")
                         .route(web::get().to(reference::categories)),
                 )
+                .service(
+                    web::resource("/catalog/rates/history")
+                        .route(web::get().to(reference::rate_history)),
+                )
+                .service(web::resource("/pickup-slots").route(web::get().to(slots::pickup_slots)))
+                .configure(admin::categories::configure)
+                .configure(admin::districts::configure)
+                .configure(admin::communities::configure)
+                .configure(admin::slot_templates::configure)
                 .service(
                     web::resource("/uploads")
                         .wrap(from_fn(idempotent))

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod catalog;
 mod concurrency;
 mod errors;
 mod helpers;
@@ -12,4 +13,5 @@ mod openapi;
 mod operations;
 mod process;
 mod rate_limit;
+mod slots;
 mod uploads;
