@@ -1,5 +1,13 @@
 //! Reference data residents read: service districts with their communities, and the
-//! recyclable catalogue with the rate in force now.
+//! recyclable catalogue with the rate in force now. Its administration lives in the
+//! submodules: [`admin`] (categories), [`rates`] (versioned rates, [`rates::rate_at`]) and
+//! [`areas`] (districts and communities).
+
+pub mod admin;
+pub mod areas;
+pub mod rates;
+
+pub use rates::rate_at;
 
 use std::collections::HashMap;
 

@@ -132,7 +132,8 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     /// `WUFEI_WORKERS`: HTTP worker threads (0 = one per core).
     pub http_workers: usize,
-    /// `WUFEI_BOOKING_LEAD_MINUTES`: booking a slot closes this long before it starts.
+    /// `WUFEI_BOOKING_LEAD_MINUTES`: a pickup slot can be booked until this many minutes
+    /// before it starts (0..=10080).
     pub booking_lead_minutes: u32,
     /// `WUFEI_CANCEL_CUTOFF_MINUTES`: cancelling is free until this long before the slot;
     /// later it is recorded as a late cancellation.
@@ -364,7 +365,18 @@ impl Settings {
                 "queue attempts and visibility timeout must be at least 1",
             ));
         }
+        if self.booking_lead_minutes > 7 * 24 * 60 {
+            return Err(invalid(
+                "WUFEI_BOOKING_LEAD_MINUTES",
+                "must be at most 10080 (a week)",
+            ));
+        }
         Ok(())
+    }
+
+    /// How long before a slot starts booking closes ([`Self::booking_lead_minutes`]).
+    pub fn booking_lead(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::minutes(i64::from(self.booking_lead_minutes))
     }
 
     /// The database URL in force: `DATABASE_URL`, or the SQLite file in the data dir.
@@ -478,6 +490,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("WECHAT_TEMPLATE"), "{err}");
+    }
+
+    #[test]
+    fn booking_lead_defaults_to_an_hour_and_is_bounded() {
+        assert_eq!(
+            with(&[]).unwrap().booking_lead(),
+            chrono::TimeDelta::minutes(60)
+        );
+        let s = Settings::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(("booking_lead_minutes", 15)),
+        )
+        .unwrap();
+        assert_eq!(s.booking_lead(), chrono::TimeDelta::minutes(15));
+        let err = Settings {
+            booking_lead_minutes: 20_000,
+            ..Settings::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("WUFEI_BOOKING_LEAD_MINUTES"), "{err}");
     }
 
     #[test]

@@ -21,7 +21,9 @@ pub mod ports;
 pub mod realtime;
 pub mod recyclers;
 pub mod seed;
+pub mod slots;
 pub mod uploads;
+pub mod validate;
 
 pub use error::{Error, Result};
 pub use platform::Platform;

@@ -27,7 +27,7 @@ use crate::{
         queue::{Queue, QueuePolicy, embedded::EmbeddedQueue, redis::RedisQueue},
         rate_limit::{RateLimiter, embedded::EmbeddedRateLimiter, redis::RedisRateLimiter},
     },
-    seed,
+    seed, slots,
     uploads::{UploadLimits, UploadService},
 };
 
@@ -87,6 +87,13 @@ impl Platform {
         .await?;
         db::migrate(&db).await?;
         seed::reference(&db).await?;
+        // A fresh server offers slots at once instead of after the first scheduler tick.
+        slots::generate(
+            &db,
+            slots::local_today(chrono::Utc::now()),
+            slots::GENERATE_DAYS,
+        )
+        .await?;
         if settings.seed_demo {
             seed::demo(&db).await?;
         }
@@ -239,6 +246,12 @@ impl Platform {
                 tokens: self.wechat_tokens.clone(),
                 templates: self.settings.wechat_templates.clone(),
                 default_page: self.settings.wechat_page.clone(),
+            }),
+        )
+        .register(
+            slots::GENERATE_TOPIC,
+            Arc::new(slots::GenerateSlots {
+                db: self.db.clone(),
             }),
         );
         set.spawn(runner.run(stop.clone()));

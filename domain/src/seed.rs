@@ -184,6 +184,7 @@ pub async fn reference(db: &DatabaseConnection) -> Result<()> {
             .to_string()),
             active: Set(true),
             created_at: Set(Utc::now()),
+            weekdays: Set("[1,2,3,4,5,6,7]".into()),
         }
         .insert(&txn)
         .await?;

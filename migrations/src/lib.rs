@@ -9,6 +9,7 @@ mod m20261129_000002_jobs;
 mod m20261129_000003_uploads;
 mod m20261129_000004_pickups;
 mod m20261129_000005_notifications;
+mod m20261129_000006_catalog_admin;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_uploads::Migration),
             Box::new(m20261129_000004_pickups::Migration),
             Box::new(m20261129_000005_notifications::Migration),
+            Box::new(m20261129_000006_catalog_admin::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod pickups;
 pub mod recycler;
 pub mod reference;
+pub mod slots;
 pub mod uploads;
 pub mod ws;
 
@@ -46,6 +47,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::resource("/catalog/categories")
                         .route(web::get().to(reference::categories)),
                 )
+                .service(
+                    web::resource("/catalog/rates/history")
+                        .route(web::get().to(reference::rate_history)),
+                )
+                .service(web::resource("/pickup-slots").route(web::get().to(slots::pickup_slots)))
+                .configure(admin::categories::configure)
+                .configure(admin::districts::configure)
+                .configure(admin::communities::configure)
+                .configure(admin::slot_templates::configure)
                 .service(
                     web::resource("/uploads")
                         .wrap(from_fn(idempotent))

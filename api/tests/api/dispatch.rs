@@ -73,7 +73,11 @@ async fn fifty_recyclers_accept_one_broadcast_offer_and_exactly_one_wins(fp: Foo
         .filter(|r| r.status() == StatusCode::CONFLICT)
         .count();
     let statuses: Vec<u16> = results.iter().map(|r| r.status().as_u16()).collect();
-    assert_eq!((won, lost), (1, 49), "exactly one recycler wins: {statuses:?}");
+    assert_eq!(
+        (won, lost),
+        (1, 49),
+        "exactly one recycler wins: {statuses:?}"
+    );
     let p = pickup(&app, &t, &id).await;
     assert_eq!(p["status"], "accepted");
     // The others' offers were withdrawn.

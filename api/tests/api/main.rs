@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod catalog;
 mod concurrency;
 mod dispatch;
 mod errors;
@@ -16,5 +17,6 @@ mod operations;
 mod pickups;
 mod process;
 mod rate_limit;
+mod slots;
 mod uploads;
 mod ws;

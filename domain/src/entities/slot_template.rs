@@ -11,10 +11,14 @@ pub struct Model {
     pub name: String,
     pub district_code: Option<String>,
     pub community_id: Option<Uuid>,
-    /// JSON array of `{ "start": "09:00", "end": "11:00", "capacity": 20 }` in Asia/Shanghai time.
+    /// JSON array of `{ "start": "09:00", "end": "11:00", "capacity": 20, "van_capacity": 5 }`
+    /// in Asia/Shanghai time (`van_capacity` may be missing in old rows; see
+    /// [`crate::slots::templates`]).
     pub windows: String,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// JSON array of ISO weekdays (1 = Monday … 7 = Sunday) the template applies on.
+    pub weekdays: String,
 }
 
 /// No navigable relations; queries join explicitly.

@@ -1,6 +1,8 @@
 //! Periodic jobs. Each tick stages a job whose payload names its time bucket, so several
 //! schedulers (one per worker process) stage duplicates at worst, and the handlers are
-//! idempotent. Staging goes through the outbox like any other job.
+//! idempotent. Staging goes through the outbox like any other job. Every tick stages the
+//! housekeeping purge and pickup-slot generation (today and 14 days ahead; a no-op when
+//! nothing is missing).
 
 use std::time::Duration;
 
@@ -28,6 +30,17 @@ pub async fn run(db: DatabaseConnection, signal: OutboxSignal, stop: Cancellatio
         {
             Ok(_) => signal.committed(),
             Err(e) => tracing::warn!(error = %e, "could not stage the purge job"),
+        }
+        match outbox::stage(
+            &db,
+            crate::slots::GENERATE_TOPIC,
+            serde_json::json!({ "bucket": bucket }),
+            None,
+        )
+        .await
+        {
+            Ok(_) => signal.committed(),
+            Err(e) => tracing::warn!(error = %e, "could not stage slot generation"),
         }
         tokio::select! {
             _ = stop.cancelled() => break,

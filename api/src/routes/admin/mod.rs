@@ -1,10 +1,16 @@
-//! `/v1/admin`: administration.
+//! `/v1/admin`: administration, scoped by role and district. Each resource registers full
+//! paths (`/admin/<resource>`) inside the `/v1` scope rather than an `/admin` scope of its
+//! own, so several resources can add admin routes without shadowing each other.
 
 pub mod applications;
 pub mod approve;
 pub mod assign;
+pub mod categories;
+pub mod communities;
+pub mod districts;
 pub mod pickups;
 pub mod reject;
+pub mod slot_templates;
 
 use serde::{Deserialize, Serialize};
 use wufei_domain::recyclers::RecyclerView;
