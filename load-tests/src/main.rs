@@ -1,1 +1,539 @@
-fn main() {}
+//! `wufei-bench`: measures wufei-api against a bare actix-web baseline on this machine, in
+//! one run, and reports throughput ratios, latencies and resident memory. See README.md.
+//!
+//! The run: create a scratch PostgreSQL database → start wufei-api on it → create the
+//! benchmark account (`wufei-api admin create`) and log in → idle, read VmRSS → start
+//! `wufei-baseline` on the same database → for each scenario, load Wufei's request then the
+//! baseline's, back to back → read VmRSS again → report → kill both, drop the database
+//! (guards do the last step on any error and on Ctrl-C too).
+
+mod http;
+mod load;
+mod report;
+mod scenarios;
+mod stack;
+
+use std::{
+    net::{Ipv4Addr, SocketAddr},
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use serde::Deserialize;
+
+use crate::{
+    http::RequestSpec,
+    load::LoadParams,
+    report::{FootprintResult, Memory, PairResult, RunInfo},
+    stack::{RedisScratch, ScratchDatabase, Server, TempDir, free_port},
+};
+
+/// Benchmarks wufei-api against a bare actix-web baseline (throughput ratios, latency, RSS).
+#[derive(Debug, Parser)]
+#[command(name = "wufei-bench", version, about)]
+struct Args {
+    /// Concurrent keep-alive connections per run.
+    #[arg(short = 'c', long, default_value_t = 32)]
+    concurrency: usize,
+    /// Measured seconds per run.
+    #[arg(short = 'd', long, default_value_t = 10)]
+    duration: u64,
+    /// Unmeasured warm-up seconds before each run.
+    #[arg(short = 'w', long, default_value_t = 2)]
+    warmup: u64,
+    /// Seconds wufei-api idles after start-up and one login before its RSS is read.
+    #[arg(long, default_value_t = 5)]
+    idle: u64,
+    /// Upper bound on requests of one run (all connections together).
+    #[arg(long, default_value_t = 50_000_000)]
+    max_requests: u64,
+    /// Per-request timeout, milliseconds.
+    #[arg(long, default_value_t = 5_000)]
+    timeout_ms: u64,
+    /// Scenarios to run, comma-separated (`me`, `session`).
+    #[arg(long, value_delimiter = ',', default_value = "me,session")]
+    scenarios: Vec<String>,
+    /// PostgreSQL URL allowed to CREATE and DROP DATABASE; the scratch database is made there.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres_url: String,
+    /// Also measure the Redis footprint (REDIS_URL set, worker loops not in-process) with
+    /// this Redis, after the embedded one.
+    #[arg(long)]
+    redis_url: Option<String>,
+    /// HTTP worker threads of both servers; 0 = actix-web's default (one per core).
+    #[arg(long, default_value_t = 0)]
+    workers: usize,
+    /// Database pool size of both servers (wufei-api's default is 20).
+    #[arg(long, default_value_t = 20)]
+    pool: u32,
+    /// RUST_LOG of wufei-api.
+    #[arg(long, default_value = "warn")]
+    rust_log: String,
+    /// Idle RSS goal of wufei-api, MiB.
+    #[arg(long, default_value_t = 40)]
+    rss_goal_mib: u64,
+    /// The wufei-api binary (default: next to this one).
+    #[arg(long)]
+    api_bin: Option<PathBuf>,
+    /// The wufei-baseline binary (default: next to this one).
+    #[arg(long)]
+    baseline_bin: Option<PathBuf>,
+    /// Markdown file the results are appended to.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results.md"))]
+    results: PathBuf,
+    /// Do not append to the results file.
+    #[arg(long)]
+    no_results: bool,
+    /// Measure each pair this many times (alternating which side goes first) and report
+    /// the round with the median ratio; helps on a machine with other load.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    /// Exit with status 2 when a goal is missed.
+    #[arg(long)]
+    fail_on_miss: bool,
+    /// List the scenarios and exit.
+    #[arg(long)]
+    list: bool,
+}
+
+impl Args {
+    fn load_params(&self) -> LoadParams {
+        LoadParams {
+            concurrency: self.concurrency,
+            warmup: Duration::from_secs(self.warmup),
+            duration: Duration::from_secs(self.duration),
+            max_requests: self.max_requests,
+            timeout: Duration::from_millis(self.timeout_ms),
+        }
+    }
+
+    fn describe(&self) -> Vec<String> {
+        vec![
+            format!("connections={}", self.concurrency),
+            format!("duration={}s", self.duration),
+            format!("warmup={}s", self.warmup),
+            format!("rounds={}", self.rounds.max(1)),
+            format!("idle={}s", self.idle),
+            format!(
+                "http workers={}",
+                if self.workers == 0 {
+                    "default (one per core)".to_owned()
+                } else {
+                    self.workers.to_string()
+                }
+            ),
+            format!("pool={}", self.pool),
+            format!("RUST_LOG={}", self.rust_log),
+            "WUFEI_LOG_FORMAT=json".to_owned(),
+            "database=PostgreSQL (local)".to_owned(),
+            format!(
+                "footprints=embedded{}",
+                if self.redis_url.is_some() {
+                    ", redis"
+                } else {
+                    ""
+                }
+            ),
+        ]
+    }
+}
+
+/// Secret of the scratch stack (random per run, 64 characters).
+fn jwt_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+const PHONE: &str = "13700000001";
+const PASSWORD: &str = "bench password 1";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.list {
+        for (id, what) in scenarios::CATALOGUE {
+            println!("{id:10} {what}");
+        }
+        return Ok(());
+    }
+    // Ctrl-C drops the run's future, and with it the guards: servers are killed and the
+    // database dropped.
+    let results = tokio::select! {
+        r = run(&args) => r?,
+        _ = tokio::signal::ctrl_c() => bail!("interrupted"),
+    };
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."));
+    let info = RunInfo::collect(repo, args.describe());
+    print!("\n{}", report::text(&info, &results));
+    if !args.no_results {
+        report::append(&args.results, &report::markdown(&info, &results))
+            .with_context(|| format!("appending to {}", args.results.display()))?;
+        println!("appended to {}", args.results.display());
+    }
+    let missed = results.iter().any(|fp| {
+        fp.pairs.iter().any(|p| !p.passed()) || fp.memory.idle_rss_kib > fp.memory.goal_kib
+    });
+    if missed && args.fail_on_miss {
+        std::process::exit(2);
+    }
+    Ok(())
+}
+
+fn binary(given: &Option<PathBuf>, name: &str) -> anyhow::Result<PathBuf> {
+    if let Some(path) = given {
+        return Ok(path.clone());
+    }
+    let exe = std::env::current_exe()?;
+    let path = exe.with_file_name(name);
+    if !path.exists() {
+        bail!(
+            "{} not found; build it: cargo build --release -p wufei-api -p wufei-load-tests",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// A command with no Wufei settings inherited from the caller's environment, run in `dir`
+/// (so no stray `wufei.toml` is read).
+fn clean_command(program: &Path, dir: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if key.starts_with("WUFEI_")
+            || key.starts_with("WECHAT_")
+            || key.starts_with("MEILI_")
+            || matches!(key, "DATABASE_URL" | "REDIS_URL" | "RUST_LOG")
+        {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+#[derive(Deserialize)]
+struct TokenPair {
+    access_token: String,
+    user: TokenUser,
+}
+
+#[derive(Deserialize)]
+struct TokenUser {
+    id: uuid::Uuid,
+}
+
+/// The environment of one wufei-api footprint.
+struct ApiEnv {
+    vars: Vec<(String, String)>,
+}
+
+impl ApiEnv {
+    fn new(
+        args: &Args,
+        db: &ScratchDatabase,
+        data_dir: &Path,
+        bind: SocketAddr,
+        secret: &str,
+    ) -> Self {
+        let mut vars = vec![
+            ("DATABASE_URL".to_owned(), db.url().to_owned()),
+            ("WUFEI_DATA_DIR".to_owned(), data_dir.display().to_string()),
+            ("WUFEI_BIND".to_owned(), bind.to_string()),
+            ("WUFEI_JWT_SECRET".to_owned(), secret.to_owned()),
+            ("WUFEI_LOG_FORMAT".to_owned(), "json".to_owned()),
+            ("RUST_LOG".to_owned(), args.rust_log.clone()),
+            (
+                "WUFEI_RATE_LIMIT_PER_CLIENT".to_owned(),
+                "100000000".to_owned(),
+            ),
+            (
+                "WUFEI_RATE_LIMIT_PER_USER".to_owned(),
+                "100000000".to_owned(),
+            ),
+            // The token must outlive the run.
+            ("WUFEI_ACCESS_TOKEN_TTL_SECS".to_owned(), "3600".to_owned()),
+            (
+                "WUFEI_DATABASE_MAX_CONNECTIONS".to_owned(),
+                args.pool.to_string(),
+            ),
+        ];
+        if args.workers > 0 {
+            vars.push(("WUFEI_WORKERS".to_owned(), args.workers.to_string()));
+        }
+        Self { vars }
+    }
+
+    fn command(&self, bin: &Path, dir: &Path) -> Command {
+        let mut cmd = clean_command(bin, dir);
+        cmd.envs(self.vars.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+}
+
+async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
+    for id in &args.scenarios {
+        if !scenarios::CATALOGUE.iter().any(|(known, _)| known == id) {
+            bail!("unknown scenario {id:?} (see --list)");
+        }
+    }
+    let api_bin = binary(&args.api_bin, "wufei-api")?;
+    let baseline_bin = binary(&args.baseline_bin, "wufei-baseline")?;
+    let tmp = TempDir::new("wufei-bench")?;
+    let mut db = ScratchDatabase::create(&args.postgres_url).await?;
+    println!(
+        "scratch database {}, work dir {}",
+        db.name(),
+        tmp.path().display()
+    );
+    let secret = jwt_secret();
+    let redis = args
+        .redis_url
+        .as_deref()
+        .map(RedisScratch::new)
+        .transpose()?;
+    let mut footprints: Vec<(&str, Vec<(String, String)>)> = vec![("embedded", Vec::new())];
+    if let Some(redis) = &redis {
+        footprints.push((
+            "redis",
+            vec![
+                ("REDIS_URL".to_owned(), redis.url().to_owned()),
+                ("WUFEI_REDIS_PREFIX".to_owned(), redis.prefix().to_owned()),
+            ],
+        ));
+    }
+
+    let mut baseline: Option<Server> = None;
+    let mut account_created = false;
+    let mut results = Vec::new();
+    for (footprint, extra_env) in footprints {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+        let data_dir = tmp.path().join(format!("data-{footprint}"));
+        std::fs::create_dir_all(&data_dir)?;
+        let mut env = ApiEnv::new(args, &db, &data_dir, addr, &secret);
+        env.vars.extend(extra_env);
+        println!("[{footprint}] starting wufei-api on {addr}");
+        let mut api = Server::spawn(
+            "wufei-api",
+            env.command(&api_bin, tmp.path()),
+            addr,
+            tmp.path().join(format!("api-{footprint}.log")),
+        )?;
+        api.wait_ready("/healthz", Duration::from_secs(180)).await?;
+
+        if !account_created {
+            let out = env
+                .command(&api_bin, tmp.path())
+                .args(["admin", "create", "--phone", PHONE, "--password", PASSWORD])
+                .output()
+                .context("running wufei-api admin create")?;
+            if !out.status.success() {
+                bail!(
+                    "wufei-api admin create failed ({}): {}{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            account_created = true;
+        }
+        let login = RequestSpec::post_json(
+            "/v1/auth/password",
+            &serde_json::json!({ "phone": PHONE, "password": PASSWORD }),
+        )?;
+        let (status, body) = http::once(addr, &login).await?;
+        if !status.is_success() {
+            bail!(
+                "login answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        let pair: TokenPair = serde_json::from_slice(&body).context("reading the login answer")?;
+
+        let cpu_before = api.cpu_secs()?;
+        println!("[{footprint}] signed in; idling {} s", args.idle);
+        tokio::time::sleep(Duration::from_secs(args.idle)).await;
+        let idle_cpu_secs = api.cpu_secs()? - cpu_before;
+        let idle_rss_kib = api.rss_kib()?;
+        println!(
+            "[{footprint}] idle RSS {:.1} MiB",
+            idle_rss_kib as f64 / 1024.0
+        );
+
+        if baseline.is_none() {
+            let baddr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+            let mut cmd = clean_command(&baseline_bin, tmp.path());
+            cmd.args([
+                "--bind",
+                &baddr.to_string(),
+                "--database-url",
+                db.url(),
+                "--user-id",
+                &pair.user.id.to_string(),
+                "--pool",
+                &args.pool.to_string(),
+                "--workers",
+                &args.workers.to_string(),
+            ]);
+            let mut server = Server::spawn(
+                "wufei-baseline",
+                cmd,
+                baddr,
+                tmp.path().join("baseline.log"),
+            )?;
+            server
+                .wait_ready("/bare/json", Duration::from_secs(60))
+                .await?;
+            baseline = Some(server);
+        }
+        let Some(base) = baseline.as_ref() else {
+            bail!("baseline not running");
+        };
+
+        let ctx = scenarios::Ctx {
+            api: addr,
+            baseline: base.addr(),
+            token: pair.access_token.clone(),
+        };
+        let params = args.load_params();
+        let pids = [(addr, api.pid()), (base.addr(), base.pid())];
+        let mut pairs = Vec::new();
+        for id in &args.scenarios {
+            let cmp = scenarios::build(id, &ctx).await?;
+            let rounds = args.rounds.max(1);
+            let mut measured = Vec::new();
+            for round in 0..rounds {
+                // Odd rounds measure the baseline first, so drift favours neither side.
+                let order = if round % 2 == 0 {
+                    [true, false]
+                } else {
+                    [false, true]
+                };
+                let (mut subject, mut base_stats) = (None, None);
+                for is_subject in order {
+                    let side = if is_subject {
+                        &cmp.subject
+                    } else {
+                        &cmp.baseline
+                    };
+                    println!(
+                        "[{footprint}] {id} round {}/{rounds}: {} …",
+                        round + 1,
+                        side.label
+                    );
+                    let stats = measure(side, &pids, &params).await?;
+                    println!(
+                        "[{footprint}] {id} round {}/{rounds}: {} {:.0} req/s",
+                        round + 1,
+                        side.label,
+                        stats.rps()
+                    );
+                    settle().await;
+                    if is_subject {
+                        subject = Some(stats);
+                    } else {
+                        base_stats = Some(stats);
+                    }
+                }
+                let (Some(subject), Some(baseline)) = (subject, base_stats) else {
+                    bail!("a side of {id} was not measured");
+                };
+                measured.push(PairResult {
+                    id: cmp.id.to_owned(),
+                    subject_label: cmp.subject.label.clone(),
+                    subject,
+                    baseline_label: cmp.baseline.label.clone(),
+                    baseline,
+                    goal: cmp.goal,
+                    note: cmp.note.clone(),
+                });
+            }
+            pairs.push(median_round(measured)?);
+        }
+        let after_load_rss_kib = api.rss_kib().ok();
+        api.stop();
+        results.push(FootprintResult {
+            footprint: footprint.to_owned(),
+            pairs,
+            memory: Memory {
+                idle_rss_kib,
+                after_load_rss_kib,
+                idle_cpu_secs,
+                idle_secs: args.idle,
+                goal_kib: args.rss_goal_mib * 1024,
+            },
+        });
+    }
+    if let Some(mut b) = baseline.take() {
+        b.stop();
+    }
+    db.drop_now().await?;
+    Ok(results)
+}
+
+/// The round with the median throughput ratio; with several rounds, its note lists them all.
+fn median_round(mut rounds: Vec<PairResult>) -> anyhow::Result<PairResult> {
+    let all: Vec<String> = rounds.iter().map(|r| format!("{:.2}", r.ratio())).collect();
+    rounds.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+    let count = rounds.len();
+    let Some(mut median) = rounds.into_iter().nth(count / 2) else {
+        bail!("no round measured");
+    };
+    if count > 1 {
+        let text = format!("median of {count} rounds (ratios {})", all.join(", "));
+        median.note = Some(match median.note.take() {
+            Some(n) => format!("{n}; {text}"),
+            None => text,
+        });
+    }
+    Ok(median)
+}
+
+/// Runs one side's load and adds the CPU figures: the server's CPU per request, the data
+/// stores' (PostgreSQL and Redis processes), and how busy the machine was with anything else.
+async fn measure(
+    side: &scenarios::Side,
+    pids: &[(SocketAddr, u32)],
+    params: &LoadParams,
+) -> anyhow::Result<load::LoadStats> {
+    let Some(&(_, server_pid)) = pids.iter().find(|(a, _)| *a == side.addr) else {
+        bail!("no server process serves {}", side.addr);
+    };
+    let own_pid = std::process::id();
+    let sample = || -> anyhow::Result<[f64; 4]> {
+        Ok([
+            stack::cpu_secs(server_pid)?,
+            stack::cpu_secs(own_pid)?,
+            stack::cpu_secs_named("postgres") + stack::cpu_secs_named("redis-server"),
+            stack::machine_busy_secs()?,
+        ])
+    };
+    let before = sample()?;
+    let started = Instant::now();
+    let mut stats = load::run(side.addr, side.workload.clone(), params).await?;
+    let wall = started.elapsed().as_secs_f64();
+    let after = sample()?;
+    let [server, own, db, machine] = [0, 1, 2, 3].map(|i| after[i] - before[i]);
+    if stats.completed_total > 0 {
+        let n = stats.completed_total as f64;
+        stats.server_cpu_us_per_req = Some(server * 1e6 / n);
+        stats.db_cpu_us_per_req = Some(db * 1e6 / n);
+    }
+    if wall > 0.0 {
+        stats.other_load_cores = Some(((machine - server - own - db) / wall).max(0.0));
+    }
+    Ok(stats)
+}
+
+/// A pause between runs so the previous run's connections close.
+async fn settle() {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}

@@ -1,0 +1,112 @@
+//! A minimal HTTP/1.1 client on hyper's connection API: one [`Conn`] is one keep-alive TCP
+//! connection, used for one request at a time. No pool, no redirects, no TLS — the least
+//! client-side work, since the load generator shares the machine's cores with the servers.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{
+    Method, Request, StatusCode,
+    client::conn::http1::SendRequest,
+    header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue},
+};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// One request to send: method, path (with query), extra headers, optional JSON body.
+#[derive(Clone, Debug)]
+pub struct RequestSpec {
+    /// Method.
+    pub method: Method,
+    /// Path and query, e.g. `/v1/me`.
+    pub path: String,
+    /// Headers besides `Host` (and `Content-Type`, added with a body).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// A JSON body.
+    pub body: Option<Bytes>,
+}
+
+impl RequestSpec {
+    /// `GET path`.
+    pub fn get(path: impl Into<String>) -> Self {
+        Self {
+            method: Method::GET,
+            path: path.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post_json(path: impl Into<String>, body: &serde_json::Value) -> anyhow::Result<Self> {
+        Ok(Self {
+            method: Method::POST,
+            path: path.into(),
+            headers: Vec::new(),
+            body: Some(Bytes::from(serde_json::to_vec(body)?)),
+        })
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub fn bearer(mut self, token: &str) -> anyhow::Result<Self> {
+        let value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .context("the access token is not a valid header value")?;
+        self.headers.push((hyper::header::AUTHORIZATION, value));
+        Ok(self)
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection.
+pub struct Conn {
+    sender: SendRequest<Full<Bytes>>,
+    host: HeaderValue,
+}
+
+impl Conn {
+    /// Opens a connection to `addr` (TCP_NODELAY, as browsers and proxies do).
+    pub async fn connect(addr: SocketAddr) -> anyhow::Result<Self> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("connecting to {addr}"))?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            // Ends when the connection closes; the sender then reports the error.
+            let _ = conn.await;
+        });
+        Ok(Self {
+            sender,
+            host: HeaderValue::from_str(&addr.to_string())?,
+        })
+    }
+
+    /// Sends `spec` and reads the whole answer.
+    pub async fn send(&mut self, spec: &RequestSpec) -> anyhow::Result<(StatusCode, Bytes)> {
+        self.sender.ready().await?;
+        let mut builder = Request::builder()
+            .method(spec.method.clone())
+            .uri(spec.path.as_str())
+            .header(HOST, self.host.clone());
+        for (name, value) in &spec.headers {
+            builder = builder.header(name, value);
+        }
+        let body = match &spec.body {
+            Some(body) => {
+                builder = builder.header(CONTENT_TYPE, "application/json");
+                Full::new(body.clone())
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let response = self.sender.send_request(builder.body(body)?).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        Ok((status, bytes))
+    }
+}
+
+/// Sends one request on a fresh connection (set-up and readiness probes).
+pub async fn once(addr: SocketAddr, spec: &RequestSpec) -> anyhow::Result<(StatusCode, Bytes)> {
+    Conn::connect(addr).await?.send(spec).await
+}

@@ -1,0 +1,140 @@
+//! The comparisons: each pairs a Wufei request with the baseline request doing the least
+//! work of the same kind, measured back to back, and states the least acceptable ratio of
+//! throughputs (Wufei ÷ baseline).
+//!
+//! To add one (booking throughput, dispatch latency, settlement …): add an entry to
+//! [`CATALOGUE`], a match arm in [`build`] that prepares its data through `ctx` and returns
+//! a [`Comparison`] whose sides carry a [`Workload`] (which may vary each request by
+//! connection and sequence number), and — if its baseline needs a new bare route — a route
+//! in `src/bin/baseline.rs`.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::bail;
+use hyper::StatusCode;
+
+use crate::{
+    http::{self, RequestSpec},
+    load::{Fixed, Workload},
+};
+
+/// Every scenario: id (for `--scenarios`) and what it measures.
+pub const CATALOGUE: &[(&str, &str)] = &[
+    (
+        "me",
+        "GET /v1/me (bearer token; JWT check, middleware, one user read from PostgreSQL) vs GET /bare/pk (one primary-key SELECT through a sea-orm pool)",
+    ),
+    (
+        "session",
+        "GET /v1/auth/session (bearer token; the full middleware stack, answered from the token alone) vs GET /bare/json (constant JSON, no middleware)",
+    ),
+];
+
+/// What scenarios may use: the two servers and a signed-in account.
+pub struct Ctx {
+    /// wufei-api.
+    pub api: SocketAddr,
+    /// wufei-baseline.
+    pub baseline: SocketAddr,
+    /// An access token of the benchmark account (a super administrator).
+    pub token: String,
+}
+
+/// One side of a comparison.
+pub struct Side {
+    /// What is requested, for the table (e.g. `GET /v1/me`).
+    pub label: String,
+    /// The server.
+    pub addr: SocketAddr,
+    /// The requests.
+    pub workload: Arc<dyn Workload>,
+}
+
+/// A Wufei request and its baseline.
+pub struct Comparison {
+    /// Scenario id.
+    pub id: &'static str,
+    /// The Wufei side.
+    pub subject: Side,
+    /// The baseline side.
+    pub baseline: Side,
+    /// The least acceptable throughput ratio subject ÷ baseline.
+    pub goal: f64,
+    /// Anything the reader must know (e.g. a stand-in route).
+    pub note: Option<String>,
+}
+
+/// Prepares scenario `id`.
+pub async fn build(id: &str, ctx: &Ctx) -> anyhow::Result<Comparison> {
+    match id {
+        "me" => {
+            let me = RequestSpec::get("/v1/me").bearer(&ctx.token)?;
+            expect_ok(ctx.api, &me).await?;
+            let pk = RequestSpec::get("/bare/pk");
+            expect_ok(ctx.baseline, &pk).await?;
+            Ok(Comparison {
+                id: "me",
+                subject: side("GET /v1/me", ctx.api, me),
+                baseline: side("GET /bare/pk", ctx.baseline, pk),
+                goal: 0.6,
+                note: None,
+            })
+        }
+        "session" => {
+            let session = RequestSpec::get("/v1/auth/session").bearer(&ctx.token)?;
+            let (status, _) = http::once(ctx.api, &session).await?;
+            let (subject, note) = if status == StatusCode::NOT_FOUND {
+                // The route is new; until it is deployed, /healthz (no token, no auth
+                // check) stands in, which flatters Wufei.
+                let health = RequestSpec::get("/healthz").bearer(&ctx.token)?;
+                expect_ok(ctx.api, &health).await?;
+                (
+                    side("GET /healthz (stand-in)", ctx.api, health),
+                    Some("GET /v1/auth/session answered 404; GET /healthz stood in".to_owned()),
+                )
+            } else {
+                expect_ok(ctx.api, &session).await?;
+                (side("GET /v1/auth/session", ctx.api, session), None)
+            };
+            let bare = RequestSpec::get("/bare/json");
+            expect_ok(ctx.baseline, &bare).await?;
+            Ok(Comparison {
+                id: "session",
+                subject,
+                baseline: side("GET /bare/json", ctx.baseline, bare),
+                goal: 0.7,
+                note,
+            })
+        }
+        other => bail!(
+            "unknown scenario {other:?}; known: {}",
+            CATALOGUE
+                .iter()
+                .map(|(id, _)| *id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn side(label: &str, addr: SocketAddr, spec: RequestSpec) -> Side {
+    Side {
+        label: label.to_owned(),
+        addr,
+        workload: Arc::new(Fixed(spec)),
+    }
+}
+
+/// Sends `spec` once and fails unless it answers 2xx (a scenario must not measure errors).
+async fn expect_ok(addr: SocketAddr, spec: &RequestSpec) -> anyhow::Result<()> {
+    let (status, body) = http::once(addr, spec).await?;
+    if !status.is_success() {
+        bail!(
+            "{} {} answered {status}: {}",
+            spec.method,
+            spec.path,
+            String::from_utf8_lossy(&body)
+        );
+    }
+    Ok(())
+}
