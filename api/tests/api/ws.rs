@@ -19,7 +19,7 @@ use crate::{
     on_both,
 };
 
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The headers of a WebSocket upgrade, for plain HTTP requests that test the refusals.
 fn upgrade(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -30,7 +30,7 @@ fn upgrade(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
 }
 
 /// A socket authenticated by the `access_token` query parameter.
-async fn open(app: &TestApp, token: &str) -> Socket {
+pub async fn open(app: &TestApp, token: &str) -> Socket {
     let (socket, res) = connect_async(app.ws_url(&format!("/v1/ws?access_token={token}")))
         .await
         .expect("websocket upgrade");
@@ -39,7 +39,7 @@ async fn open(app: &TestApp, token: &str) -> Socket {
 }
 
 /// The next JSON text message, skipping control frames; fails after five seconds.
-async fn next_json(socket: &mut Socket) -> Value {
+pub async fn next_json(socket: &mut Socket) -> Value {
     tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match socket.next().await.expect("socket open").expect("frame") {
