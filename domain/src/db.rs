@@ -81,6 +81,8 @@ pub fn is_unavailable(err: &DbErr) -> bool {
         other => {
             let text = other.to_string();
             text.contains("database is locked")
+                || text.contains("deadlock detected")
+                || text.contains("could not serialize access")
                 || text.contains("pool timed out")
                 || text.contains("Connection refused")
         }

@@ -363,7 +363,11 @@ impl Dispatcher {
     }
 }
 
-async fn lock_pickup(txn: &impl ConnectionTrait, id: Uuid) -> Result<Option<pickup::Model>> {
+/// Reads a pickup locked for update (PostgreSQL; SQLite serialises writers anyway).
+pub(crate) async fn lock_pickup(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<pickup::Model>> {
     let mut q = pickup::Entity::find_by_id(id);
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         q = q.lock_exclusive();

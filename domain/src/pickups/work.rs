@@ -120,17 +120,9 @@ pub async fn accept(
     if o.status != "open" || o.expires_at <= Utc::now() {
         return Err(taken());
     }
-    let closed = offer::Entity::update_many()
-        .col_expr(offer::Column::Status, Expr::value("accepted"))
-        .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
-        .filter(offer::Column::Id.eq(offer_id))
-        .filter(offer::Column::Status.eq("open"))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if closed != 1 {
-        return Err(taken());
-    }
+    // The pickup is locked before any offer row is touched, on every path (accept,
+    // reject, timeouts, cancel): concurrent accepts queue on one row instead of
+    // deadlocking on each other's offers.
     let moved = transition(
         &txn,
         Transition {
@@ -152,6 +144,17 @@ pub async fn accept(
         Err(Error::Conflict { .. }) => return Err(taken()),
         Err(e) => return Err(e),
     };
+    let closed = offer::Entity::update_many()
+        .col_expr(offer::Column::Status, Expr::value("accepted"))
+        .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
+        .filter(offer::Column::Id.eq(offer_id))
+        .filter(offer::Column::Status.eq("open"))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if closed != 1 {
+        return Err(taken());
+    }
     take_recycler_load(&txn, who.user_id, before.slot_id).await?;
     let withdrawn = withdraw_offers(&txn, o.pickup_id, Some(offer_id)).await?;
     announce(&txn, o.pickup_id, Status::Accepted, &withdrawn).await?;
@@ -182,6 +185,7 @@ pub async fn reject(
         .await?
         .filter(|o| o.recycler_id == who.user_id)
         .ok_or(Error::NotFound { what: "offer" })?;
+    crate::dispatch::lock_pickup(&txn, o.pickup_id).await?;
     let reason = input
         .reason
         .map(|r| r.chars().take(200).collect::<String>());
