@@ -234,6 +234,12 @@ impl Platform {
             }),
         )
         .register(
+            crate::pickups::expiry::EXPIRE_TOPIC,
+            Arc::new(crate::pickups::expiry::ExpireHandler {
+                db: self.db.clone(),
+            }),
+        )
+        .register(
             handlers::PURGE_EXPIRED,
             Arc::new(handlers::PurgeExpired {
                 db: self.db.clone(),

@@ -17,6 +17,7 @@ mod operations;
 mod pickups;
 mod process;
 mod rate_limit;
+mod recyclers;
 mod scale;
 mod slots;
 mod uploads;

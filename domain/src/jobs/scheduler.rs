@@ -18,29 +18,18 @@ use super::{
 /// Stages periodic jobs until `stop`.
 pub async fn run(db: DatabaseConnection, signal: OutboxSignal, stop: CancellationToken) {
     let every = Duration::from_secs(15 * 60);
+    let topics = [
+        PURGE_EXPIRED,
+        crate::slots::GENERATE_TOPIC,
+        crate::pickups::expiry::EXPIRE_TOPIC,
+    ];
     loop {
         let bucket = Utc::now().timestamp() / every.as_secs() as i64;
-        match outbox::stage(
-            &db,
-            PURGE_EXPIRED,
-            serde_json::json!({ "bucket": bucket }),
-            None,
-        )
-        .await
-        {
-            Ok(_) => signal.committed(),
-            Err(e) => tracing::warn!(error = %e, "could not stage the purge job"),
-        }
-        match outbox::stage(
-            &db,
-            crate::slots::GENERATE_TOPIC,
-            serde_json::json!({ "bucket": bucket }),
-            None,
-        )
-        .await
-        {
-            Ok(_) => signal.committed(),
-            Err(e) => tracing::warn!(error = %e, "could not stage slot generation"),
+        for topic in topics {
+            match outbox::stage(&db, topic, serde_json::json!({ "bucket": bucket }), None).await {
+                Ok(_) => signal.committed(),
+                Err(e) => tracing::warn!(error = %e, topic, "could not stage a periodic job"),
+            }
         }
         tokio::select! {
             _ = stop.cancelled() => break,

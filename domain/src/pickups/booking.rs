@@ -389,6 +389,10 @@ pub(crate) async fn announce(
         )),
         Status::NoShow => Some(("上门未遇", "回收员上门时无人应答，本次预约已结束。")),
         Status::Cancelled => Some(("预约已取消", "您的上门回收预约已取消。")),
+        Status::Expired => Some((
+            "预约已过期",
+            "很抱歉，预约时段内未能安排回收员，请重新预约。",
+        )),
         Status::PendingDispatch if p.manual_dispatch => Some((
             "正在人工调度",
             "暂时没有回收员接单，工作人员正在为您人工安排。",

@@ -6,6 +6,7 @@
 pub mod addresses;
 pub mod booking;
 pub mod events;
+pub mod expiry;
 pub mod work;
 
 use std::str::FromStr;
@@ -275,6 +276,14 @@ pub async fn record_event(
     .insert(txn)
     .await?;
     Ok(())
+}
+
+/// Withdraws every open offer of a pickup; returns the recyclers told.
+pub(crate) async fn withdraw_offers_of(
+    txn: &impl ConnectionTrait,
+    pickup_id: Uuid,
+) -> Result<Vec<Uuid>> {
+    booking::withdraw_offers(txn, pickup_id, None).await
 }
 
 /// Gives back the slot capacity a pickup held.
