@@ -211,6 +211,33 @@ fn slot_serves(slot: &pickup_slot::Model, addr: &crate::entities::address::Model
         && (slot.community_id.is_none() || slot.community_id == addr.community_id)
 }
 
+/// The slot a resident asked for, if it serves the address and is still open for booking.
+async fn bookable_slot(
+    txn: &impl ConnectionTrait,
+    slot_id: Uuid,
+    addr: &crate::entities::address::Model,
+    rules: Rules,
+) -> Result<pickup_slot::Model> {
+    let slot = pickup_slot::Entity::find_by_id(slot_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| Error::field("slot_id", "unknown", "no such slot"))?;
+    if !slot_serves(&slot, addr) {
+        return Err(Error::field(
+            "slot_id",
+            "not_for_address",
+            "this slot does not serve that address",
+        ));
+    }
+    if slot.starts_at - rules.booking_lead <= Utc::now() {
+        return Err(Error::Unprocessable {
+            code: "slot_closed",
+            message: "booking for this slot has closed; choose a later one".into(),
+        });
+    }
+    Ok(slot)
+}
+
 /// Books a pickup.
 #[tracing::instrument(skip_all, fields(user_id = %who.user_id))]
 pub async fn book(
@@ -230,23 +257,7 @@ pub async fn book(
     if !input.photo_ids.is_empty() {
         validate_photos(&txn, who.user_id, &input.photo_ids, "photo_ids", 0).await?;
     }
-    let slot = pickup_slot::Entity::find_by_id(input.slot_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::field("slot_id", "unknown", "no such slot"))?;
-    if !slot_serves(&slot, &addr) {
-        return Err(Error::field(
-            "slot_id",
-            "not_for_address",
-            "this slot does not serve that address",
-        ));
-    }
-    if slot.starts_at - rules.booking_lead <= Utc::now() {
-        return Err(Error::Unprocessable {
-            code: "slot_closed",
-            message: "booking for this slot has closed; choose a later one".into(),
-        });
-    }
+    let slot = bookable_slot(&txn, input.slot_id, &addr, rules).await?;
     take_slot(&txn, slot.id, needs_van).await?;
     let now = Utc::now();
     let id = Uuid::now_v7();
@@ -527,23 +538,7 @@ pub async fn reschedule(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound { what: "address" })?;
-    let slot = pickup_slot::Entity::find_by_id(input.slot_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| Error::field("slot_id", "unknown", "no such slot"))?;
-    if !slot_serves(&slot, &addr) {
-        return Err(Error::field(
-            "slot_id",
-            "not_for_address",
-            "this slot does not serve that address",
-        ));
-    }
-    if slot.starts_at - rules.booking_lead <= Utc::now() {
-        return Err(Error::Unprocessable {
-            code: "slot_closed",
-            message: "booking for this slot has closed; choose a later one".into(),
-        });
-    }
+    let slot = bookable_slot(&txn, input.slot_id, &addr, rules).await?;
     let before = transition(
         &txn,
         Transition {
