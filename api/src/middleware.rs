@@ -20,7 +20,6 @@ use actix_web::{
     web,
 };
 use tracing::Instrument;
-use uuid::Uuid;
 use wufei_domain::{
     Platform,
     auth::Principal,
@@ -62,7 +61,11 @@ pub async fn edge(
         .filter(|v| sane_request_id(v))
         .map(str::to_string)
         // A thread-local generator: no system call per request, unlike `Uuid::new_v4`.
-        .unwrap_or_else(|| uuid::Builder::from_random_bytes(rand::random()).into_uuid().to_string());
+        .unwrap_or_else(|| {
+            uuid::Builder::from_random_bytes(rand::random())
+                .into_uuid()
+                .to_string()
+        });
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
     let platform = req.app_data::<web::Data<Platform>>().cloned();
