@@ -109,6 +109,11 @@ pub async fn edge(
     if let Some(p) = platform {
         p.metrics
             .http_request(&method, &route, status.as_u16(), elapsed);
+        if method != "GET" && status.is_success() {
+            // A successful write may have staged jobs: wake this process's relay now rather
+            // than at its next poll.
+            p.outbox_signal.committed();
+        }
     }
     span.in_scope(|| {
         tracing::info!(%route, status = status.as_u16(), latency_ms = elapsed.as_secs_f64() * 1000.0, "request")
