@@ -15,7 +15,8 @@ use hyper::{
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// One request to send: method, path (with query), extra headers, optional JSON body.
+/// One request to send: method, path (with query), extra headers, optional body (JSON
+/// unless said otherwise).
 #[derive(Clone, Debug)]
 pub struct RequestSpec {
     /// Method.
@@ -24,9 +25,14 @@ pub struct RequestSpec {
     pub path: String,
     /// Headers besides `Host` (and `Content-Type`, added with a body).
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    /// A JSON body.
+    /// The body.
     pub body: Option<Bytes>,
+    /// `Content-Type` of the body.
+    pub content_type: HeaderValue,
 }
+
+/// Boundary of the multipart bodies [`RequestSpec::post_file`] builds.
+const BOUNDARY: &str = "wufei-bench-boundary-7d1f0c";
 
 impl RequestSpec {
     /// `GET path`.
@@ -36,17 +42,63 @@ impl RequestSpec {
             path: path.into(),
             headers: Vec::new(),
             body: None,
+            content_type: HeaderValue::from_static("application/json"),
         }
     }
 
-    /// `POST path` with a JSON body.
-    pub fn post_json(path: impl Into<String>, body: &serde_json::Value) -> anyhow::Result<Self> {
+    /// `method path` with a JSON body.
+    pub fn json(
+        method: Method,
+        path: impl Into<String>,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            method,
+            path: path.into(),
+            headers: Vec::new(),
+            body: Some(Bytes::from(serde_json::to_vec(body)?)),
+            content_type: HeaderValue::from_static("application/json"),
+        })
+    }
+
+    /// `POST path` with no body (state changes such as `/depart`).
+    pub fn post_empty(path: impl Into<String>) -> Self {
+        Self {
+            method: Method::POST,
+            ..Self::get(path)
+        }
+    }
+
+    /// `POST path` with a `multipart/form-data` body holding one file in field `file`.
+    pub fn post_file(
+        path: impl Into<String>,
+        filename: &str,
+        mime: &str,
+        content: &[u8],
+    ) -> anyhow::Result<Self> {
+        let mut body = Vec::with_capacity(content.len() + 256);
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {mime}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
         Ok(Self {
             method: Method::POST,
             path: path.into(),
             headers: Vec::new(),
-            body: Some(Bytes::from(serde_json::to_vec(body)?)),
+            body: Some(Bytes::from(body)),
+            content_type: HeaderValue::from_str(&format!(
+                "multipart/form-data; boundary={BOUNDARY}"
+            ))?,
         })
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post_json(path: impl Into<String>, body: &serde_json::Value) -> anyhow::Result<Self> {
+        Self::json(Method::POST, path, body)
     }
 
     /// Adds `Authorization: Bearer <token>`.
@@ -94,7 +146,7 @@ impl Conn {
         }
         let body = match &spec.body {
             Some(body) => {
-                builder = builder.header(CONTENT_TYPE, "application/json");
+                builder = builder.header(CONTENT_TYPE, spec.content_type.clone());
                 Full::new(body.clone())
             }
             None => Full::new(Bytes::new()),

@@ -1,6 +1,10 @@
-//! The closed-loop load generator: C tasks, each with its own keep-alive connection, send
-//! requests back to back for a warm-up and then a measured window. Requests completing
-//! inside the window are counted; requests per second is that count over the window.
+//! The load generator. Closed loop ([`run`]): C tasks, each with its own keep-alive
+//! connection, send requests back to back for a warm-up and then a measured window.
+//! Requests completing inside the window are counted; requests per second is that count
+//! over the window. Open loop ([`run_rate`]): requests are scheduled at a fixed arrival
+//! rate, whatever the answers' speed, and sent on the first free one of C connections;
+//! latency runs from the scheduled send time, so time spent waiting for a free connection
+//! (the server falling behind) counts (no coordinated omission).
 //! Every loop is bounded by time and by a request count.
 
 use std::{
@@ -70,6 +74,8 @@ pub struct LoadStats {
     /// Average number of cores busy with processes other than this one and the server
     /// under test during the run: other load on the machine, which makes figures noisy.
     pub other_load_cores: Option<f64>,
+    /// Open loop: the arrival rate asked for, requests per second.
+    pub offered_rps: Option<f64>,
 }
 
 impl LoadStats {
@@ -247,8 +253,135 @@ fn note_failure(stats: &mut TaskStats, measure_from: Instant, end: Instant, what
     }
 }
 
+/// Runs `workload` against `addr` in open loop: request `i` is due at `start + i / rate`,
+/// sent on the first free one of `params.concurrency` connections; its latency is measured
+/// from the due time. Requests due inside the window (after the warm-up) are counted.
+pub async fn run_rate(
+    addr: SocketAddr,
+    workload: Arc<dyn Workload>,
+    params: &LoadParams,
+    rate: f64,
+) -> anyhow::Result<LoadStats> {
+    anyhow::ensure!(
+        rate.is_finite() && rate > 0.0,
+        "the arrival rate must be positive"
+    );
+    let concurrency = params.concurrency.max(1);
+    let start = tokio::time::Instant::now() + Duration::from_millis(50);
+    let measure_from = start + params.warmup;
+    let end = measure_from + params.duration;
+    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for conn_index in 0..concurrency {
+        let workload = Arc::clone(&workload);
+        let next = Arc::clone(&next);
+        let timeout = params.timeout;
+        let max_requests = params.max_requests;
+        tasks.spawn(async move {
+            let mut stats = TaskStats::default();
+            let mut conn: Option<Conn> = None;
+            let mut reconnects = 0u32;
+            loop {
+                let seq = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let due = start + Duration::from_secs_f64(seq as f64 / rate);
+                if seq >= max_requests || due >= end {
+                    break;
+                }
+                tokio::time::sleep_until(due).await;
+                let in_window = due >= measure_from;
+                let c = match conn.as_mut() {
+                    Some(c) => c,
+                    None => {
+                        if reconnects >= MAX_RECONNECTS {
+                            break;
+                        }
+                        reconnects += 1;
+                        match tokio::time::timeout(timeout, Conn::connect(addr)).await {
+                            Ok(Ok(c)) => conn.insert(c),
+                            Ok(Err(e)) => {
+                                count_failure(&mut stats, in_window, format!("connect: {e:#}"));
+                                continue;
+                            }
+                            Err(_) => {
+                                count_failure(&mut stats, in_window, "connect: timed out".into());
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let spec = workload.request(conn_index, seq);
+                let result = tokio::time::timeout(timeout, c.send(&spec)).await;
+                let done = tokio::time::Instant::now();
+                match result {
+                    Ok(Ok((status, body))) => {
+                        stats.completed += 1;
+                        if !in_window {
+                            continue;
+                        }
+                        if status.is_success() {
+                            stats.ok += 1;
+                            let us = done.duration_since(due).as_micros();
+                            stats
+                                .latencies_us
+                                .push(u32::try_from(us).unwrap_or(u32::MAX));
+                        } else {
+                            stats.errors += 1;
+                            if stats.first_error.is_none() {
+                                let text = String::from_utf8_lossy(&body);
+                                let snippet: String = text.chars().take(160).collect();
+                                stats.first_error =
+                                    Some(format!("{} {}: {snippet}", spec.path, status));
+                            }
+                        }
+                    }
+                    Ok(Err(e)) => {
+                        conn = None;
+                        count_failure(&mut stats, in_window, format!("{}: {e:#}", spec.path));
+                    }
+                    Err(_) => {
+                        conn = None;
+                        count_failure(&mut stats, in_window, format!("{}: timed out", spec.path));
+                    }
+                }
+            }
+            stats
+        });
+    }
+    let mut stats = LoadStats {
+        offered_rps: Some(rate),
+        window_secs: params.duration.as_secs_f64(),
+        ..LoadStats::default()
+    };
+    let mut latencies: Vec<u32> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let task = joined?;
+        stats.ok += task.ok;
+        stats.errors += task.errors;
+        stats.failures += task.failures;
+        stats.completed_total += task.completed;
+        if stats.first_error.is_none() {
+            stats.first_error = task.first_error;
+        }
+        latencies.extend_from_slice(&task.latencies_us);
+    }
+    latencies.sort_unstable();
+    stats.p50_us = percentile(&latencies, 0.50);
+    stats.p99_us = percentile(&latencies, 0.99);
+    stats.max_us = latencies.last().copied().map_or(0, u64::from);
+    Ok(stats)
+}
+
+fn count_failure(stats: &mut TaskStats, in_window: bool, what: String) {
+    if in_window {
+        stats.failures += 1;
+        if stats.first_error.is_none() {
+            stats.first_error = Some(what);
+        }
+    }
+}
+
 /// The `q` quantile (nearest rank) of sorted `values`.
-fn percentile(sorted: &[u32], q: f64) -> u64 {
+pub fn percentile(sorted: &[u32], q: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
     }

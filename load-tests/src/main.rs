@@ -7,6 +7,7 @@
 //! baseline's, back to back → read VmRSS again → report → kill both, drop the database
 //! (guards do the last step on any error and on Ctrl-C too).
 
+mod door;
 mod http;
 mod load;
 mod report;
@@ -27,7 +28,7 @@ use serde::Deserialize;
 use crate::{
     http::RequestSpec,
     load::LoadParams,
-    report::{FootprintResult, Memory, PairResult, RunInfo},
+    report::{DispatchReport, FootprintResult, Memory, OpenLoopResult, PairResult, RunInfo},
     stack::{RedisScratch, ScratchDatabase, Server, TempDir, free_port},
 };
 
@@ -97,6 +98,42 @@ struct Args {
     /// List the scenarios and exit.
     #[arg(long)]
     list: bool,
+    /// The wufei-worker binary, run beside wufei-api on the Redis footprint for the
+    /// door-to-door scenarios (default: next to this one).
+    #[arg(long)]
+    worker_bin: Option<PathBuf>,
+    /// Door-to-door scenarios: residents created (each with an address).
+    #[arg(long, default_value_t = 64)]
+    residents: usize,
+    /// Door-to-door scenarios: recyclers created (approved over HTTP).
+    #[arg(long, default_value_t = 8)]
+    recyclers: usize,
+    /// `book`: the open-loop rate as a fraction of each side's closed-loop maximum.
+    #[arg(long, default_value_t = 0.7)]
+    rate_fraction: f64,
+    /// `dispatch`: bookings timed (one at a time).
+    #[arg(long, default_value_t = 200)]
+    dispatch_samples: usize,
+    /// `dispatch`: how long to wait for an offer, milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    offer_wait_ms: u64,
+    /// `dispatch`: a random pause of 0 to this many milliseconds before each booking, so
+    /// samples do not fall into step with the server's 500 ms outbox poll; 0 = none.
+    #[arg(long, default_value_t = 500)]
+    dispatch_jitter_ms: u64,
+    /// `dispatch`: XADD → XREADGROUP samples of the raw Redis measurement.
+    #[arg(long, default_value_t = 1_000)]
+    redis_samples: usize,
+    /// `journey`: residents running journeys at once.
+    #[arg(long, default_value_t = 16)]
+    journey_residents: usize,
+    /// `journey`: a journey not completed within this many seconds fails.
+    #[arg(long, default_value_t = 60)]
+    journey_timeout: u64,
+    /// Seconds to wait, before each door-to-door scenario, for the previous one's
+    /// background work (outbox, database queue) to drain.
+    #[arg(long, default_value_t = 120)]
+    drain_secs: u64,
 }
 
 impl Args {
@@ -126,18 +163,59 @@ impl Args {
                 }
             ),
             format!("pool={}", self.pool),
+            format!("scenarios={}", self.scenarios.join(",")),
             format!("RUST_LOG={}", self.rust_log),
             "WUFEI_LOG_FORMAT=json".to_owned(),
             "database=PostgreSQL (local)".to_owned(),
             format!(
                 "footprints=embedded{}",
                 if self.redis_url.is_some() {
-                    ", redis"
+                    ", redis (with wufei-worker for book, dispatch, journey)"
                 } else {
                     ""
                 }
             ),
         ]
+        .into_iter()
+        .chain(self.door_params())
+        .collect()
+    }
+
+    fn door(&self) -> bool {
+        self.scenarios
+            .iter()
+            .any(|s| scenarios::DOOR.contains(&s.as_str()))
+    }
+
+    fn door_params(&self) -> Vec<String> {
+        let has = |id: &str| self.scenarios.iter().any(|s| s == id);
+        let mut out = Vec::new();
+        if self.door() {
+            out.push(format!("residents={}", self.residents));
+        }
+        if has("dispatch") || has("journey") {
+            out.push(format!("recyclers={}", self.recyclers));
+        }
+        if has("book") {
+            out.push(format!(
+                "open-loop rate={:.0} % of max",
+                self.rate_fraction * 100.0
+            ));
+        }
+        if has("dispatch") {
+            out.push(format!(
+                "dispatch samples={}, jitter 0-{} ms",
+                self.dispatch_samples, self.dispatch_jitter_ms
+            ));
+            out.push(format!("redis samples={}", self.redis_samples));
+        }
+        if has("journey") {
+            out.push(format!(
+                "journey residents at once={}, journey timeout={}s",
+                self.journey_residents, self.journey_timeout
+            ));
+        }
+        out
     }
 }
 
@@ -287,6 +365,11 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
     }
     let api_bin = binary(&args.api_bin, "wufei-api")?;
     let baseline_bin = binary(&args.baseline_bin, "wufei-baseline")?;
+    let worker_bin = if args.door() && args.redis_url.is_some() {
+        Some(binary(&args.worker_bin, "wufei-worker")?)
+    } else {
+        None
+    };
     let tmp = TempDir::new("wufei-bench")?;
     let mut db = ScratchDatabase::create(&args.postgres_url).await?;
     println!(
@@ -313,6 +396,8 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
 
     let mut baseline: Option<Server> = None;
     let mut account_created = false;
+    let mut fixture: Option<door::Fixture> = None;
+    let mut redis_stream: Option<door::Latency> = None;
     let mut results = Vec::new();
     for (footprint, extra_env) in footprints {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
@@ -406,63 +491,180 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
         let params = args.load_params();
         let pids = [(addr, api.pid()), (base.addr(), base.pid())];
         let mut pairs = Vec::new();
+        let mut open_loop = Vec::new();
+        let mut dispatch = None;
+        let mut journey = None;
+        let mut worker: Option<Server> = None;
+        let door_env = if args.door() {
+            Some(door::Env::new(addr, db.url(), &secret, &pair.access_token).await?)
+        } else {
+            None
+        };
         for id in &args.scenarios {
-            let cmp = scenarios::build(id, &ctx).await?;
-            let rounds = args.rounds.max(1);
-            let mut measured = Vec::new();
-            for round in 0..rounds {
-                // Odd rounds measure the baseline first, so drift favours neither side.
-                let order = if round % 2 == 0 {
-                    [true, false]
-                } else {
-                    [false, true]
-                };
-                let (mut subject, mut base_stats) = (None, None);
-                for is_subject in order {
-                    let side = if is_subject {
-                        &cmp.subject
+            let door_env = match (&door_env, scenarios::DOOR.contains(&id.as_str())) {
+                (Some(env), true) => Some(env),
+                _ => None,
+            };
+            if let Some(de) = door_env {
+                if fixture.is_none() {
+                    let needs_recyclers = args
+                        .scenarios
+                        .iter()
+                        .any(|s| s == "dispatch" || s == "journey");
+                    let recyclers = if needs_recyclers {
+                        args.recyclers.max(1)
                     } else {
-                        &cmp.baseline
+                        0
                     };
                     println!(
-                        "[{footprint}] {id} round {}/{rounds}: {} …",
-                        round + 1,
-                        side.label
+                        "[{footprint}] creating {} residents and {recyclers} recyclers",
+                        args.residents
                     );
-                    let stats = measure(side, &pids, &params).await?;
-                    println!(
-                        "[{footprint}] {id} round {}/{rounds}: {} {:.0} req/s",
-                        round + 1,
-                        side.label,
-                        stats.rps()
-                    );
-                    settle().await;
-                    if is_subject {
-                        subject = Some(stats);
-                    } else {
-                        base_stats = Some(stats);
-                    }
+                    fixture = Some(door::Fixture::build(de, args.residents, recyclers).await?);
                 }
-                let (Some(subject), Some(baseline)) = (subject, base_stats) else {
-                    bail!("a side of {id} was not measured");
-                };
-                measured.push(PairResult {
-                    id: cmp.id.to_owned(),
-                    subject_label: cmp.subject.label.clone(),
-                    subject,
-                    baseline_label: cmp.baseline.label.clone(),
-                    baseline,
-                    goal: cmp.goal,
-                    note: cmp.note.clone(),
-                });
+                if let (Some(bin), true, None) = (&worker_bin, footprint == "redis", &worker) {
+                    println!("[{footprint}] starting wufei-worker");
+                    let mut cmd = env.command(bin, tmp.path());
+                    cmd.env("RUST_LOG", format!("{},wufei_worker=info", args.rust_log));
+                    let mut w = Server::spawn(
+                        "wufei-worker",
+                        cmd,
+                        addr,
+                        tmp.path().join("worker-redis.log"),
+                    )?;
+                    w.wait_log("wufei-worker running", Duration::from_secs(60))
+                        .await?;
+                    worker = Some(w);
+                }
+                let started = Instant::now();
+                let drained = door::drain(
+                    de,
+                    footprint == "embedded",
+                    Duration::from_secs(args.drain_secs),
+                )
+                .await?;
+                if started.elapsed() > Duration::from_secs(1) {
+                    println!(
+                        "[{footprint}] waited {:.1} s for background jobs to drain",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                if !drained {
+                    println!(
+                        "[{footprint}] warning: background jobs still due after {} s",
+                        args.drain_secs
+                    );
+                }
             }
-            pairs.push(median_round(measured)?);
+            let (Some(de), Some(fx)) = (door_env, fixture.as_ref()) else {
+                if scenarios::DOOR.contains(&id.as_str()) {
+                    bail!("{id}: no fixture");
+                }
+                let cmp = scenarios::build(id, &ctx).await?;
+                pairs.push(compare(footprint, id, &cmp, &pids, &params, args.rounds).await?);
+                continue;
+            };
+            match id.as_str() {
+                "book" => {
+                    let cmp = scenarios::book(&ctx, fx).await?;
+                    let pair = compare(footprint, id, &cmp, &pids, &params, args.rounds).await?;
+                    let mut sides = Vec::new();
+                    for (side, max) in [
+                        (&cmp.subject, pair.subject.rps()),
+                        (&cmp.baseline, pair.baseline.rps()),
+                    ] {
+                        let rate = (max * args.rate_fraction).max(1.0);
+                        println!(
+                            "[{footprint}] {id} open loop: {} at {rate:.0} req/s …",
+                            side.label
+                        );
+                        let stats =
+                            load::run_rate(side.addr, side.workload.clone(), &params, rate).await?;
+                        println!(
+                            "[{footprint}] {id} open loop: {} p99 {:.2} ms",
+                            side.label,
+                            stats.p99_us as f64 / 1000.0
+                        );
+                        settle().await;
+                        sides.push((side.label.clone(), max, stats));
+                    }
+                    open_loop.push(OpenLoopResult {
+                        id: id.clone(),
+                        fraction: args.rate_fraction,
+                        sides,
+                    });
+                    pairs.push(pair);
+                }
+                "dispatch" => {
+                    if let (Some(redis), None) = (&redis, &redis_stream) {
+                        println!("[{footprint}] raw Redis XADD → XREADGROUP latency …");
+                        let key = format!("{}:bench:stream", redis.prefix());
+                        redis_stream = Some(
+                            door::redis_stream_latency(redis.url(), &key, args.redis_samples)
+                                .await?,
+                        );
+                    }
+                    println!(
+                        "[{footprint}] dispatch: {} bookings, one at a time …",
+                        args.dispatch_samples
+                    );
+                    let result = door::dispatch(
+                        de,
+                        fx,
+                        args.dispatch_samples,
+                        Duration::from_millis(args.offer_wait_ms),
+                        Duration::from_millis(args.dispatch_jitter_ms),
+                    )
+                    .await?;
+                    println!(
+                        "[{footprint}] dispatch: p50 {:.1} ms, p99 {:.1} ms ({} offers, {} missed)",
+                        result.offer.p50_us as f64 / 1000.0,
+                        result.offer.p99_us as f64 / 1000.0,
+                        result.offer.n,
+                        result.missed
+                    );
+                    dispatch = Some(DispatchReport {
+                        result,
+                        redis: redis_stream.clone(),
+                        goal: 5.0,
+                    });
+                }
+                "journey" => {
+                    println!(
+                        "[{footprint}] journey: {} residents, {} recyclers, {} s …",
+                        args.journey_residents, args.recyclers, args.duration
+                    );
+                    let result = door::journey(
+                        de,
+                        fx,
+                        args.journey_residents,
+                        args.recyclers,
+                        Duration::from_secs(args.warmup),
+                        Duration::from_secs(args.duration),
+                        Duration::from_secs(args.journey_timeout),
+                    )
+                    .await?;
+                    println!(
+                        "[{footprint}] journey: {:.1} journeys/s, {} failed",
+                        result.per_sec(),
+                        result.failed
+                    );
+                    journey = Some(result);
+                }
+                other => bail!("{other}: not a door-to-door scenario"),
+            }
+        }
+        if let Some(mut w) = worker.take() {
+            w.stop();
         }
         let after_load_rss_kib = api.rss_kib().ok();
         api.stop();
         results.push(FootprintResult {
             footprint: footprint.to_owned(),
             pairs,
+            open_loop,
+            dispatch,
+            journey,
             memory: Memory {
                 idle_rss_kib,
                 after_load_rss_kib,
@@ -477,6 +679,67 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
     }
     db.drop_now().await?;
     Ok(results)
+}
+
+/// Measures a comparison `rounds` times (alternating which side goes first) and keeps the
+/// round with the median ratio.
+async fn compare(
+    footprint: &str,
+    id: &str,
+    cmp: &scenarios::Comparison,
+    pids: &[(SocketAddr, u32)],
+    params: &LoadParams,
+    rounds: usize,
+) -> anyhow::Result<PairResult> {
+    let rounds = rounds.max(1);
+    let mut measured = Vec::new();
+    for round in 0..rounds {
+        // Odd rounds measure the baseline first, so drift favours neither side.
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        let (mut subject, mut base_stats) = (None, None);
+        for is_subject in order {
+            let side = if is_subject {
+                &cmp.subject
+            } else {
+                &cmp.baseline
+            };
+            println!(
+                "[{footprint}] {id} round {}/{rounds}: {} …",
+                round + 1,
+                side.label
+            );
+            let stats = measure(side, pids, params).await?;
+            println!(
+                "[{footprint}] {id} round {}/{rounds}: {} {:.0} req/s",
+                round + 1,
+                side.label,
+                stats.rps()
+            );
+            settle().await;
+            if is_subject {
+                subject = Some(stats);
+            } else {
+                base_stats = Some(stats);
+            }
+        }
+        let (Some(subject), Some(baseline)) = (subject, base_stats) else {
+            bail!("a side of {id} was not measured");
+        };
+        measured.push(PairResult {
+            id: cmp.id.to_owned(),
+            subject_label: cmp.subject.label.clone(),
+            subject,
+            baseline_label: cmp.baseline.label.clone(),
+            baseline,
+            goal: cmp.goal,
+            note: cmp.note.clone(),
+        });
+    }
+    median_round(measured)
 }
 
 /// The round with the median throughput ratio; with several rounds, its note lists them all.

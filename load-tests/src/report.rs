@@ -2,7 +2,10 @@
 
 use std::{fmt::Write as _, io::Write as _, path::Path, process::Command};
 
-use crate::load::LoadStats;
+use crate::{
+    door::{DispatchResult, JourneyResult, Latency},
+    load::LoadStats,
+};
 
 /// One measured comparison.
 pub struct PairResult {
@@ -66,14 +69,177 @@ pub struct Memory {
     pub goal_kib: u64,
 }
 
+/// Open-loop runs of one pair at a fraction of each side's closed-loop maximum.
+pub struct OpenLoopResult {
+    /// Scenario id.
+    pub id: String,
+    /// The fraction of the maximum rate (e.g. 0.7).
+    pub fraction: f64,
+    /// (label, maximum req/s measured closed-loop, open-loop figures) of Wufei, then of the baseline.
+    pub sides: Vec<(String, f64, LoadStats)>,
+}
+
+/// The dispatch scenario on one footprint, with the raw Redis figure it is compared with.
+pub struct DispatchReport {
+    /// What was measured.
+    pub result: DispatchResult,
+    /// Raw Redis XADD → XREADGROUP latency, when a Redis was given.
+    pub redis: Option<Latency>,
+    /// Largest acceptable ratio dispatch p99 ÷ Redis p99.
+    pub goal: f64,
+}
+
+impl DispatchReport {
+    /// Dispatch p99 ÷ raw Redis p99.
+    pub fn ratio(&self) -> Option<f64> {
+        let redis = self.redis.as_ref()?;
+        (redis.p99_us > 0).then(|| self.result.offer.p99_us as f64 / redis.p99_us as f64)
+    }
+}
+
 /// The results of one wufei-api footprint.
 pub struct FootprintResult {
     /// `embedded` or `redis`.
     pub footprint: String,
     /// Measured pairs.
     pub pairs: Vec<PairResult>,
+    /// Open-loop runs (booking).
+    pub open_loop: Vec<OpenLoopResult>,
+    /// The dispatch scenario.
+    pub dispatch: Option<DispatchReport>,
+    /// The journey scenario.
+    pub journey: Option<JourneyResult>,
     /// Memory.
     pub memory: Memory,
+}
+
+/// Markdown tables of the open-loop, dispatch and journey results (also printed as is).
+fn door_tables(results: &[FootprintResult]) -> String {
+    let mut out = String::new();
+    let open: Vec<_> = results
+        .iter()
+        .flat_map(|fp| fp.open_loop.iter().map(move |o| (fp, o)))
+        .collect();
+    if !open.is_empty() {
+        let _ = writeln!(
+            out,
+            "Open loop (fixed arrival rate, latency from the scheduled send time):\n"
+        );
+        let _ = writeln!(
+            out,
+            "| scenario | request | max req/s (closed loop) | offered req/s | answered 2xx/s | p50 ms | p99 ms | max ms | errors |"
+        );
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (fp, o) in open {
+            for (i, (label, max, s)) in o.sides.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "| {} | {label} | {max:.0} | {:.0} ({:.0} %) | {:.0} | {} | {} | {} | {} |",
+                    if i == 0 {
+                        format!("{} ({})", o.id, fp.footprint)
+                    } else {
+                        String::new()
+                    },
+                    s.offered_rps.unwrap_or(0.0),
+                    o.fraction * 100.0,
+                    s.rps(),
+                    ms(s.p50_us),
+                    ms(s.p99_us),
+                    ms(s.max_us),
+                    errors(s),
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+    let dispatch: Vec<_> = results
+        .iter()
+        .filter_map(|fp| fp.dispatch.as_ref().map(|d| (fp, d)))
+        .collect();
+    if !dispatch.is_empty() {
+        let _ = writeln!(
+            out,
+            "Dispatch (booking 201 → `offer` on the recycler's WebSocket; one booking at a time):\n"
+        );
+        let _ = writeln!(
+            out,
+            "| footprint | offers | missed | errors | p50 ms | p99 ms | max ms | booking p50 / p99 ms | Redis XADD→XREADGROUP p50 / p99 ms | p99 ratio | goal | |"
+        );
+        let _ = writeln!(
+            out,
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+        );
+        for (fp, d) in dispatch {
+            let r = &d.result;
+            let redis = d.redis.as_ref().map_or_else(
+                || "not measured".to_owned(),
+                |l| {
+                    format!(
+                        "{:.3} / {:.3}",
+                        l.p50_us as f64 / 1000.0,
+                        l.p99_us as f64 / 1000.0
+                    )
+                },
+            );
+            let (ratio, pass) = match d.ratio() {
+                Some(x) => (
+                    format!("{x:.0}×"),
+                    verdict(x <= d.goal && r.missed == 0 && r.errors == 0),
+                ),
+                None => ("-".into(), "-"),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {redis} | {ratio} | ≤ {:.0}× | {pass} |",
+                fp.footprint,
+                r.offer.n,
+                r.missed,
+                r.errors,
+                ms(r.offer.p50_us),
+                ms(r.offer.p99_us),
+                ms(r.offer.max_us),
+                ms(r.booking.p50_us),
+                ms(r.booking.p99_us),
+                d.goal,
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let journeys: Vec<_> = results
+        .iter()
+        .filter_map(|fp| fp.journey.as_ref().map(|j| (fp, j)))
+        .collect();
+    if !journeys.is_empty() {
+        let _ = writeln!(
+            out,
+            "Journeys (book → offer → accept → depart → arrive → complete):\n"
+        );
+        let _ = writeln!(
+            out,
+            "| footprint | residents at once | recyclers | journeys/s | completed in window | failed | error rate | error answers | journey p50 / p99 ms | offer p50 / p99 ms |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (fp, j) in journeys {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.1} | {} | {} | {:.2} % | {} | {} / {} | {} / {} |",
+                fp.footprint,
+                j.residents,
+                j.recyclers,
+                j.per_sec(),
+                j.completed,
+                j.failed,
+                j.error_rate() * 100.0,
+                j.error_answers,
+                ms(j.journey.p50_us),
+                ms(j.journey.p99_us),
+                ms(j.offer.p50_us),
+                ms(j.offer.p99_us),
+            );
+        }
+        let _ = writeln!(out);
+    }
+    out
 }
 
 /// Where and how the run was made.
@@ -247,6 +413,26 @@ fn notes(results: &[FootprintResult]) -> Vec<String> {
                 }
             }
         }
+        for o in &fp.open_loop {
+            for (label, _, s) in &o.sides {
+                if let Some(e) = &s.first_error {
+                    notes.push(format!(
+                        "{} ({}) open loop, {label}: first error: {e}",
+                        o.id, fp.footprint
+                    ));
+                }
+            }
+        }
+        if let Some(e) = fp
+            .dispatch
+            .as_ref()
+            .and_then(|d| d.result.first_error.as_ref())
+        {
+            notes.push(format!("dispatch ({}): first error: {e}", fp.footprint));
+        }
+        if let Some(e) = fp.journey.as_ref().and_then(|j| j.first_error.as_ref()) {
+            notes.push(format!("journey ({}): first error: {e}", fp.footprint));
+        }
     }
     notes
 }
@@ -298,6 +484,7 @@ pub fn text(info: &RunInfo, results: &[FootprintResult]) -> String {
         let _ = writeln!(out, "{}", line(row));
     }
     let _ = writeln!(out);
+    out.push_str(&door_tables(results));
     for m in memory_lines(results) {
         let _ = writeln!(out, "{m}");
     }
@@ -329,6 +516,7 @@ pub fn markdown(info: &RunInfo, results: &[FootprintResult]) -> String {
         let _ = writeln!(out, "| {} |", row.join(" | "));
     }
     let _ = writeln!(out);
+    out.push_str(&door_tables(results));
     for m in memory_lines(results) {
         let _ = writeln!(out, "- {m}");
     }

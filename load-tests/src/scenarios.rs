@@ -28,7 +28,23 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "session",
         "GET /v1/auth/session (bearer token; the full middleware stack, answered from the token alone) vs GET /bare/json (constant JSON, no middleware)",
     ),
+    (
+        "book",
+        "POST /v1/pickups by many residents into tomorrow's slots vs POST /bare/book (one INSERT and one SELECT, same pool); then both in open loop at 70 % of their maximum (p99 from the scheduled send time)",
+    ),
+    (
+        "dispatch",
+        "booking 201 -> {\"type\":\"offer\"} on an on-shift recycler's GET /v1/ws, one booking at a time (the recycler rejects each offer); p50/p99 against raw Redis XADD->XREADGROUP p99 (needs --redis-url for the comparison)",
+    ),
+    (
+        "journey",
+        "residents and recyclers running book -> offer -> accept -> depart -> arrive -> complete concurrently; journeys per second and error rate",
+    ),
 ];
+
+/// Scenarios that use the door-to-door fixture (residents, recyclers, slots), and on the
+/// Redis footprint a `wufei-worker` process.
+pub const DOOR: &[&str] = &["book", "dispatch", "journey"];
 
 /// What scenarios may use: the two servers and a signed-in account.
 pub struct Ctx {
@@ -115,6 +131,33 @@ pub async fn build(id: &str, ctx: &Ctx) -> anyhow::Result<Comparison> {
                 .join(", ")
         ),
     }
+}
+
+/// The booking comparison over a fixture's residents and slots.
+pub async fn book(ctx: &Ctx, fx: &crate::door::Fixture) -> anyhow::Result<Comparison> {
+    let wufei = crate::door::BookWorkload::new(fx)?;
+    expect_ok(ctx.api, &wufei.request(0, 0)).await?;
+    let bare = crate::door::BareBookWorkload::new(fx)?;
+    expect_ok(ctx.baseline, &bare.request(0, 0)).await?;
+    Ok(Comparison {
+        id: "book",
+        subject: Side {
+            label: "POST /v1/pickups".to_owned(),
+            addr: ctx.api,
+            workload: Arc::new(wufei),
+        },
+        baseline: Side {
+            label: "POST /bare/book".to_owned(),
+            addr: ctx.baseline,
+            workload: Arc::new(bare),
+        },
+        goal: 0.4,
+        note: Some(format!(
+            "{} residents booking into tomorrow's {} slots (capacity raised by SQL)",
+            fx.residents.len(),
+            fx.slots.len()
+        )),
+    })
 }
 
 fn side(label: &str, addr: SocketAddr, spec: RequestSpec) -> Side {

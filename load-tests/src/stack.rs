@@ -291,6 +291,30 @@ impl Server {
         )
     }
 
+    /// Waits until its log contains `needle` (a process with no HTTP port, such as
+    /// `wufei-worker`), the process exits, or `limit` passes.
+    pub async fn wait_log(&mut self, needle: &str, limit: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                bail!(
+                    "{} exited ({status}); its log:\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            if std::fs::read_to_string(&self.log).is_ok_and(|t| t.contains(needle)) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!(
+            "{} did not log {needle:?} within {limit:?}; its log:\n{}",
+            self.name,
+            self.log_tail()
+        )
+    }
+
     /// Resident memory now, KiB (VmRSS of /proc/<pid>/status).
     pub fn rss_kib(&self) -> anyhow::Result<u64> {
         vm_rss_kib(self.pid())

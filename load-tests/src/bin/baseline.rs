@@ -6,6 +6,9 @@
 //! - `GET /bare/json`: a small constant JSON object; no middleware, no state.
 //! - `GET /bare/pk`: one primary-key `SELECT` through a sea-orm PostgreSQL pool configured
 //!   like Wufei's (same pool size, same acquire timeout), serialised as JSON.
+//! - `POST /bare/book`: the least work of a booking: parse a small JSON body, one `INSERT`
+//!   into its own table `bare_bookings` (created at start-up) and one `SELECT` of the row
+//!   back, answered 201 as JSON; through the same pool.
 //!
 //! It prints `listening on <addr>` once bound and serves until killed.
 
@@ -17,7 +20,7 @@ use clap::Parser;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Bare actix-web baseline for wufei-bench.
@@ -57,6 +60,76 @@ struct UserRow {
     id: Uuid,
     role: String,
     nickname: String,
+}
+
+#[derive(Deserialize)]
+struct BookInput {
+    resident_id: Uuid,
+    slot_id: Uuid,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Serialize)]
+struct BookRow {
+    id: Uuid,
+    resident_id: Uuid,
+    slot_id: Uuid,
+    note: String,
+    status: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+const CREATE_BOOKINGS: &str = "CREATE TABLE IF NOT EXISTS bare_bookings (
+    id uuid PRIMARY KEY,
+    resident_id uuid NOT NULL,
+    slot_id uuid NOT NULL,
+    note text NOT NULL,
+    status varchar(32) NOT NULL,
+    created_at timestamptz NOT NULL
+)";
+
+async fn bare_book(state: web::Data<State>, body: web::Json<BookInput>) -> HttpResponse {
+    let input = body.into_inner();
+    let id = Uuid::now_v7();
+    let insert = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO bare_bookings (id, resident_id, slot_id, note, status, created_at) \
+         VALUES ($1, $2, $3, $4, 'pending_dispatch', now())",
+        [
+            id.into(),
+            input.resident_id.into(),
+            input.slot_id.into(),
+            input.note.into(),
+        ],
+    );
+    if let Err(e) = state.db.execute_raw(insert).await {
+        return HttpResponse::ServiceUnavailable().body(e.to_string());
+    }
+    let select = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT id, resident_id, slot_id, note, status, created_at FROM bare_bookings WHERE id = $1",
+        [id.into()],
+    );
+    let row = match state.db.query_one_raw(select).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return HttpResponse::NotFound().finish(),
+        Err(e) => return HttpResponse::ServiceUnavailable().body(e.to_string()),
+    };
+    let booking = (|| {
+        Ok::<_, sea_orm::DbErr>(BookRow {
+            id: row.try_get("", "id")?,
+            resident_id: row.try_get("", "resident_id")?,
+            slot_id: row.try_get("", "slot_id")?,
+            note: row.try_get("", "note")?,
+            status: row.try_get("", "status")?,
+            created_at: row.try_get("", "created_at")?,
+        })
+    })();
+    match booking {
+        Ok(b) => HttpResponse::Created().json(b),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
 }
 
 async fn bare_json() -> HttpResponse {
@@ -103,6 +176,9 @@ async fn main() -> anyhow::Result<()> {
     let db = Database::connect(opts)
         .await
         .context("baseline: connecting to the database")?;
+    db.execute_unprepared(CREATE_BOOKINGS)
+        .await
+        .context("baseline: creating bare_bookings")?;
     let state = web::Data::new(State {
         db,
         user_id: args.user_id,
@@ -112,6 +188,7 @@ async fn main() -> anyhow::Result<()> {
             .app_data(state.clone())
             .route("/bare/json", web::get().to(bare_json))
             .route("/bare/pk", web::get().to(bare_pk))
+            .route("/bare/book", web::post().to(bare_book))
     })
     .bind(&args.bind)
     .with_context(|| format!("baseline: binding {}", args.bind))?;
