@@ -28,3 +28,36 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// The field changes of an administrative edit, as the audit log records them
+/// (`{ field: { from, to } }`).
+#[derive(Debug, Default)]
+pub struct Changes(serde_json::Map<String, serde_json::Value>);
+
+impl Changes {
+    /// Records `field` going from `current` to `new` when `new` is given and differs;
+    /// returns the value to set, if any.
+    pub fn track<T: PartialEq + serde::Serialize>(
+        &mut self,
+        field: &str,
+        current: &T,
+        new: Option<T>,
+    ) -> Option<T> {
+        let new = new.filter(|n| n != current)?;
+        self.0.insert(
+            field.into(),
+            serde_json::json!({ "from": current, "to": &new }),
+        );
+        Some(new)
+    }
+
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The recorded changes as the audit detail.
+    pub fn into_detail(self) -> serde_json::Value {
+        serde_json::Value::Object(self.0)
+    }
+}

@@ -302,34 +302,18 @@ pub async fn update(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound { what: "category" })?;
-    let mut changed = serde_json::Map::new();
+    let mut changed = crate::audit::Changes::default();
     let mut am: category::ActiveModel = cat.clone().into();
-    if let Some(n) = name.filter(|n| *n != cat.name) {
-        changed.insert(
-            "name".into(),
-            serde_json::json!({ "from": cat.name, "to": n }),
-        );
+    if let Some(n) = changed.track("name", &cat.name, name) {
         am.name = Set(n);
     }
-    if let Some(g) = guidance.filter(|g| *g != cat.guidance) {
-        changed.insert(
-            "guidance".into(),
-            serde_json::json!({ "from": cat.guidance, "to": g }),
-        );
+    if let Some(g) = changed.track("guidance", &cat.guidance, guidance) {
         am.guidance = Set(g);
     }
-    if let Some(v) = patch.needs_van.filter(|v| *v != cat.needs_van) {
-        changed.insert(
-            "needs_van".into(),
-            serde_json::json!({ "from": cat.needs_van, "to": v }),
-        );
+    if let Some(v) = changed.track("needs_van", &cat.needs_van, patch.needs_van) {
         am.needs_van = Set(v);
     }
-    if let Some(a) = patch.active.filter(|a| *a != cat.active) {
-        changed.insert(
-            "active".into(),
-            serde_json::json!({ "from": cat.active, "to": a }),
-        );
+    if let Some(a) = changed.track("active", &cat.active, patch.active) {
         am.active = Set(a);
     }
     let cat = if changed.is_empty() {
@@ -342,7 +326,7 @@ pub async fn update(
             "category.update",
             "category",
             &id.to_string(),
-            serde_json::Value::Object(changed),
+            changed.into_detail(),
         )
         .await?;
         cat

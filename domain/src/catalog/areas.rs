@@ -83,20 +83,12 @@ pub async fn update_district(
         .one(&txn)
         .await?
         .ok_or(Error::NotFound { what: "district" })?;
-    let mut changed = serde_json::Map::new();
+    let mut changed = crate::audit::Changes::default();
     let mut am: district::ActiveModel = d.clone().into();
-    if let Some(m) = patch.dispatch_mode.filter(|m| *m != d.dispatch_mode) {
-        changed.insert(
-            "dispatch_mode".into(),
-            serde_json::json!({ "from": d.dispatch_mode, "to": m }),
-        );
+    if let Some(m) = changed.track("dispatch_mode", &d.dispatch_mode, patch.dispatch_mode) {
         am.dispatch_mode = Set(m);
     }
-    if let Some(s) = patch.served.filter(|s| *s != d.served) {
-        changed.insert(
-            "served".into(),
-            serde_json::json!({ "from": d.served, "to": s }),
-        );
+    if let Some(s) = changed.track("served", &d.served, patch.served) {
         am.served = Set(s);
     }
     let d = if changed.is_empty() {
@@ -109,7 +101,7 @@ pub async fn update_district(
             "district.update",
             "district",
             code,
-            serde_json::Value::Object(changed),
+            changed.into_detail(),
         )
         .await?;
         d

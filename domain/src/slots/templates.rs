@@ -390,34 +390,18 @@ pub async fn update(
             what: "slot template",
         })?;
     require_manage(who, t.district_code.as_deref())?;
-    let mut changed = serde_json::Map::new();
+    let mut changed = crate::audit::Changes::default();
     let mut am: slot_template::ActiveModel = t.clone().into();
-    if let Some(n) = name.filter(|n| *n != t.name) {
-        changed.insert(
-            "name".into(),
-            serde_json::json!({ "from": t.name, "to": n }),
-        );
+    if let Some(n) = changed.track("name", &t.name, name) {
         am.name = Set(n);
     }
-    if let Some(w) = windows.filter(|w| *w != t.windows) {
-        changed.insert(
-            "windows".into(),
-            serde_json::json!({ "from": t.windows, "to": w }),
-        );
+    if let Some(w) = changed.track("windows", &t.windows, windows) {
         am.windows = Set(w);
     }
-    if let Some(d) = weekdays.filter(|d| *d != t.weekdays) {
-        changed.insert(
-            "weekdays".into(),
-            serde_json::json!({ "from": t.weekdays, "to": d }),
-        );
+    if let Some(d) = changed.track("weekdays", &t.weekdays, weekdays) {
         am.weekdays = Set(d);
     }
-    if let Some(a) = patch.active.filter(|a| *a != t.active) {
-        changed.insert(
-            "active".into(),
-            serde_json::json!({ "from": t.active, "to": a }),
-        );
+    if let Some(a) = changed.track("active", &t.active, patch.active) {
         am.active = Set(a);
     }
     let t = if changed.is_empty() {
@@ -430,7 +414,7 @@ pub async fn update(
             "slot_template.update",
             "slot_template",
             &id.to_string(),
-            serde_json::Value::Object(changed),
+            changed.into_detail(),
         )
         .await?;
         t
