@@ -155,6 +155,18 @@ pub struct Settings {
     /// `WUFEI_MANUAL_DISPATCH_BEFORE_MINUTES`: a pickup still without a recycler this long
     /// before its slot goes to manual dispatch.
     pub manual_dispatch_before_minutes: u32,
+    /// `WUFEI_POINTS_EXPIRY_DAYS`: points expire this many days after they were earned
+    /// (1..=3650).
+    pub points_expiry_days: u32,
+    /// `WUFEI_POINTS_DISTRICT_BUDGET`: the points budget a district's programme account gets
+    /// when it is first used; administrators add more over `/v1/admin/points/budgets`.
+    pub points_district_budget: i64,
+    /// `WUFEI_QR_TOKEN_TTL_SECS`: how long a resident's QR token for smart devices is valid
+    /// (30..=3600).
+    pub qr_token_ttl_secs: u32,
+    /// `WUFEI_DEVICE_CLOCK_SKEW_SECS`: a device's `X-Wufei-Timestamp` may differ from the
+    /// server's clock by at most this much (1..=3600).
+    pub device_clock_skew_secs: u32,
 }
 
 impl Default for Settings {
@@ -204,6 +216,10 @@ impl Default for Settings {
             dispatch_radius_m: 15_000,
             location_fresh_secs: 600,
             manual_dispatch_before_minutes: 30,
+            points_expiry_days: 365,
+            points_district_budget: 100_000_000,
+            qr_token_ttl_secs: 120,
+            device_clock_skew_secs: 300,
         }
     }
 }
@@ -351,6 +367,21 @@ impl Settings {
         }
         if self.login_attempts == 0 {
             return Err(invalid("WUFEI_LOGIN_ATTEMPTS", "must be at least 1"));
+        }
+        if !(1..=3650).contains(&self.points_expiry_days) {
+            return Err(invalid("WUFEI_POINTS_EXPIRY_DAYS", "must be between 1 and 3650"));
+        }
+        if self.points_district_budget < 0 {
+            return Err(invalid("WUFEI_POINTS_DISTRICT_BUDGET", "must not be negative"));
+        }
+        if !(30..=3600).contains(&self.qr_token_ttl_secs) {
+            return Err(invalid("WUFEI_QR_TOKEN_TTL_SECS", "must be between 30 and 3600"));
+        }
+        if !(1..=3600).contains(&self.device_clock_skew_secs) {
+            return Err(invalid(
+                "WUFEI_DEVICE_CLOCK_SKEW_SECS",
+                "must be between 1 and 3600",
+            ));
         }
         if self.offer_window_secs == 0 || self.broadcast_top_k == 0 || self.dispatch_max_offers == 0
         {

@@ -154,6 +154,9 @@ pub async fn reference(db: &DatabaseConnection) -> Result<()> {
                 active: Set(true),
                 sort_order: Set(i as i32),
                 created_at: Set(now),
+                device_daily_cap: Set(crate::catalog::admin::default_device_daily_cap(
+                    c.unit, c.code,
+                )),
             }
             .insert(&txn)
             .await?;

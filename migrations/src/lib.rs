@@ -10,6 +10,7 @@ mod m20261129_000003_uploads;
 mod m20261129_000004_pickups;
 mod m20261129_000005_notifications;
 mod m20261129_000006_catalog_admin;
+mod m20261129_000007_points;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_pickups::Migration),
             Box::new(m20261129_000005_notifications::Migration),
             Box::new(m20261129_000006_catalog_admin::Migration),
+            Box::new(m20261129_000007_points::Migration),
         ]
     }
 }

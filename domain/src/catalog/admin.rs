@@ -232,6 +232,7 @@ pub async fn create(
         active: Set(true),
         sort_order: Set(last.map_or(0, |m| m + 1)),
         created_at: Set(Utc::now()),
+        device_daily_cap: Set(default_device_daily_cap(&new.unit, &new.code)),
     }
     .insert(&txn)
     .await
@@ -367,5 +368,16 @@ mod tests {
         ] {
             assert!(!valid_code(bad), "{bad}");
         }
+    }
+}
+
+/// A new category's daily cap on device credits per resident: 20 kg, or 20 pieces, and 5 kg
+/// of kitchen waste (a household's day, as the plan's metered incentive for kitchen waste
+/// assumes).
+pub fn default_device_daily_cap(unit: &str, code: &str) -> i64 {
+    match (unit, code) {
+        (_, "kitchen_waste") => 5_000,
+        ("piece", _) => 20,
+        _ => 20_000,
     }
 }

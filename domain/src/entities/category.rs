@@ -16,6 +16,8 @@ pub struct Model {
     pub active: bool,
     pub sort_order: i32,
     pub created_at: DateTimeUtc,
+    /// Most a device may credit one resident per local day (grams, or pieces).
+    pub device_daily_cap: i64,
 }
 
 /// No navigable relations; queries join explicitly.

@@ -714,8 +714,8 @@ pub async fn complain(
     Ok(v)
 }
 
-/// Disputes the weights recorded at completion, within the dispute window and before the
-/// points post.
+/// Disputes the weights recorded at completion, within the dispute window (before or after
+/// the points post: an administrator who upholds it reverses and re-posts them).
 pub async fn dispute(
     db: &DatabaseConnection,
     who: &Principal,
@@ -729,17 +729,18 @@ pub async fn dispute(
     let in_window = p
         .completed_at
         .is_some_and(|c| Utc::now() <= c + rules.dispute_window);
-    if p.status != Status::Completed.as_str() || !in_window {
+    let weighed = [Status::Completed.as_str(), Status::Settled.as_str()];
+    if !weighed.contains(&p.status.as_str()) || !in_window {
         return Err(Error::conflict(
             "cannot_dispute",
-            "weights can be disputed only after completion, within the dispute window, before points post",
+            "weights can be disputed only after completion, within the dispute window",
         ));
     }
     let done = pickup::Entity::update_many()
         .col_expr(pickup::Column::Dispute, Expr::value(text))
         .col_expr(pickup::Column::DisputeState, Expr::value("open"))
         .filter(pickup::Column::Id.eq(id))
-        .filter(pickup::Column::Status.eq(Status::Completed.as_str()))
+        .filter(pickup::Column::Status.is_in(weighed))
         .filter(pickup::Column::DisputeState.is_null())
         .exec(&txn)
         .await?

@@ -345,32 +345,9 @@ pub async fn complete(
     id: Uuid,
     input: CompleteInput,
 ) -> Result<PickupView> {
-    let as_items: Vec<ItemInput> = input
-        .items
-        .iter()
-        .map(|i| ItemInput {
-            category_id: i.category_id,
-            estimated_weight_g: i.weight_g,
-            estimated_count: i.count,
-        })
-        .collect();
     let txn = db.begin().await?;
     approved_recycler(&txn, who).await?;
-    validate_items(&txn, &as_items, "weight_g")
-        .await
-        .map_err(|e| match e {
-            Error::Validation { message, fields } => Error::Validation {
-                message,
-                fields: fields
-                    .into_iter()
-                    .map(|mut f| {
-                        f.field = f.field.replace("estimated_count", "count");
-                        f
-                    })
-                    .collect(),
-            },
-            other => other,
-        })?;
+    validate_weighed(&txn, &input.items).await?;
     validate_photos(&txn, who.user_id, &input.photo_ids, "photo_ids", 2).await?;
     let now = Utc::now();
     transition(
@@ -394,35 +371,7 @@ pub async fn complete(
         },
     )
     .await?;
-    // The weigh ticket replaces the estimates' actual columns: categories not collected
-    // keep their estimate with no actual amount; new ones are added.
-    for item in &input.items {
-        let updated = pickup_item::Entity::update_many()
-            .col_expr(
-                pickup_item::Column::ActualWeightG,
-                Expr::value(item.weight_g),
-            )
-            .col_expr(pickup_item::Column::ActualCount, Expr::value(item.count))
-            .filter(pickup_item::Column::PickupId.eq(id))
-            .filter(pickup_item::Column::CategoryId.eq(item.category_id))
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        if updated == 0 {
-            use sea_orm::{ActiveModelTrait, Set};
-            pickup_item::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                pickup_id: Set(id),
-                category_id: Set(item.category_id),
-                estimated_weight_g: Set(None),
-                estimated_count: Set(None),
-                actual_weight_g: Set(item.weight_g),
-                actual_count: Set(item.count),
-            }
-            .insert(&txn)
-            .await?;
-        }
-    }
+    record_weighed(&txn, id, &input.items).await?;
     outbox::stage(
         &txn,
         COMPLETED,
@@ -575,4 +524,73 @@ pub async fn slot_of(db: &impl ConnectionTrait, p: &pickup::Model) -> Result<pic
         .one(db)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("pickup {} has no slot", p.id)))
+}
+
+/// Validates a weigh ticket's items (the booking rules, with `weight_g`/`count` names).
+pub(crate) async fn validate_weighed(
+    txn: &impl ConnectionTrait,
+    items: &[WeighedItem],
+) -> Result<()> {
+    let as_items: Vec<ItemInput> = items
+        .iter()
+        .map(|i| ItemInput {
+            category_id: i.category_id,
+            estimated_weight_g: i.weight_g,
+            estimated_count: i.count,
+        })
+        .collect();
+    validate_items(txn, &as_items, "weight_g")
+        .await
+        .map_err(|e| match e {
+            Error::Validation { message, fields } => Error::Validation {
+                message,
+                fields: fields
+                    .into_iter()
+                    .map(|mut f| {
+                        f.field = f.field.replace("estimated_count", "count");
+                        f
+                    })
+                    .collect(),
+            },
+            other => other,
+        })?;
+    Ok(())
+}
+
+/// Records a weigh ticket's actual amounts on the pickup's items.
+pub(crate) async fn record_weighed(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    items: &[WeighedItem],
+) -> Result<()> {
+    // The weigh ticket replaces the estimates' actual columns: categories not collected
+    // keep their estimate with no actual amount; new ones are added.
+    for item in items {
+        let updated = pickup_item::Entity::update_many()
+            .col_expr(
+                pickup_item::Column::ActualWeightG,
+                Expr::value(item.weight_g),
+            )
+            .col_expr(pickup_item::Column::ActualCount, Expr::value(item.count))
+            .filter(pickup_item::Column::PickupId.eq(id))
+            .filter(pickup_item::Column::CategoryId.eq(item.category_id))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        if updated == 0 {
+            use sea_orm::{ActiveModelTrait, Set};
+            pickup_item::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                pickup_id: Set(id),
+                category_id: Set(item.category_id),
+                estimated_weight_g: Set(None),
+                estimated_count: Set(None),
+                actual_weight_g: Set(item.weight_g),
+                actual_count: Set(item.count),
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
 }
