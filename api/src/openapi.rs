@@ -76,6 +76,12 @@ use crate::{problem::Problem, routes};
         routes::notifications::read::read,
         routes::notifications::read_all::read_all,
         routes::ws::connect,
+        routes::devices::qr_token::qr_token,
+        routes::devices::deposit::deposit,
+        routes::admin::devices::create::create,
+        routes::admin::devices::list::list,
+        routes::admin::devices::update::update,
+        routes::admin::devices::rotate_secret::rotate_secret,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -92,6 +98,8 @@ use crate::{problem::Problem, routes};
         (name = "admin", description = "Administration, scoped by district"),
         (name = "notifications", description = "The caller's in-app inbox"),
         (name = "realtime", description = "The WebSocket that pushes offers and status changes"),
+        (name = "points", description = "The resident's green-points account"),
+        (name = "devices", description = "Smart devices' signed deposits (HMAC, no bearer token)"),
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@ pub mod addresses;
 pub mod admin;
 pub mod applications;
 pub mod auth;
+pub mod devices;
 pub mod health;
 pub mod me;
 pub mod notifications;
@@ -56,6 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(admin::districts::configure)
                 .configure(admin::communities::configure)
                 .configure(admin::slot_templates::configure)
+                .configure(admin::devices::configure)
+                .configure(devices::configure)
                 .service(
                     web::resource("/uploads")
                         .wrap(from_fn(idempotent))
