@@ -54,6 +54,15 @@ use crate::{problem::Problem, routes};
         routes::pickups::rating::rating,
         routes::pickups::complaint::complaint,
         routes::pickups::dispute::dispute,
+        routes::points::account::account,
+        routes::points::entries::entries,
+        routes::points::earnings::earnings,
+        routes::admin::points::adjust::adjust,
+        routes::admin::points::budget::budget,
+        routes::admin::points::reconciliation::reconciliation,
+        routes::admin::points::resident::account,
+        routes::admin::points::resident::entries,
+        routes::admin::points::resolve::resolve,
         routes::applications::create::create,
         routes::applications::mine::mine,
         routes::applications::amend::amend,
@@ -91,6 +100,7 @@ use crate::{problem::Problem, routes};
         (name = "recycler", description = "The recycler's day: shift, offers, pickups"),
         (name = "admin", description = "Administration, scoped by district"),
         (name = "notifications", description = "The caller's in-app inbox"),
+        (name = "points", description = "Green points: balance, expiring lots, ledger lines"),
         (name = "realtime", description = "The WebSocket that pushes offers and status changes"),
     )
 )]

@@ -9,6 +9,7 @@ pub mod health;
 pub mod me;
 pub mod notifications;
 pub mod pickups;
+pub mod points;
 pub mod recycler;
 pub mod reference;
 pub mod slots;
@@ -56,6 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(admin::districts::configure)
                 .configure(admin::communities::configure)
                 .configure(admin::slot_templates::configure)
+                .configure(points::configure)
+                .configure(admin::points::configure)
                 .service(
                     web::resource("/uploads")
                         .wrap(from_fn(idempotent))

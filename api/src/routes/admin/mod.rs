@@ -9,6 +9,7 @@ pub mod categories;
 pub mod communities;
 pub mod districts;
 pub mod pickups;
+pub mod points;
 pub mod reject;
 pub mod slot_templates;
 
