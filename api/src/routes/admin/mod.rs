@@ -10,6 +10,7 @@ pub mod communities;
 pub mod devices;
 pub mod districts;
 pub mod pickups;
+pub mod points;
 pub mod reject;
 pub mod slot_templates;
 
