@@ -6,6 +6,7 @@
 mod auth;
 mod catalog;
 mod concurrency;
+mod devices;
 mod dispatch;
 mod errors;
 mod flows;
