@@ -172,11 +172,12 @@ async fn apply(w: &mut World, op: &Op) {
             };
             match list.get_mut(*n) {
                 Some((id, done)) if !*done => {
-                    let original = wufei_domain::entities::ledger_transaction::Entity::find_by_id(*id)
-                        .one(&txn)
-                        .await
-                        .unwrap()
-                        .unwrap();
+                    let original =
+                        wufei_domain::entities::ledger_transaction::Entity::find_by_id(*id)
+                            .one(&txn)
+                            .await
+                            .unwrap()
+                            .unwrap();
                     let kind = if matches!(op, Op::Cancel { .. }) {
                         TxKind::Refund
                     } else {
@@ -258,7 +259,11 @@ async fn check(w: &World, after: &Op) {
                 .filter(|l| l.account_id == a.id)
                 .map(|l| l.remaining)
                 .sum();
-            assert_eq!(a.balance, held, "{} differs from its lots after {after:?}", a.key);
+            assert_eq!(
+                a.balance, held,
+                "{} differs from its lots after {after:?}",
+                a.key
+            );
         }
     }
     assert_eq!(total, 0, "balances do not sum to zero after {after:?}");
@@ -269,7 +274,10 @@ async fn check(w: &World, after: &Op) {
         );
     }
     let books = reconcile(&w.db, None).await.unwrap();
-    assert!(books.balanced, "books do not balance after {after:?}: {books:#?}");
+    assert!(
+        books.balanced,
+        "books do not balance after {after:?}: {books:#?}"
+    );
 }
 
 async fn run(url: &str, ops: &[Op]) {

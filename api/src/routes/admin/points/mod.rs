@@ -27,9 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/admin/points/reconciliation")
             .route(web::get().to(reconciliation::reconciliation)),
     )
-    .service(
-        web::resource("/admin/points/residents/{id}").route(web::get().to(resident::account)),
-    )
+    .service(web::resource("/admin/points/residents/{id}").route(web::get().to(resident::account)))
     .service(
         web::resource("/admin/points/residents/{id}/entries")
             .route(web::get().to(resident::entries)),

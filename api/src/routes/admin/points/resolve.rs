@@ -34,8 +34,13 @@ pub async fn resolve(
     body: web::Json<ResolveInput>,
 ) -> Result<HttpResponse, ApiError> {
     let rules = platform.ledger_rules();
-    let v =
-        admin::resolve_dispute(&platform.db, &rules, &who.0, id.into_inner(), body.into_inner())
-            .await?;
+    let v = admin::resolve_dispute(
+        &platform.db,
+        &rules,
+        &who.0,
+        id.into_inner(),
+        body.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(v))
 }
