@@ -16,6 +16,7 @@ mod notifications;
 mod openapi;
 mod operations;
 mod pickups;
+mod points;
 mod process;
 mod rate_limit;
 mod recyclers;
