@@ -440,7 +440,7 @@ async fn raise_daily_total(
     local_date: &str,
     weight: i64,
 ) -> Result<(i64, i64)> {
-    let inserted = device_daily_total::Entity::insert(device_daily_total::ActiveModel {
+    device_daily_total::Entity::insert(device_daily_total::ActiveModel {
         user_id: Set(resident_id),
         category_id: Set(cat.id),
         local_date: Set(local_date.to_string()),
@@ -453,7 +453,6 @@ async fn raise_daily_total(
     ])
     .exec(txn)
     .await?;
-    drop(inserted);
     let mut find =
         device_daily_total::Entity::find_by_id((resident_id, cat.id, local_date.to_string()));
     if ledger::is_postgres(txn) {
