@@ -179,7 +179,7 @@ pub async fn account(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<ledge
     if let Some(a) = find_account(txn, &r.key).await? {
         return Ok(a);
     }
-    let inserted = ledger_account::Entity::insert(ledger_account::ActiveModel {
+    ledger_account::Entity::insert(ledger_account::ActiveModel {
         id: Set(Uuid::now_v7()),
         key: Set(r.key.clone()),
         kind: Set(r.kind.as_str().into()),
@@ -193,7 +193,6 @@ pub async fn account(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<ledge
     .on_conflict_do_nothing_on([ledger_account::Column::Key])
     .exec(txn)
     .await?;
-    drop(inserted);
     find_account(txn, &r.key)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("account {} vanished", r.key)))
@@ -532,6 +531,7 @@ pub enum Sink {
 /// Posts `t` taking `points` from a resident into `sink`, drawing lots oldest-expiry first
 /// (`only_lot` restricts the draw to one lot, for expiry; `prefer_lots` are drawn first, for
 /// reversals). Refuses with 409 `insufficient_points` when the lots do not cover it.
+#[allow(clippy::too_many_arguments)]
 pub async fn post_debit(
     txn: &impl ConnectionTrait,
     rules: &Rules,
