@@ -93,7 +93,7 @@ pub struct Settings {
     /// `WUFEI_WECHAT_PAGE`: the mini-program page a subscription message opens, unless the
     /// notification names its own.
     pub wechat_page: String,
-    /// `WUFEI_SEED_DEMO`: `1` seeds demo accounts on an empty database.
+    /// `WUFEI_SEED_DEMO`: `1` seeds demo accounts and mall items on an empty database.
     #[serde(deserialize_with = "flag")]
     pub seed_demo: bool,
     /// `WUFEI_LOG_FORMAT`: `auto`, `json` or `pretty`.
@@ -369,13 +369,22 @@ impl Settings {
             return Err(invalid("WUFEI_LOGIN_ATTEMPTS", "must be at least 1"));
         }
         if !(1..=3650).contains(&self.points_expiry_days) {
-            return Err(invalid("WUFEI_POINTS_EXPIRY_DAYS", "must be between 1 and 3650"));
+            return Err(invalid(
+                "WUFEI_POINTS_EXPIRY_DAYS",
+                "must be between 1 and 3650",
+            ));
         }
         if self.points_district_budget < 0 {
-            return Err(invalid("WUFEI_POINTS_DISTRICT_BUDGET", "must not be negative"));
+            return Err(invalid(
+                "WUFEI_POINTS_DISTRICT_BUDGET",
+                "must not be negative",
+            ));
         }
         if !(30..=3600).contains(&self.qr_token_ttl_secs) {
-            return Err(invalid("WUFEI_QR_TOKEN_TTL_SECS", "must be between 30 and 3600"));
+            return Err(invalid(
+                "WUFEI_QR_TOKEN_TTL_SECS",
+                "must be between 30 and 3600",
+            ));
         }
         if !(1..=3600).contains(&self.device_clock_skew_secs) {
             return Err(invalid(

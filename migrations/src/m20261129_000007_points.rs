@@ -139,7 +139,10 @@ impl MigrationTrait for Migration {
         .await?;
         for (name, col) in [
             ("idx_ledger_postings_debit", LedgerPostings::DebitAccountId),
-            ("idx_ledger_postings_credit", LedgerPostings::CreditAccountId),
+            (
+                "idx_ledger_postings_credit",
+                LedgerPostings::CreditAccountId,
+            ),
         ] {
             m.create_index(
                 Index::create()
@@ -341,7 +344,11 @@ impl MigrationTrait for Migration {
                 .col(integer(MallRedemptions::Quantity))
                 .col(big_integer(MallRedemptions::Points))
                 .col(string_len(MallRedemptions::Status, 16).check(
-                    Expr::col(MallRedemptions::Status).is_in(["reserved", "fulfilled", "cancelled"]),
+                    Expr::col(MallRedemptions::Status).is_in([
+                        "reserved",
+                        "fulfilled",
+                        "cancelled",
+                    ]),
                 ))
                 .col(string_len(MallRedemptions::PickupCode, 16).unique_key())
                 .col(uuid(MallRedemptions::TransactionId))

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod applications;
 pub mod auth;
 pub mod health;
+pub mod mall;
 pub mod me;
 pub mod notifications;
 pub mod pickups;
@@ -56,6 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(admin::districts::configure)
                 .configure(admin::communities::configure)
                 .configure(admin::slot_templates::configure)
+                .configure(admin::mall_items::configure)
+                .configure(mall::configure)
                 .service(
                     web::resource("/uploads")
                         .wrap(from_fn(idempotent))

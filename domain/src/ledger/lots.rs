@@ -85,7 +85,11 @@ pub async fn record_draws(
 }
 
 /// Puts back what `draws` took, under transaction `tx_id`.
-pub async fn restore(db: &impl ConnectionTrait, tx_id: Uuid, draws: &[lot_draw::Model]) -> Result<()> {
+pub async fn restore(
+    db: &impl ConnectionTrait,
+    tx_id: Uuid,
+    draws: &[lot_draw::Model],
+) -> Result<()> {
     let rows: Vec<_> = draws
         .iter()
         .map(|d| draw_row(d.lot_id, tx_id, -d.points))

@@ -414,10 +414,7 @@ pub async fn post(
 pub fn overdraft(e: DbErr) -> Error {
     let text = e.to_string();
     if text.contains(FLOOR_CHECK) || text.contains(lots::REMAINING_CHECK) {
-        Error::conflict(
-            "insufficient_balance",
-            "the balance does not cover this",
-        )
+        Error::conflict("insufficient_balance", "the balance does not cover this")
     } else {
         Error::from(e)
     }
@@ -425,7 +422,13 @@ pub fn overdraft(e: DbErr) -> Error {
 
 /// Whether this error is an overdraft refused by the database.
 pub fn is_overdraft(e: &Error) -> bool {
-    matches!(e, Error::Conflict { code: "insufficient_balance", .. })
+    matches!(
+        e,
+        Error::Conflict {
+            code: "insufficient_balance",
+            ..
+        }
+    )
 }
 
 /// Points credited to a resident, funded by a district's programme budget.
@@ -483,7 +486,10 @@ pub async fn post_credits(
     }
     let header = post(txn, t, &legs).await.map_err(|e| {
         if is_overdraft(&e) {
-            Error::conflict("budget_exhausted", "a programme budget does not cover these points")
+            Error::conflict(
+                "budget_exhausted",
+                "a programme budget does not cover these points",
+            )
         } else {
             e
         }

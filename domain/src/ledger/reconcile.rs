@@ -63,7 +63,10 @@ async fn sum(db: &impl ConnectionTrait, sql: &str, values: Vec<sea_orm::Value>) 
         .unwrap_or(0))
 }
 
-async fn balance(db: &impl ConnectionTrait, r: &AccountRef) -> Result<Option<ledger_account::Model>> {
+async fn balance(
+    db: &impl ConnectionTrait,
+    r: &AccountRef,
+) -> Result<Option<ledger_account::Model>> {
     find_account(db, &r.key).await
 }
 

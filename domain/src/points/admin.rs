@@ -299,7 +299,11 @@ pub async fn resolve_dispute(
         Decision::Rejected => "rejected",
         Decision::Upheld => {
             let items = input.items.as_deref().ok_or_else(|| {
-                Error::field("items", "required", "an upheld dispute needs the corrected weights")
+                Error::field(
+                    "items",
+                    "required",
+                    "an upheld dispute needs the corrected weights",
+                )
             })?;
             work::validate_weighed(&txn, items).await?;
             correct(&txn, rules, who, &p, items).await?;
@@ -322,7 +326,10 @@ pub async fn resolve_dispute(
     )
     .await?;
     let (title, body) = match input.decision {
-        Decision::Upheld => ("申诉已受理", format!("您的称重申诉已核实，积分已按更正后的重量结算：{reason}")),
+        Decision::Upheld => (
+            "申诉已受理",
+            format!("您的称重申诉已核实，积分已按更正后的重量结算：{reason}"),
+        ),
         Decision::Rejected => ("申诉未通过", format!("经核实，原称重记录有效：{reason}")),
     };
     crate::notifications::notify(
@@ -371,7 +378,9 @@ async fn correct(
     };
     let original = ledger::find_transaction(txn, &settlement::source_key(p.id))
         .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("settled pickup {} has no settlement", p.id)))?;
+        .ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!("settled pickup {} has no settlement", p.id))
+        })?;
     let corrected_items = pickup_item::Entity::find()
         .filter(pickup_item::Column::PickupId.eq(p.id))
         .all(txn)
@@ -393,8 +402,16 @@ async fn correct(
         .by(Some(who.user_id)),
     )
     .await?;
-    settlement::write_records(txn, p, recycler_id, completed_at, corrected.id, &priced, ":corrected")
-        .await?;
+    settlement::write_records(
+        txn,
+        p,
+        recycler_id,
+        completed_at,
+        corrected.id,
+        &priced,
+        ":corrected",
+    )
+    .await?;
     let reversal = ledger::reverse(
         txn,
         rules,

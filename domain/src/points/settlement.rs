@@ -358,6 +358,12 @@ impl JobHandler for SweepHandler {
 /// Stages settlement of a pickup again (used after a dispute changes its weights while it
 /// is still unsettled).
 pub async fn stage(txn: &impl ConnectionTrait, pickup_id: Uuid) -> Result<()> {
-    outbox::stage(txn, TOPIC, serde_json::json!({ "pickup_id": pickup_id }), None).await?;
+    outbox::stage(
+        txn,
+        TOPIC,
+        serde_json::json!({ "pickup_id": pickup_id }),
+        None,
+    )
+    .await?;
     Ok(())
 }

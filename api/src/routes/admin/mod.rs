@@ -8,6 +8,7 @@ pub mod assign;
 pub mod categories;
 pub mod communities;
 pub mod districts;
+pub mod mall_items;
 pub mod pickups;
 pub mod reject;
 pub mod slot_templates;
