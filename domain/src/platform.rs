@@ -240,6 +240,27 @@ impl Platform {
             }),
         )
         .register(
+            crate::points::settlement::TOPIC,
+            Arc::new(crate::points::settlement::SettleHandler {
+                db: self.db.clone(),
+                rules: self.ledger_rules(),
+            }),
+        )
+        .register(
+            crate::points::settlement::SWEEP_TOPIC,
+            Arc::new(crate::points::settlement::SweepHandler {
+                db: self.db.clone(),
+                rules: self.ledger_rules(),
+            }),
+        )
+        .register(
+            crate::points::expiry::TOPIC,
+            Arc::new(crate::points::expiry::ExpireHandler {
+                db: self.db.clone(),
+                rules: self.ledger_rules(),
+            }),
+        )
+        .register(
             handlers::PURGE_EXPIRED,
             Arc::new(handlers::PurgeExpired {
                 db: self.db.clone(),
@@ -267,6 +288,11 @@ impl Platform {
             stop,
         ));
         set
+    }
+
+    /// The ledger's rules from the settings.
+    pub fn ledger_rules(&self) -> crate::ledger::Rules {
+        crate::ledger::Rules::from_settings(&self.settings)
     }
 
     /// The dispatcher with the settings' policy.

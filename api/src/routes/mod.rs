@@ -10,6 +10,7 @@ pub mod mall;
 pub mod me;
 pub mod notifications;
 pub mod pickups;
+pub mod points;
 pub mod recycler;
 pub mod reference;
 pub mod slots;
@@ -57,6 +58,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(admin::districts::configure)
                 .configure(admin::communities::configure)
                 .configure(admin::slot_templates::configure)
+                .configure(points::configure)
+                .configure(admin::points::configure)
                 .configure(admin::mall_items::configure)
                 .configure(mall::configure)
                 .service(

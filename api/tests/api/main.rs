@@ -15,6 +15,7 @@ mod notifications;
 mod openapi;
 mod operations;
 mod pickups;
+mod points;
 mod process;
 mod rate_limit;
 mod recyclers;

@@ -1,8 +1,8 @@
 //! Periodic jobs. Each tick stages a job whose payload names its time bucket, so several
 //! schedulers (one per worker process) stage duplicates at worst, and the handlers are
 //! idempotent. Staging goes through the outbox like any other job. Every tick stages the
-//! housekeeping purge and pickup-slot generation (today and 14 days ahead; a no-op when
-//! nothing is missing).
+//! housekeeping purge, pickup-slot generation (today and 14 days ahead; a no-op when
+//! nothing is missing), pickup expiry, points expiry and the settlement sweep.
 
 use std::time::Duration;
 
@@ -22,6 +22,8 @@ pub async fn run(db: DatabaseConnection, signal: OutboxSignal, stop: Cancellatio
         PURGE_EXPIRED,
         crate::slots::GENERATE_TOPIC,
         crate::pickups::expiry::EXPIRE_TOPIC,
+        crate::points::expiry::TOPIC,
+        crate::points::settlement::SWEEP_TOPIC,
     ];
     loop {
         let bucket = Utc::now().timestamp() / every.as_secs() as i64;

@@ -3,5 +3,6 @@
 //! and the readers' views. The ledger itself is [`crate::ledger`].
 
 pub mod admin;
+pub mod earnings;
 pub mod expiry;
 pub mod settlement;

@@ -10,6 +10,7 @@ pub mod communities;
 pub mod districts;
 pub mod mall_items;
 pub mod pickups;
+pub mod points;
 pub mod reject;
 pub mod slot_templates;
 

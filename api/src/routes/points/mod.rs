@@ -1,0 +1,14 @@
+//! The resident's green points (`/v1/points/…`) and the recycler's earnings.
+
+pub mod account;
+pub mod earnings;
+pub mod entries;
+
+use actix_web::web;
+
+/// Registers the points routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/points/account").route(web::get().to(account::account)))
+        .service(web::resource("/points/entries").route(web::get().to(entries::entries)))
+        .service(web::resource("/recycler/earnings").route(web::get().to(earnings::earnings)));
+}
