@@ -310,6 +310,10 @@ pub async fn resolve_dispute(
             "upheld"
         }
     };
+    if p.status == Status::Completed.as_str() {
+        // Settlement waited for the decision.
+        settlement::stage(&txn, pickup_id).await?;
+    }
     pickup::Entity::update_many()
         .col_expr(pickup::Column::DisputeState, Expr::value(state))
         .col_expr(pickup::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
