@@ -340,6 +340,17 @@ pub async fn update(
     Ok(view(cat, &versions, Utc::now()))
 }
 
+/// A new category's daily cap on device credits per resident: 20 kg, or 20 pieces, and 5 kg
+/// of kitchen waste (a household's day, as the plan's metered incentive for kitchen waste
+/// assumes).
+pub fn default_device_daily_cap(unit: &str, code: &str) -> i64 {
+    match (unit, code) {
+        (_, "kitchen_waste") => 5_000,
+        ("piece", _) => 20,
+        _ => 20_000,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,16 +379,5 @@ mod tests {
         ] {
             assert!(!valid_code(bad), "{bad}");
         }
-    }
-}
-
-/// A new category's daily cap on device credits per resident: 20 kg, or 20 pieces, and 5 kg
-/// of kitchen waste (a household's day, as the plan's metered incentive for kitchen waste
-/// assumes).
-pub fn default_device_daily_cap(unit: &str, code: &str) -> i64 {
-    match (unit, code) {
-        (_, "kitchen_waste") => 5_000,
-        ("piece", _) => 20,
-        _ => 20_000,
     }
 }

@@ -179,7 +179,8 @@ pub async fn account(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<ledge
     if let Some(a) = find_account(txn, &r.key).await? {
         return Ok(a);
     }
-    let inserted = ledger_account::Entity::insert(ledger_account::ActiveModel {
+    // Whether this call or a concurrent one opened it, the row is read back below.
+    ledger_account::Entity::insert(ledger_account::ActiveModel {
         id: Set(Uuid::now_v7()),
         key: Set(r.key.clone()),
         kind: Set(r.kind.as_str().into()),
@@ -191,9 +192,8 @@ pub async fn account(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<ledge
         created_at: Set(Utc::now()),
     })
     .on_conflict_do_nothing_on([ledger_account::Column::Key])
-    .exec(txn)
+    .exec_without_returning(txn)
     .await?;
-    drop(inserted);
     find_account(txn, &r.key)
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("account {} vanished", r.key)))
@@ -532,6 +532,7 @@ pub enum Sink {
 /// Posts `t` taking `points` from a resident into `sink`, drawing lots oldest-expiry first
 /// (`only_lot` restricts the draw to one lot, for expiry; `prefer_lots` are drawn first, for
 /// reversals). Refuses with 409 `insufficient_points` when the lots do not cover it.
+#[allow(clippy::too_many_arguments)]
 pub async fn post_debit(
     txn: &impl ConnectionTrait,
     rules: &Rules,
