@@ -939,3 +939,13 @@ on_both!(
     race_tests,
     super::a_hundred_concurrent_redemptions_sell_exactly_the_stock
 );
+
+async fn the_demo_seed_stocks_the_mall(fp: Footprint) {
+    let app = TestApp::spawn_with(fp, |s| s.seed_demo = true).await;
+    let listed = json_of(app.get("/v1/mall/items", None).await, StatusCode::OK).await;
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 4, "{listed}");
+    assert!(items.iter().any(|i| i["kind"] == "coupon"));
+    assert!(items.iter().all(|i| i["stock"].as_i64().unwrap() > 0));
+}
+on_both!(demo_tests, super::the_demo_seed_stocks_the_mall);
