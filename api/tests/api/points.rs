@@ -430,6 +430,8 @@ async fn adjustments_budgets_and_expiry(fp: Footprint) {
     // Bad input changes nothing.
     for bad in [
         json!({ "user_id": rid, "points": 0, "district_code": DISTRICT, "reason": "x" }),
+        json!({ "user_id": rid, "points": i64::MIN, "district_code": DISTRICT, "reason": "x" }),
+        json!({ "user_id": rid, "points": 1e30, "district_code": DISTRICT, "reason": "x" }),
         json!({ "user_id": rid, "points": 5, "district_code": DISTRICT, "reason": " " }),
         json!({ "user_id": rid, "points": 5, "district_code": "999999", "reason": "x" }),
     ] {

@@ -176,11 +176,16 @@ impl AccountRef {
 
 /// Finds the account, opening it on first use (concurrent openers agree on one row).
 pub async fn account(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<ledger_account::Model> {
+    Ok(open(txn, r).await?.0)
+}
+
+/// Finds or opens the account; `true` when this call opened it. A concurrent opener on
+/// PostgreSQL waits for the first one's commit and then finds its row.
+async fn open(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<(ledger_account::Model, bool)> {
     if let Some(a) = find_account(txn, &r.key).await? {
-        return Ok(a);
+        return Ok((a, false));
     }
-    // Whether this call or a concurrent one opened it, the row is read back below.
-    ledger_account::Entity::insert(ledger_account::ActiveModel {
+    let inserted = ledger_account::Entity::insert(ledger_account::ActiveModel {
         id: Set(Uuid::now_v7()),
         key: Set(r.key.clone()),
         kind: Set(r.kind.as_str().into()),
@@ -192,11 +197,13 @@ pub async fn account(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<ledge
         created_at: Set(Utc::now()),
     })
     .on_conflict_do_nothing_on([ledger_account::Column::Key])
-    .exec_without_returning(txn)
+    .exec(txn)
     .await?;
-    find_account(txn, &r.key)
+    let created = matches!(inserted, sea_orm::TryInsertResult::Inserted(_));
+    let a = find_account(txn, &r.key)
         .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("account {} vanished", r.key)))
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("account {} vanished", r.key)))?;
+    Ok((a, created))
 }
 
 /// The account with this key, if it was ever opened.
@@ -218,22 +225,21 @@ pub async fn programme(
     initial_budget: i64,
 ) -> Result<ledger_account::Model> {
     let r = AccountRef::programme(district);
-    if let Some(a) = find_account(txn, &r.key).await? {
-        return Ok(a);
+    let (acct, created) = open(txn, &r).await?;
+    if !created || initial_budget <= 0 {
+        return Ok(acct);
     }
-    let acct = account(txn, &r).await?;
-    if initial_budget > 0 {
-        let source = account(txn, &AccountRef::appropriation()).await?;
-        let key = format!("budget:initial:{district}");
-        if find_transaction(txn, &key).await?.is_none() {
-            post(
-                txn,
-                NewTransaction::new(key, TxKind::Budget, "initial programme budget"),
-                &[Leg::new(source.id, acct.id, initial_budget)],
-            )
-            .await?;
-        }
-    }
+    let source = account(txn, &AccountRef::appropriation()).await?;
+    post(
+        txn,
+        NewTransaction::new(
+            format!("budget:initial:{district}"),
+            TxKind::Budget,
+            "initial programme budget",
+        ),
+        &[Leg::new(source.id, acct.id, initial_budget)],
+    )
+    .await?;
     Ok(find_account(txn, &r.key).await?.unwrap_or(acct))
 }
 

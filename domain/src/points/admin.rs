@@ -88,7 +88,7 @@ pub async fn adjust(
 ) -> Result<TransactionView> {
     who.require_role(&[Role::Admin])?;
     let reason = reason_of(&input.reason)?;
-    if input.points == 0 || input.points.abs() > MAX_ADJUSTMENT {
+    if input.points == 0 || input.points.unsigned_abs() > MAX_ADJUSTMENT.unsigned_abs() {
         return Err(Error::field(
             "points",
             "out_of_range",
