@@ -93,7 +93,7 @@ pub struct Settings {
     /// `WUFEI_WECHAT_PAGE`: the mini-program page a subscription message opens, unless the
     /// notification names its own.
     pub wechat_page: String,
-    /// `WUFEI_SEED_DEMO`: `1` seeds demo accounts on an empty database.
+    /// `WUFEI_SEED_DEMO`: `1` seeds demo accounts and mall items on an empty database.
     #[serde(deserialize_with = "flag")]
     pub seed_demo: bool,
     /// `WUFEI_LOG_FORMAT`: `auto`, `json` or `pretty`.

@@ -14,6 +14,7 @@ pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
+pub mod mall;
 pub mod metrics;
 pub mod notifications;
 pub mod paging;

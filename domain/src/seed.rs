@@ -15,7 +15,7 @@ use crate::{
         AdminScope, Role,
         users::{self, NewStaff},
     },
-    entities::{category, category_rate, district, slot_template, user},
+    entities::{category, category_rate, district, mall_item, slot_template, user},
     error::{Error, Result},
 };
 
@@ -227,5 +227,92 @@ pub async fn demo(db: &impl ConnectionTrait) -> Result<()> {
         .await?;
     }
     tracing::info!(accounts = DEMO_ACCOUNTS.len(), "demo accounts seeded");
+    demo_mall(db).await
+}
+
+/// A demo mall item: name, kind, points, stock, per-person limit, district, station,
+/// description.
+struct SeedItem {
+    name: &'static str,
+    kind: &'static str,
+    points: i64,
+    stock: i32,
+    limit: Option<i32>,
+    district: Option<&'static str>,
+    station: &'static str,
+    description: &'static str,
+}
+
+const DEMO_ITEMS: &[SeedItem] = &[
+    SeedItem {
+        name: "环保帆布袋",
+        kind: "goods",
+        points: 200,
+        stock: 100,
+        limit: Some(2),
+        district: Some("371502"),
+        station: "东昌府区古楼街道再生资源回收站",
+        description: "可重复使用的购物袋，减少一次性塑料袋。",
+    },
+    SeedItem {
+        name: "厨余垃圾沥水桶",
+        kind: "goods",
+        points: 500,
+        stock: 50,
+        limit: Some(1),
+        district: Some("371502"),
+        station: "东昌府区古楼街道再生资源回收站",
+        description: "带滤网的厨余分类桶，沥干水分再投放。",
+    },
+    SeedItem {
+        name: "再生纸笔记本",
+        kind: "goods",
+        points: 150,
+        stock: 200,
+        limit: None,
+        district: Some("371502"),
+        station: "东昌府区新区街道回收服务站",
+        description: "百分之百再生纸制作。",
+    },
+    SeedItem {
+        name: "公交出行优惠券（5元）",
+        kind: "coupon",
+        points: 300,
+        stock: 500,
+        limit: Some(5),
+        district: None,
+        station: "",
+        description: "全市公交通用，凭取货码在乘车码页面兑换。",
+    },
+];
+
+/// Seeds the demo mall items into a mall that has none.
+async fn demo_mall(db: &impl ConnectionTrait) -> Result<()> {
+    if mall_item::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let now = Utc::now();
+    for i in DEMO_ITEMS {
+        mall_item::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set(i.name.into()),
+            kind: Set(i.kind.into()),
+            description: Set(i.description.into()),
+            points: Set(i.points),
+            stock: Set(i.stock),
+            per_person_limit: Set(i.limit),
+            sale_starts_at: Set(None),
+            sale_ends_at: Set(None),
+            district_code: Set(i.district.map(str::to_string)),
+            station: Set(i.station.into()),
+            image_upload_id: Set(None),
+            active: Set(true),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+    }
+    tracing::info!(items = DEMO_ITEMS.len(), "demo mall items seeded");
     Ok(())
 }

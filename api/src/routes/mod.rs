@@ -7,6 +7,7 @@ pub mod applications;
 pub mod auth;
 pub mod devices;
 pub mod health;
+pub mod mall;
 pub mod me;
 pub mod notifications;
 pub mod pickups;
@@ -62,6 +63,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(admin::points::configure)
                 .configure(admin::devices::configure)
                 .configure(devices::configure)
+                .configure(admin::mall_items::configure)
+                .configure(mall::configure)
                 .service(
                     web::resource("/uploads")
                         .wrap(from_fn(idempotent))

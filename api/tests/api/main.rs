@@ -12,6 +12,7 @@ mod errors;
 mod flows;
 mod helpers;
 mod idempotency;
+mod mall;
 mod notifications;
 mod openapi;
 mod operations;

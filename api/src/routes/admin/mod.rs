@@ -9,6 +9,7 @@ pub mod categories;
 pub mod communities;
 pub mod devices;
 pub mod districts;
+pub mod mall_items;
 pub mod pickups;
 pub mod points;
 pub mod reject;
