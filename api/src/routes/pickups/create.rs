@@ -28,6 +28,6 @@ pub async fn create(
     body: web::Json<BookingInput>,
 ) -> Result<HttpResponse, ApiError> {
     let rules = Rules::from_settings(&platform.settings);
-    Ok(HttpResponse::Created()
-        .json(booking::book(&platform.db, &auth.0, rules, body.into_inner()).await?))
+    let booked = booking::book(&platform.db, &auth.0, rules, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(booked.view))
 }
