@@ -18,7 +18,7 @@ use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
     TransactionTrait,
-    sea_query::{Expr, Query},
+    sea_query::{Expr, LockBehavior, LockType, Query},
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -190,11 +190,7 @@ impl Dispatcher {
     #[tracing::instrument(skip(self), fields(pickup_id = %pickup_id))]
     pub async fn dispatch_staged(&self, pickup_id: Uuid, job: Uuid) -> Result<bool> {
         let txn = self.db.begin().await?;
-        let claimed = outbox_row::Entity::delete_by_id(job)
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        if claimed != 1 {
+        if !claim_outbox_row(&txn, job).await? {
             return Ok(false);
         }
         let offered = self.dispatch_in(&txn, pickup_id).await?;
@@ -334,12 +330,9 @@ impl Dispatcher {
         let (Some(pubsub), Some(o)) = (&self.pubsub, offered) else {
             return;
         };
-        match outbox_row::Entity::delete_by_id(o.push_job)
-            .exec(&self.db)
-            .await
-        {
-            Ok(r) if r.rows_affected == 1 => {}
-            Ok(_) => return,
+        match claim_outbox_row(&self.db, o.push_job).await {
+            Ok(true) => {}
+            Ok(false) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "could not claim the offer push; the job will send it");
                 return;
@@ -512,6 +505,28 @@ impl Dispatcher {
         }
         Ok(out)
     }
+}
+
+/// Deletes outbox row `id` unless a relay has it; returns whether it did. On PostgreSQL it
+/// never waits for a relay holding the row (`SKIP LOCKED`): that relay is queueing the
+/// job, which then does the work.
+async fn claim_outbox_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
+    let delete = outbox_row::Entity::delete_many();
+    let delete = if conn.get_database_backend() == DatabaseBackend::Postgres {
+        delete.filter(
+            outbox_row::Column::Id.in_subquery(
+                Query::select()
+                    .column(outbox_row::Column::Id)
+                    .from(outbox_row::Entity)
+                    .and_where(outbox_row::Column::Id.eq(id))
+                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                    .to_owned(),
+            ),
+        )
+    } else {
+        delete.filter(outbox_row::Column::Id.eq(id))
+    };
+    Ok(delete.exec(conn).await?.rows_affected == 1)
 }
 
 /// Reads a pickup locked for update (PostgreSQL; SQLite serialises writers anyway).
