@@ -13,10 +13,12 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+    sea_query::{Expr, LockBehavior, LockType, Query},
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -24,19 +26,22 @@ use uuid::Uuid;
 use crate::{
     config::Settings,
     entities::{
-        district, offer, pickup, pickup_slot, recycler, recycler_district, recycler_slot_load,
+        district, offer, outbox as outbox_row, pickup, pickup_slot, recycler, recycler_district,
+        recycler_slot_load,
     },
     error::{Error, Result},
     jobs::{JobHandler, outbox},
     pickups::{
         Actor, Status, Transition,
         booking::{DISPATCH, announce},
-        record_event, transition,
+        record_event, transition, transition_locked,
     },
     ports::{
         geo::{GeoIndex, Position},
+        pubsub::PubSub,
         queue::Delivery,
     },
+    realtime,
 };
 
 /// Topic of the job that closes unanswered offers.
@@ -128,6 +133,17 @@ pub struct Dispatcher {
     db: DatabaseConnection,
     geo: Arc<dyn GeoIndex>,
     policy: Policy,
+    pubsub: Option<Arc<dyn PubSub>>,
+}
+
+/// The offers one dispatch made, to push once it has committed.
+struct Offered {
+    pickup_id: Uuid,
+    expires_at: chrono::DateTime<Utc>,
+    /// (offer, recycler)
+    offers: Vec<(Uuid, Uuid)>,
+    /// The outbox row of the `pickup.offers_made` job staged as the fallback.
+    push_job: Uuid,
 }
 
 #[derive(Deserialize)]
@@ -140,47 +156,91 @@ struct PickupJob {
 impl Dispatcher {
     /// A dispatcher.
     pub fn new(db: DatabaseConnection, geo: Arc<dyn GeoIndex>, policy: Policy) -> Self {
-        Self { db, geo, policy }
+        Self {
+            db,
+            geo,
+            policy,
+            pubsub: None,
+        }
+    }
+
+    /// Pushes each new offer to its recycler straight after the dispatch commits (instead
+    /// of through the `pickup.offers_made` job, which stays staged as the fallback).
+    pub fn pushing_to(mut self, pubsub: Arc<dyn PubSub>) -> Self {
+        self.pubsub = Some(pubsub);
+        self
     }
 
     /// Offers a pending pickup to the next recycler(s), or sends it to manual dispatch.
     #[tracing::instrument(skip(self), fields(pickup_id = %pickup_id))]
     pub async fn dispatch(&self, pickup_id: Uuid) -> Result<()> {
         let txn = self.db.begin().await?;
-        let Some(p) = lock_pickup(&txn, pickup_id).await? else {
-            return Ok(());
+        let offered = self.dispatch_in(&txn, pickup_id).await?;
+        txn.commit().await?;
+        self.push_offers(offered).await;
+        Ok(())
+    }
+
+    /// Runs the dispatch job staged in the outbox as row `job` right away, in the process
+    /// that staged it, when no relay has taken the row yet: deleting the row in the
+    /// dispatch's own transaction claims the job, so either this call or the queued job
+    /// does the work (and the pickup's lock makes a second run a no-op anyway). Returns
+    /// whether it ran; `false` means the queue has the job. On an error the transaction
+    /// rolls back, the row is back in the outbox and the queue runs the job.
+    #[tracing::instrument(skip(self), fields(pickup_id = %pickup_id))]
+    pub async fn dispatch_staged(&self, pickup_id: Uuid, job: Uuid) -> Result<bool> {
+        let txn = self.db.begin().await?;
+        if !claim_outbox_row(&txn, job).await? {
+            return Ok(false);
+        }
+        let offered = self.dispatch_in(&txn, pickup_id).await?;
+        txn.commit().await?;
+        self.push_offers(offered).await;
+        Ok(true)
+    }
+
+    /// The dispatch itself, in the caller's transaction; returns the offers made.
+    async fn dispatch_in(
+        &self,
+        txn: &DatabaseTransaction,
+        pickup_id: Uuid,
+    ) -> Result<Option<Offered>> {
+        let Some(p) = lock_pickup(txn, pickup_id).await? else {
+            return Ok(None);
         };
         if p.status != Status::PendingDispatch.as_str() || p.manual_dispatch {
-            return Ok(());
+            return Ok(None);
         }
         let slot = pickup_slot::Entity::find_by_id(p.slot_id)
-            .one(&txn)
+            .one(txn)
             .await?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("pickup {} has no slot", p.id)))?;
-        let now = Utc::now();
+        // PostgreSQL keeps microseconds: the times pushed are then those stored.
+        let now = if txn.get_database_backend() == DatabaseBackend::Postgres {
+            Utc::now().trunc_subsecs(6)
+        } else {
+            Utc::now()
+        };
         let manual_before =
             chrono::Duration::from_std(self.policy.manual_before).unwrap_or_default();
         if slot.starts_at - manual_before <= now {
-            escalate(&txn, &p, "the slot is near and no recycler has the pickup").await?;
-            txn.commit().await?;
-            return Ok(());
+            escalate(txn, &p, "the slot is near and no recycler has the pickup").await?;
+            return Ok(None);
         }
         let round = p.dispatch_round + 1;
         if round > self.policy.max_rounds {
-            escalate(&txn, &p, "no recycler accepted in time").await?;
-            txn.commit().await?;
-            return Ok(());
+            escalate(txn, &p, "no recycler accepted in time").await?;
+            return Ok(None);
         }
         let mode = district::Entity::find_by_id(p.district_code.clone())
-            .one(&txn)
+            .one(txn)
             .await?
             .map(|d| d.dispatch_mode)
             .unwrap_or_else(|| "assign".into());
-        let candidates = self.candidates(&txn, &p).await?;
+        let candidates = self.candidates(txn, &p).await?;
         if candidates.is_empty() {
-            escalate(&txn, &p, "no recycler is available").await?;
-            txn.commit().await?;
-            return Ok(());
+            escalate(txn, &p, "no recycler is available").await?;
+            return Ok(None);
         }
         let k = if mode == "broadcast" {
             self.policy.broadcast_top_k
@@ -190,8 +250,9 @@ impl Dispatcher {
         let chosen: Vec<Candidate> = rank(candidates).into_iter().take(k).collect();
         let expires_at =
             now + chrono::Duration::from_std(self.policy.offer_window).unwrap_or_default();
-        for c in &chosen {
-            offer::ActiveModel {
+        let offers: Vec<offer::ActiveModel> = chosen
+            .iter()
+            .map(|c| offer::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 pickup_id: Set(p.id),
                 recycler_id: Set(c.recycler_id),
@@ -201,12 +262,21 @@ impl Dispatcher {
                 expires_at: Set(expires_at),
                 created_at: Set(now),
                 responded_at: Set(None),
-            }
-            .insert(&txn)
+            })
+            .collect();
+        let made: Vec<(Uuid, Uuid)> = offers
+            .iter()
+            .filter_map(|o| match (&o.id, &o.recycler_id) {
+                (ActiveValue::Set(id), ActiveValue::Set(r)) => Some((*id, *r)),
+                _ => None,
+            })
+            .collect();
+        offer::Entity::insert_many(offers)
+            .exec_without_returning(txn)
             .await?;
-        }
-        transition(
-            &txn,
+        transition_locked(
+            txn,
+            &p,
             Transition {
                 pickup_id: p.id,
                 from: &[Status::PendingDispatch],
@@ -221,26 +291,77 @@ impl Dispatcher {
             },
         )
         .await?;
-        outbox::stage(
-            &txn,
-            OFFER_TIMEOUT,
-            serde_json::json!({ "pickup_id": p.id, "round": round }),
-            Some(expires_at),
+        let staged = outbox::stage_all(
+            txn,
+            vec![
+                (
+                    OFFER_TIMEOUT,
+                    serde_json::json!({ "pickup_id": p.id, "round": round }),
+                    Some(expires_at),
+                ),
+                (
+                    OFFERS_MADE,
+                    serde_json::json!({
+                        "pickup_id": p.id,
+                        "recyclers": chosen.iter().map(|c| c.recycler_id).collect::<Vec<_>>(),
+                    }),
+                    None,
+                ),
+            ],
         )
         .await?;
-        outbox::stage(
-            &txn,
-            OFFERS_MADE,
-            serde_json::json!({
-                "pickup_id": p.id,
-                "recyclers": chosen.iter().map(|c| c.recycler_id).collect::<Vec<_>>(),
-            }),
-            None,
-        )
-        .await?;
-        txn.commit().await?;
+        let Some(&push_job) = staged.last() else {
+            return Err(Error::Internal(anyhow::anyhow!("no job staged")));
+        };
         tracing::info!(round, offered = chosen.len(), %mode, "pickup offered");
-        Ok(())
+        Ok(Some(Offered {
+            pickup_id: p.id,
+            expires_at,
+            offers: made,
+            push_job,
+        }))
+    }
+
+    /// After the commit: sends each offered recycler their offer, when this dispatcher
+    /// pushes and the `pickup.offers_made` job is still in the outbox (deleting it claims
+    /// the push; a relay that took it first leaves the push to the job). Pushes are hints:
+    /// if one fails, the job is staged again to retry.
+    async fn push_offers(&self, offered: Option<Offered>) {
+        let (Some(pubsub), Some(o)) = (&self.pubsub, offered) else {
+            return;
+        };
+        match claim_outbox_row(&self.db, o.push_job).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim the offer push; the job will send it");
+                return;
+            }
+        }
+        let mut failed = false;
+        for (offer_id, recycler_id) in &o.offers {
+            let data = serde_json::json!({
+                "offer_id": offer_id,
+                "pickup_id": o.pickup_id,
+                "expires_at": o.expires_at,
+            });
+            if let Err(e) = realtime::push(&**pubsub, *recycler_id, "offer", data).await {
+                tracing::warn!(error = %e, "offer push failed; staging the push job");
+                failed = true;
+                break;
+            }
+        }
+        if failed
+            && let Err(e) = outbox::stage(
+                &self.db,
+                OFFERS_MADE,
+                serde_json::json!({ "pickup_id": o.pickup_id }),
+                None,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "could not stage the offer push job");
+        }
     }
 
     /// Expires the offers of `round` still open, and moves on.
@@ -303,22 +424,29 @@ impl Dispatcher {
         }
         let distance: HashMap<Uuid, f64> =
             nearby.iter().map(|n| (n.member, n.distance_m)).collect();
-        let serving: Vec<Uuid> = recycler_district::Entity::find()
-            .filter(recycler_district::Column::DistrictCode.eq(p.district_code.as_str()))
-            .filter(recycler_district::Column::RecyclerId.is_in(distance.keys().copied()))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|d| d.recycler_id)
-            .collect();
+        // Approved, on shift, nearby, and serving the pickup's district: one query.
         let mut q = recycler::Entity::find()
-            .filter(recycler::Column::UserId.is_in(serving))
+            .filter(recycler::Column::UserId.is_in(distance.keys().copied()))
+            .filter(
+                recycler::Column::UserId.in_subquery(
+                    Query::select()
+                        .column(recycler_district::Column::RecyclerId)
+                        .from(recycler_district::Entity)
+                        .and_where(
+                            recycler_district::Column::DistrictCode.eq(p.district_code.as_str()),
+                        )
+                        .to_owned(),
+                ),
+            )
             .filter(recycler::Column::Status.eq("approved"))
             .filter(recycler::Column::OnShift.eq(true));
         if p.needs_van {
             q = q.filter(recycler::Column::Vehicle.eq("van"));
         }
         let recyclers = q.all(txn).await?;
+        if recyclers.is_empty() {
+            return Ok(vec![]);
+        }
         let already: Vec<Uuid> = offer::Entity::find()
             .filter(offer::Column::PickupId.eq(p.id))
             .all(txn)
@@ -333,21 +461,37 @@ impl Dispatcher {
             .into_iter()
             .map(|l| (l.recycler_id, l.load))
             .collect();
+        let eligible: Vec<(recycler::Model, i32)> = recyclers
+            .into_iter()
+            .filter(|r| !already.contains(&r.user_id))
+            .map(|r| {
+                let load = loads.get(&r.user_id).copied().unwrap_or(0);
+                (r, load)
+            })
+            .filter(|(r, load)| *load < r.slot_capacity)
+            .collect();
+        if eligible.is_empty() {
+            return Ok(vec![]);
+        }
         let day_start = Utc::now() - chrono::Duration::hours(24);
-        let mut out = Vec::new();
-        for r in recyclers {
-            if already.contains(&r.user_id) {
-                continue;
-            }
-            let load = loads.get(&r.user_id).copied().unwrap_or(0);
-            if load >= r.slot_capacity {
-                continue;
-            }
-            let offers_today = offer::Entity::find()
-                .filter(offer::Column::RecyclerId.eq(r.user_id))
-                .filter(offer::Column::CreatedAt.gte(day_start))
-                .count(txn)
-                .await?;
+        // Offers made to each today, counted in one query.
+        let today: HashMap<Uuid, i64> = offer::Entity::find()
+            .select_only()
+            .column(offer::Column::RecyclerId)
+            .column_as(offer::Column::Id.count(), "n")
+            .filter(offer::Column::RecyclerId.is_in(eligible.iter().map(|(r, _)| r.user_id)))
+            .filter(offer::Column::CreatedAt.gte(day_start))
+            .group_by(offer::Column::RecyclerId)
+            .into_tuple::<(Uuid, i64)>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut out = Vec::with_capacity(eligible.len());
+        for (r, load) in eligible {
+            let offers_today = today
+                .get(&r.user_id)
+                .map_or(0, |n| u64::try_from(*n).unwrap_or(0));
             out.push(Candidate {
                 recycler_id: r.user_id,
                 distance_m: distance.get(&r.user_id).copied().unwrap_or(f64::MAX),
@@ -361,6 +505,28 @@ impl Dispatcher {
         }
         Ok(out)
     }
+}
+
+/// Deletes outbox row `id` unless a relay has it; returns whether it did. On PostgreSQL it
+/// never waits for a relay holding the row (`SKIP LOCKED`): that relay is queueing the
+/// job, which then does the work.
+async fn claim_outbox_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
+    let delete = outbox_row::Entity::delete_many();
+    let delete = if conn.get_database_backend() == DatabaseBackend::Postgres {
+        delete.filter(
+            outbox_row::Column::Id.in_subquery(
+                Query::select()
+                    .column(outbox_row::Column::Id)
+                    .from(outbox_row::Entity)
+                    .and_where(outbox_row::Column::Id.eq(id))
+                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                    .to_owned(),
+            ),
+        )
+    } else {
+        delete.filter(outbox_row::Column::Id.eq(id))
+    };
+    Ok(delete.exec(conn).await?.rows_affected == 1)
 }
 
 /// Reads a pickup locked for update (PostgreSQL; SQLite serialises writers anyway).

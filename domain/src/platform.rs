@@ -5,8 +5,9 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
-use tokio::task::JoinSet;
+use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use crate::{
     auth::{AuthService, TokenKeys, tokens, wechat::WechatClient},
@@ -60,7 +61,13 @@ pub struct Platform {
     pub redis: Option<redis::Client>,
     /// WeChat's access token, shared by every task (and, through Redis, every instance).
     pub wechat_tokens: Arc<AccessTokens>,
+    /// Bounds the dispatches this process runs right after its own bookings.
+    inline_dispatch: Arc<Semaphore>,
 }
+
+/// At most this many dispatches run at once right after bookings in one process; beyond
+/// that the queue does the work.
+const INLINE_DISPATCHES: usize = 4;
 
 /// The adapters that the footprint decides between Redis and process memory.
 struct Adapters {
@@ -197,6 +204,7 @@ impl Platform {
             outbox_signal: OutboxSignal::default(),
             redis,
             wechat_tokens,
+            inline_dispatch: Arc::new(Semaphore::new(INLINE_DISPATCHES)),
         })
     }
 
@@ -295,13 +303,36 @@ impl Platform {
         crate::ledger::Rules::from_settings(&self.settings)
     }
 
-    /// The dispatcher with the settings' policy.
+    /// The dispatcher with the settings' policy, pushing offers as it makes them.
     pub fn dispatcher(&self) -> crate::dispatch::Dispatcher {
         crate::dispatch::Dispatcher::new(
             self.db.clone(),
             self.geo.clone(),
             crate::dispatch::Policy::from_settings(&self.settings),
         )
+        .pushing_to(self.pubsub.clone())
+    }
+
+    /// Dispatches a pickup this process has just booked right after the commit, rather than
+    /// after the relay and the queue have carried its `pickup.dispatch` job (outbox row
+    /// `job`) to a worker. The job stays the fallback: the dispatch claims it by deleting
+    /// its outbox row in the dispatch transaction, and leaves it to the queue when a relay
+    /// took it first, when the dispatch fails (the row comes back with the rollback), when
+    /// the process stops mid-way, or when [`INLINE_DISPATCHES`] are already running.
+    pub fn dispatch_after_commit(&self, pickup_id: Uuid, job: Uuid) {
+        let Ok(permit) = self.inline_dispatch.clone().try_acquire_owned() else {
+            return;
+        };
+        let dispatcher = self.dispatcher();
+        let signal = self.outbox_signal.clone();
+        tokio::spawn(async move {
+            if let Err(e) = dispatcher.dispatch_staged(pickup_id, job).await {
+                tracing::warn!(error = %e, %pickup_id, "dispatch after booking failed; the queued job will do it");
+            }
+            drop(permit);
+            // The dispatch staged jobs (offer timeout, notifications), or gave the row back.
+            signal.committed();
+        });
     }
 
     /// The outbox relay of this process. Every process that commits jobs runs one (API

@@ -32,6 +32,38 @@ on_both!(
     super::booking_shows_the_pickup_with_items_and_timeline
 );
 
+async fn the_booking_answer_is_the_pickup_as_stored(fp: Footprint) {
+    // The answer is built from what the booking wrote, not read back: it must still be
+    // exactly what reading the pickup gives (times at the stored precision, item order).
+    let app = TestApp::spawn(fp).await;
+    let (t, _) = resident(&app, "openid-book-stored").await;
+    let addr = address(&app, &t).await;
+    let s = slot(&app, 30, 5, 1).await;
+    let paper = category(&app, "paper").await;
+    let tv = category(&app, "e_waste").await;
+    let res = app
+        .post_json(
+            "/v1/pickups",
+            Some(&t),
+            &json!({ "address_id": addr, "slot_id": s, "note": "二楼",
+                "items": [{ "category_id": tv, "estimated_count": 2 },
+                          { "category_id": paper, "estimated_weight_g": 1500 }] }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let booked: Value = res.json().await.unwrap();
+    let id = booked["id"].as_str().unwrap();
+    let mut stored = pickup(&app, &t, id).await;
+    // Dispatch may have run since (no recycler here: the pickup waits for a person).
+    stored["manual_dispatch"] = booked["manual_dispatch"].clone();
+    stored["timeline"].as_array_mut().unwrap().truncate(1);
+    assert_eq!(booked, stored);
+}
+on_both!(
+    booking_answer_tests,
+    super::the_booking_answer_is_the_pickup_as_stored
+);
+
 async fn bad_bookings_are_refused_and_change_nothing(fp: Footprint) {
     let app = TestApp::spawn(fp).await;
     let (t, _) = resident(&app, "openid-badbook").await;

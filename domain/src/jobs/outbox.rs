@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -20,16 +20,47 @@ pub async fn stage(
 ) -> Result<Uuid> {
     let id = Uuid::now_v7();
     let now = Utc::now();
-    outbox::ActiveModel {
+    outbox::Entity::insert(outbox::ActiveModel {
         id: Set(id),
         topic: Set(topic.to_string()),
         payload: Set(payload.to_string()),
         run_at: Set(run_at.unwrap_or(now)),
         created_at: Set(now),
-    }
-    .insert(txn)
+    })
+    .exec_without_returning(txn)
     .await?;
     Ok(id)
+}
+
+/// Stages several jobs inside the caller's transaction with one statement; returns their
+/// ids in order.
+pub async fn stage_all(
+    txn: &impl ConnectionTrait,
+    jobs: Vec<(&str, serde_json::Value, Option<DateTime<Utc>>)>,
+) -> Result<Vec<Uuid>> {
+    let now = Utc::now();
+    let mut ids = Vec::with_capacity(jobs.len());
+    let rows: Vec<outbox::ActiveModel> = jobs
+        .into_iter()
+        .map(|(topic, payload, run_at)| {
+            // Ids in staging order, so the relay (oldest first) keeps it.
+            let id = Uuid::now_v7();
+            ids.push(id);
+            outbox::ActiveModel {
+                id: Set(id),
+                topic: Set(topic.to_string()),
+                payload: Set(payload.to_string()),
+                run_at: Set(run_at.unwrap_or(now)),
+                created_at: Set(now),
+            }
+        })
+        .collect();
+    if !rows.is_empty() {
+        outbox::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(ids)
 }
 
 /// Wakes the in-process relay right after a commit that staged jobs, so the embedded

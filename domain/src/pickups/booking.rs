@@ -5,9 +5,9 @@
 
 use std::collections::HashSet;
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
@@ -15,8 +15,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Actor, PickupView, Status, Transition, addresses, release_recycler_load, release_slot,
-    take_slot, transition, view,
+    Actor, EventView, ItemView, PickupView, Status, Transition, addresses, release_recycler_load,
+    release_slot, take_slot, transition, view,
 };
 use crate::{
     auth::{Principal, Role},
@@ -238,14 +238,29 @@ async fn bookable_slot(
     Ok(slot)
 }
 
+/// A booking just committed: what the resident is answered, and the id of the dispatch
+/// job it staged (see [`crate::dispatch::Dispatcher::dispatch_staged`]).
+#[derive(Debug, Clone)]
+pub struct Booked {
+    /// The pickup as booked.
+    pub view: PickupView,
+    /// The outbox row of its `pickup.dispatch` job.
+    pub dispatch_job: Uuid,
+}
+
 /// Books a pickup.
+///
+/// Round trips are what a booking costs, so the transaction makes few: three validation
+/// reads, one insert per table, and the slot's conditional update last, so that the slot
+/// row (which every booking of that slot updates) stays locked only until the commit. The
+/// answer is built from what was written rather than read back.
 #[tracing::instrument(skip_all, fields(user_id = %who.user_id))]
 pub async fn book(
     db: &DatabaseConnection,
     who: &Principal,
     rules: Rules,
     input: BookingInput,
-) -> Result<PickupView> {
+) -> Result<Booked> {
     who.require_role(&[Role::Resident])?;
     let note = input.note.unwrap_or_default();
     if note.chars().count() > 200 {
@@ -253,21 +268,26 @@ pub async fn book(
     }
     let txn = db.begin().await?;
     let addr = addresses::own(&txn, who, input.address_id).await?;
-    let (needs_van, _) = validate_items(&txn, &input.items, "estimated_weight_g").await?;
+    let (needs_van, cats) = validate_items(&txn, &input.items, "estimated_weight_g").await?;
     if !input.photo_ids.is_empty() {
         validate_photos(&txn, who.user_id, &input.photo_ids, "photo_ids", 0).await?;
     }
     let slot = bookable_slot(&txn, input.slot_id, &addr, rules).await?;
-    take_slot(&txn, slot.id, needs_van).await?;
-    let now = Utc::now();
+    // What the database will hand back when the row is read: PostgreSQL keeps microseconds.
+    let now = if txn.get_database_backend() == DatabaseBackend::Postgres {
+        Utc::now().trunc_subsecs(6)
+    } else {
+        Utc::now()
+    };
     let id = Uuid::now_v7();
     let snapshot =
         serde_json::to_string(&addresses::AddressView::from(addr.clone())).unwrap_or_default();
-    pickup::ActiveModel {
+    let photo_ids = serde_json::to_string(&input.photo_ids).unwrap_or_else(|_| "[]".into());
+    pickup::Entity::insert(pickup::ActiveModel {
         id: Set(id),
         resident_id: Set(who.user_id),
         address_id: Set(addr.id),
-        address_snapshot: Set(snapshot),
+        address_snapshot: Set(snapshot.clone()),
         district_code: Set(addr.district_code.clone()),
         community_id: Set(addr.community_id),
         lat: Set(addr.lat),
@@ -276,8 +296,8 @@ pub async fn book(
         status: Set(Status::PendingDispatch.as_str().into()),
         recycler_id: Set(None),
         needs_van: Set(needs_van),
-        note: Set(note),
-        photo_ids: Set(serde_json::to_string(&input.photo_ids).unwrap_or_else(|_| "[]".into())),
+        note: Set(note.clone()),
+        photo_ids: Set(photo_ids.clone()),
         completion_photo_ids: Set("[]".into()),
         manual_dispatch: Set(false),
         dispatch_round: Set(0),
@@ -290,39 +310,77 @@ pub async fn book(
         completed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(&txn)
+    })
+    .exec_without_returning(&txn)
     .await?;
-    for item in &input.items {
-        pickup_item::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            pickup_id: Set(id),
-            category_id: Set(item.category_id),
-            estimated_weight_g: Set(item.estimated_weight_g),
-            estimated_count: Set(item.estimated_count),
-            actual_weight_g: Set(None),
-            actual_count: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-    }
-    super::record_event(
-        &txn,
-        id,
-        None,
-        Status::PendingDispatch,
-        &Actor::of(who),
-        "booked",
-    )
+    pickup_item::Entity::insert_many(input.items.iter().map(|item| pickup_item::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        pickup_id: Set(id),
+        category_id: Set(item.category_id),
+        estimated_weight_g: Set(item.estimated_weight_g),
+        estimated_count: Set(item.estimated_count),
+        actual_weight_g: Set(None),
+        actual_count: Set(None),
+    }))
+    .exec_without_returning(&txn)
     .await?;
-    outbox::stage(&txn, DISPATCH, serde_json::json!({ "pickup_id": id }), None).await?;
-    let p = pickup::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound { what: "pickup" })?;
-    let v = view(&txn, p).await?;
+    let actor = Actor::of(who);
+    let reason = "booked";
+    super::record_event_at(&txn, id, None, Status::PendingDispatch, &actor, reason, now).await?;
+    let dispatch_job =
+        outbox::stage(&txn, DISPATCH, serde_json::json!({ "pickup_id": id }), None).await?;
+    take_slot(&txn, slot.id, needs_van).await?;
     txn.commit().await?;
-    Ok(v)
+    // In the order `view` reads them back.
+    let mut ordered: Vec<&ItemInput> = input.items.iter().collect();
+    ordered.sort_by_key(|i| i.category_id);
+    let items = ordered
+        .into_iter()
+        .map(|i| {
+            let c = cats.iter().find(|c| c.id == i.category_id);
+            ItemView {
+                category_id: i.category_id,
+                category_code: c.map(|c| c.code.clone()).unwrap_or_default(),
+                category_name: c.map(|c| c.name.clone()).unwrap_or_default(),
+                unit: c.map(|c| c.unit.clone()).unwrap_or_default(),
+                estimated_weight_g: i.estimated_weight_g,
+                estimated_count: i.estimated_count,
+                actual_weight_g: None,
+                actual_count: None,
+            }
+        })
+        .collect();
+    let view = PickupView {
+        id,
+        status: Status::PendingDispatch,
+        resident_id: who.user_id,
+        address: serde_json::from_str(&snapshot).unwrap_or(serde_json::Value::Null),
+        district_code: addr.district_code,
+        slot_id: slot.id,
+        slot_starts_at: Some(slot.starts_at),
+        slot_ends_at: Some(slot.ends_at),
+        needs_van,
+        note,
+        photo_ids: super::uuids(&photo_ids),
+        completion_photo_ids: Vec::new(),
+        items,
+        recycler: None,
+        manual_dispatch: false,
+        late_cancellation: false,
+        rating: None,
+        dispute_state: None,
+        completed_at: None,
+        timeline: vec![EventView {
+            from: None,
+            to: Status::PendingDispatch.as_str().into(),
+            actor_role: actor.role.into(),
+            actor_id: actor.user_id,
+            reason: reason.into(),
+            at: now,
+        }],
+        created_at: now,
+    };
+    Ok(Booked { view, dispatch_job })
 }
 
 /// The caller's pickups, newest first.

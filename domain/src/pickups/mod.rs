@@ -13,8 +13,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
     sea_query::{Expr, ExprTrait, SimpleExpr},
 };
 use serde::{Deserialize, Serialize};
@@ -190,13 +190,6 @@ pub struct Transition<'a> {
 /// 409 `illegal_transition` when it is not in one of `from`. Returns the row as it was
 /// BEFORE the transition.
 pub async fn transition(txn: &impl ConnectionTrait, t: Transition<'_>) -> Result<pickup::Model> {
-    for from in t.from {
-        debug_assert!(
-            can_transition(*from, t.to),
-            "{from:?} → {:?} is not in TRANSITIONS",
-            t.to
-        );
-    }
     let mut find = pickup::Entity::find_by_id(t.pickup_id);
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         find = find.lock_exclusive();
@@ -204,6 +197,24 @@ pub async fn transition(txn: &impl ConnectionTrait, t: Transition<'_>) -> Result
     let Some(before) = find.one(txn).await? else {
         return Err(Error::NotFound { what: "pickup" });
     };
+    transition_locked(txn, &before, t).await?;
+    Ok(before)
+}
+
+/// [`transition`] of a pickup the caller has already read, locked, in this transaction
+/// (`before`), saving the second read.
+pub async fn transition_locked(
+    txn: &impl ConnectionTrait,
+    before: &pickup::Model,
+    t: Transition<'_>,
+) -> Result<()> {
+    for from in t.from {
+        debug_assert!(
+            can_transition(*from, t.to),
+            "{from:?} → {:?} is not in TRANSITIONS",
+            t.to
+        );
+    }
     if t.recycler.is_some() && before.recycler_id != t.recycler {
         return Err(Error::NotFound { what: "pickup" });
     }
@@ -243,7 +254,7 @@ pub async fn transition(txn: &impl ConnectionTrait, t: Transition<'_>) -> Result
         &t.reason,
     )
     .await?;
-    Ok(before)
+    Ok(())
 }
 
 /// Reads a pickup inside a transaction (after a transition, to show the new state).
@@ -263,7 +274,20 @@ pub async fn record_event(
     actor: &Actor,
     reason: &str,
 ) -> Result<()> {
-    pickup_event::ActiveModel {
+    record_event_at(txn, pickup_id, from, to, actor, reason, Utc::now()).await
+}
+
+/// Writes a timeline row dated `at`.
+pub async fn record_event_at(
+    txn: &impl ConnectionTrait,
+    pickup_id: Uuid,
+    from: Option<String>,
+    to: Status,
+    actor: &Actor,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    pickup_event::Entity::insert(pickup_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         pickup_id: Set(pickup_id),
         from_status: Set(from),
@@ -271,9 +295,9 @@ pub async fn record_event(
         actor_id: Set(actor.user_id),
         actor_role: Set(actor.role.into()),
         reason: Set(reason.into()),
-        created_at: Set(Utc::now()),
-    }
-    .insert(txn)
+        created_at: Set(at),
+    })
+    .exec_without_returning(txn)
     .await?;
     Ok(())
 }
@@ -515,14 +539,17 @@ pub struct PickupView {
     pub created_at: DateTime<Utc>,
 }
 
-fn uuids(json: &str) -> Vec<Uuid> {
+pub(crate) fn uuids(json: &str) -> Vec<Uuid> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
 /// Builds the full view of a pickup.
 pub async fn view(db: &impl ConnectionTrait, p: pickup::Model) -> Result<PickupView> {
+    // In category order: the order of the (pickup, category) index both databases read
+    // them through, made explicit so that it holds whatever the plan.
     let items = pickup_item::Entity::find()
         .filter(pickup_item::Column::PickupId.eq(p.id))
+        .order_by_asc(pickup_item::Column::CategoryId)
         .all(db)
         .await?;
     let cats = category::Entity::find()

@@ -28,6 +28,7 @@ pub async fn create(
     body: web::Json<BookingInput>,
 ) -> Result<HttpResponse, ApiError> {
     let rules = Rules::from_settings(&platform.settings);
-    Ok(HttpResponse::Created()
-        .json(booking::book(&platform.db, &auth.0, rules, body.into_inner()).await?))
+    let booked = booking::book(&platform.db, &auth.0, rules, body.into_inner()).await?;
+    platform.dispatch_after_commit(booked.view.id, booked.dispatch_job);
+    Ok(HttpResponse::Created().json(booked.view))
 }
