@@ -191,11 +191,13 @@ impl Args {
             "WUFEI_LOG_FORMAT=json".to_owned(),
             "database=PostgreSQL (local)".to_owned(),
             format!(
-                "footprints=embedded{}",
-                if self.redis_url.is_some() {
-                    ", redis (with wufei-worker for book, dispatch, journey)"
+                "footprints={}",
+                if self.points_only() {
+                    "redis (points scenarios, with their own wufei-worker processes)"
+                } else if self.redis_url.is_some() {
+                    "embedded, redis (with wufei-worker for book, dispatch, journey, settle, backlog)"
                 } else {
-                    ""
+                    "embedded"
                 }
             ),
         ]

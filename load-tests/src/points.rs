@@ -518,12 +518,20 @@ fn stop_all(workers: &mut Vec<Server>) {
     workers.clear();
 }
 
-/// Waits until nothing is due in the outbox (the workers' follow-up jobs are relayed), then
-/// a little longer for the queue; at most `limit`.
+/// Waits until the workers' follow-up jobs are done — nothing due in the outbox and no
+/// notification still waiting for its `notify.deliver` job — then a little longer for the
+/// rest of the queue; at most `limit`. Workers are killed, not stopped gracefully, so
+/// whatever is left in the Redis queue would be the next scenario's workers' first work.
 async fn quiesce(db: &impl ConnectionTrait, limit: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        if scalar_i64(db, "SELECT count(*) FROM outbox WHERE run_at <= now()").await? == 0 {
+        let due = scalar_i64(
+            db,
+            "SELECT (SELECT count(*) FROM outbox WHERE run_at <= now()) \
+             + (SELECT count(*) FROM notifications WHERE wechat_state = 'pending')",
+        )
+        .await?;
+        if due == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -615,7 +623,13 @@ pub async fn settle(ctx: &Ctx, p: &Params) -> anyhow::Result<SettleResult> {
     if bare_settled != n as u64 {
         bail!("settle: the baseline settled {bare_settled} of {n}");
     }
-    // Its follow-up outbox rows would be picked up by the next scenario's workers.
+    // Its follow-up outbox rows would be picked up by the next scenario's workers; its
+    // notifications would wait for a delivery that never comes.
+    db.execute_unprepared(
+        "UPDATE notifications SET wechat_state = 'none' WHERE wechat_state = 'pending' \
+         AND user_id IN (SELECT id FROM users WHERE nickname = 'bench:settle:bare')",
+    )
+    .await?;
     for chunk in outbox_ids.chunks(1000) {
         let list: Vec<String> = chunk.iter().map(|u| format!("'{u}'")).collect();
         db.execute_unprepared(&format!(
