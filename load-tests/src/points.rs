@@ -1176,7 +1176,7 @@ pub fn tables(results: &[FootprintResult]) -> String {
             .filter_map(|fp| fp.points.settle.as_ref().map(|s| (fp, s)))
         {
             let mut waits = s.waits.clone();
-            waits.sort_by(|a, b| b.1.cmp(&a.1));
+            waits.sort_by_key(|w| std::cmp::Reverse(w.1));
             let total: u64 = waits.iter().map(|w| w.1).sum();
             let shown: Vec<String> = waits
                 .iter()
