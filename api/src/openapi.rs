@@ -85,6 +85,12 @@ use crate::{problem::Problem, routes};
         routes::notifications::read::read,
         routes::notifications::read_all::read_all,
         routes::ws::connect,
+        routes::points::qr_token::qr_token,
+        routes::devices::deposit::deposit,
+        routes::admin::devices::create::create,
+        routes::admin::devices::list::list,
+        routes::admin::devices::update::update,
+        routes::admin::devices::rotate_secret::rotate_secret,
         routes::admin::mall_items::list::list,
         routes::admin::mall_items::create::create,
         routes::admin::mall_items::update::update,
@@ -114,6 +120,7 @@ use crate::{problem::Problem, routes};
         (name = "points", description = "Green points: balance, expiring lots, ledger lines"),
         (name = "mall", description = "The points mall: items, redemptions, fulfilment at stations"),
         (name = "realtime", description = "The WebSocket that pushes offers and status changes"),
+        (name = "devices", description = "Smart devices' signed deposits (HMAC, no bearer token)"),
     )
 )]
 pub struct ApiDoc;

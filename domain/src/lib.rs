@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod devices;
 pub mod dispatch;
 pub mod entities;
 pub mod error;

@@ -5,6 +5,7 @@ pub mod addresses;
 pub mod admin;
 pub mod applications;
 pub mod auth;
+pub mod devices;
 pub mod health;
 pub mod mall;
 pub mod me;
@@ -60,6 +61,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(admin::slot_templates::configure)
                 .configure(points::configure)
                 .configure(admin::points::configure)
+                .configure(admin::devices::configure)
+                .configure(devices::configure)
                 .configure(admin::mall_items::configure)
                 .configure(mall::configure)
                 .service(

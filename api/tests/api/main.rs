@@ -6,11 +6,13 @@
 mod auth;
 mod catalog;
 mod concurrency;
+mod devices;
 mod dispatch;
 mod errors;
 mod flows;
 mod helpers;
 mod idempotency;
+mod mall;
 mod notifications;
 mod openapi;
 mod operations;

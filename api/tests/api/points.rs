@@ -430,6 +430,8 @@ async fn adjustments_budgets_and_expiry(fp: Footprint) {
     // Bad input changes nothing.
     for bad in [
         json!({ "user_id": rid, "points": 0, "district_code": DISTRICT, "reason": "x" }),
+        json!({ "user_id": rid, "points": i64::MIN, "district_code": DISTRICT, "reason": "x" }),
+        json!({ "user_id": rid, "points": 1e30, "district_code": DISTRICT, "reason": "x" }),
         json!({ "user_id": rid, "points": 5, "district_code": DISTRICT, "reason": " " }),
         json!({ "user_id": rid, "points": 5, "district_code": "999999", "reason": "x" }),
     ] {
@@ -607,4 +609,61 @@ async fn nobody_reads_another_ledger(fp: Footprint) {
 on_both!(
     ledger_authorisation_tests,
     super::nobody_reads_another_ledger
+);
+
+async fn an_exhausted_budget_holds_settlement_until_topped_up(fp: Footprint) {
+    let app = TestApp::spawn_with(fp, |s| s.points_district_budget = 10).await;
+    let a = admins(&app).await;
+    let paper = category(&app, "paper").await;
+    let d = completed_pickup(
+        &app,
+        "budget-1",
+        "13500000001",
+        json!([{ "category_id": paper, "weight_g": 4200 }]),
+    )
+    .await;
+    // 42 points do not fit a budget of 10: the pickup stays completed, nothing is posted.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let p = crate::flows::pickup(&app, &d.resident, &d.id).await;
+    assert_eq!(p["status"], "completed");
+    assert_eq!(account(&app, &d.resident).await["balance"], 0);
+    // Disputed before the points posted: settlement waits for the decision.
+    let res = app
+        .post_json(
+            &format!("/v1/pickups/{}/dispute", d.id),
+            Some(&d.resident),
+            &json!({ "text": "重量不对" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post_json(
+            "/v1/admin/points/budgets",
+            Some(&a.sup),
+            &json!({ "district_code": DISTRICT, "points": 1000, "reason": "追加预算" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let rules = app.platform.ledger_rules();
+    let swept = settlement::settle_stragglers(&app.platform.db, &rules, Duration::zero())
+        .await
+        .unwrap();
+    assert_eq!(swept, 0, "a disputed pickup settled before the decision");
+    let res = app
+        .post_json(
+            &format!("/v1/admin/pickups/{}/dispute/resolve", d.id),
+            Some(&a.local),
+            &json!({ "decision": "rejected", "reason": "复核称重无误" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The decision stages settlement; the sweep would also find it.
+    settled(&app, &d).await;
+    assert_eq!(account(&app, &d.resident).await["balance"], 42);
+    assert_eq!(entries(&app, &d.resident).await.len(), 1);
+    assert_eq!(books(&app, &a.sup).await["balanced"], true);
+}
+on_both!(
+    budget_tests,
+    super::an_exhausted_budget_holds_settlement_until_topped_up
 );

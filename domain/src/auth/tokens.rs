@@ -20,6 +20,35 @@ use crate::{
 /// The only `typ` an access token may carry; a refresh token or a token minted for another
 /// purpose (device QR, say) is never accepted as an access token.
 const ACCESS_TYPE: &str = "access";
+/// The `typ` of a resident's QR token for smart devices.
+const QR_TYPE: &str = "qr";
+/// Appended to the configured audience for QR tokens, so neither kind of token passes the
+/// other's audience check.
+const QR_AUDIENCE_SUFFIX: &str = ":qr";
+
+/// The claims of a QR token: only what a device deposit needs, to keep the QR code small.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QrClaims {
+    /// The resident's id.
+    pub sub: Uuid,
+    /// Issuer.
+    pub iss: String,
+    /// Audience (`<jwt_audience>:qr`).
+    pub aud: String,
+    /// Expiry (unix seconds).
+    pub exp: i64,
+    /// Token type; always `qr`.
+    pub typ: String,
+}
+
+/// A QR token and when it stops being accepted.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QrToken {
+    /// The token to encode as a QR code.
+    pub token: String,
+    /// When it expires.
+    pub expires_at: chrono::DateTime<Utc>,
+}
 
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -62,6 +91,10 @@ pub struct TokenKeys {
     pub access_ttl_secs: u64,
     /// Refresh token lifetime in seconds.
     pub refresh_ttl_secs: u64,
+    qr_validation: Validation,
+    qr_audience: String,
+    /// QR token lifetime in seconds.
+    pub qr_ttl_secs: u64,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -85,6 +118,15 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "nbf"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
+        // QR tokens live for minutes and are checked by the servers that issued them: no
+        // leeway, and a distinct audience and type.
+        let qr_audience = format!("{}{QR_AUDIENCE_SUFFIX}", settings.jwt_audience);
+        let mut qr_validation = Validation::new(Algorithm::HS256);
+        qr_validation.algorithms = vec![Algorithm::HS256];
+        qr_validation.set_issuer(&[&settings.jwt_issuer]);
+        qr_validation.set_audience(&[&qr_audience]);
+        qr_validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        qr_validation.leeway = 0;
         Ok(Self {
             encoding: EncodingKey::from_secret(bytes).map_err(key_error)?,
             decoding: DecodingKey::from_secret(bytes).map_err(key_error)?,
@@ -93,6 +135,9 @@ impl TokenKeys {
             audience: settings.jwt_audience.clone(),
             access_ttl_secs: settings.access_token_ttl_secs,
             refresh_ttl_secs: settings.refresh_token_ttl_secs,
+            qr_validation,
+            qr_audience,
+            qr_ttl_secs: u64::from(settings.qr_token_ttl_secs),
         })
     }
 
@@ -138,6 +183,47 @@ impl TokenKeys {
             admin_scope: claims.scope,
             district_code: claims.district,
         })
+    }
+}
+
+impl TokenKeys {
+    /// Signs a QR token naming `resident_id`, valid for the configured QR lifetime.
+    pub fn issue_qr(&self, resident_id: Uuid) -> Result<QrToken> {
+        let exp = Utc::now().timestamp() + self.qr_ttl_secs as i64;
+        let claims = QrClaims {
+            sub: resident_id,
+            iss: self.issuer.clone(),
+            aud: self.qr_audience.clone(),
+            exp,
+            typ: QR_TYPE.into(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("jwt encode: {e}")))?;
+        let expires_at = chrono::DateTime::from_timestamp(exp, 0)
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("QR expiry out of range")))?;
+        Ok(QrToken { token, expires_at })
+    }
+
+    /// Checks a QR token (algorithm, signature, issuer, QR audience, expiry, type) and
+    /// returns the resident it names. Refuses with 422 `qr_token_expired` or
+    /// `qr_token_invalid` (an access token is invalid here).
+    pub fn verify_qr(&self, token: &str) -> Result<Uuid> {
+        let invalid = || Error::Unprocessable {
+            code: "qr_token_invalid",
+            message: "the resident token is not a valid QR token".into(),
+        };
+        let data = jsonwebtoken::decode::<QrClaims>(token, &self.decoding, &self.qr_validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => Error::Unprocessable {
+                    code: "qr_token_expired",
+                    message: "the resident's QR token has expired; show a fresh one".into(),
+                },
+                _ => invalid(),
+            })?;
+        if data.claims.typ != QR_TYPE {
+            return Err(invalid());
+        }
+        Ok(data.claims.sub)
     }
 }
 
@@ -260,6 +346,49 @@ mod tests {
         )
         .unwrap();
         assert!(k.verify_access(&wrong_type).is_err());
+    }
+
+    #[test]
+    fn qr_and_access_tokens_are_not_interchangeable() {
+        let k = keys();
+        let p = alice();
+        let qr = k.issue_qr(p.user_id).unwrap();
+        assert_eq!(k.verify_qr(&qr.token).unwrap(), p.user_id);
+        assert!(k.verify_access(&qr.token).is_err());
+        let access = k.issue_access(&p).unwrap();
+        assert!(matches!(
+            k.verify_qr(&access),
+            Err(Error::Unprocessable {
+                code: "qr_token_invalid",
+                ..
+            })
+        ));
+        assert!(k.verify_qr("garbage").is_err());
+    }
+
+    #[test]
+    fn expired_qr_token_says_so() {
+        let k = keys();
+        let claims = QrClaims {
+            sub: Uuid::new_v4(),
+            iss: "wufei".into(),
+            aud: "wufei-api:qr".into(),
+            exp: Utc::now().timestamp() - 1,
+            typ: "qr".into(),
+        };
+        let t = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef").unwrap(),
+        )
+        .unwrap();
+        assert!(matches!(
+            k.verify_qr(&t),
+            Err(Error::Unprocessable {
+                code: "qr_token_expired",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct AdminCategoryView {
     pub sort_order: i32,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Most a smart device may credit one resident per Asia/Shanghai day (grams, or
+    /// pieces).
+    pub device_daily_cap: i64,
     /// The version in force now, if any.
     pub current_rate: Option<RateView>,
     /// Versions that take effect later, soonest first.
@@ -97,6 +100,7 @@ fn view(
         active: c.active,
         sort_order: c.sort_order,
         created_at: c.created_at,
+        device_daily_cap: c.device_daily_cap,
     }
 }
 
@@ -279,7 +283,13 @@ pub struct CategoryPatch {
     pub needs_van: Option<bool>,
     /// `false` retires it from booking; `true` brings it back.
     pub active: Option<bool>,
+    /// Most a smart device may credit one resident per day (grams, or pieces), 0 to
+    /// 1000000; 0 stops device credits for the category.
+    pub device_daily_cap: Option<i64>,
 }
+
+/// Largest daily device cap (a tonne, or a million pieces).
+pub const MAX_DEVICE_DAILY_CAP: i64 = 1_000_000;
 
 /// Edits a category (super administrators only).
 #[tracing::instrument(skip(db, who, patch), fields(actor = %who.user_id))]
@@ -296,6 +306,14 @@ pub async fn update(
         .guidance
         .as_deref()
         .map(|g| check.text("guidance", g, 0, MAX_GUIDANCE));
+    if let Some(cap) = patch.device_daily_cap {
+        check.ensure(
+            (0..=MAX_DEVICE_DAILY_CAP).contains(&cap),
+            "device_daily_cap",
+            "out_of_range",
+            format!("must be between 0 and {MAX_DEVICE_DAILY_CAP}"),
+        );
+    }
     check.finish()?;
 
     let txn = db.begin().await?;
@@ -316,6 +334,13 @@ pub async fn update(
     }
     if let Some(a) = changed.track("active", &cat.active, patch.active) {
         am.active = Set(a);
+    }
+    if let Some(c) = changed.track(
+        "device_daily_cap",
+        &cat.device_daily_cap,
+        patch.device_daily_cap,
+    ) {
+        am.device_daily_cap = Set(c);
     }
     let cat = if changed.is_empty() {
         cat
@@ -338,6 +363,17 @@ pub async fn update(
         .unwrap_or_default();
     txn.commit().await?;
     Ok(view(cat, &versions, Utc::now()))
+}
+
+/// A new category's daily cap on device credits per resident: 20 kg, or 20 pieces, and 5 kg
+/// of kitchen waste (a household's day, as the plan's metered incentive for kitchen waste
+/// assumes).
+pub fn default_device_daily_cap(unit: &str, code: &str) -> i64 {
+    match (unit, code) {
+        (_, "kitchen_waste") => 5_000,
+        ("piece", _) => 20,
+        _ => 20_000,
+    }
 }
 
 #[cfg(test)]
@@ -368,16 +404,5 @@ mod tests {
         ] {
             assert!(!valid_code(bad), "{bad}");
         }
-    }
-}
-
-/// A new category's daily cap on device credits per resident: 20 kg, or 20 pieces, and 5 kg
-/// of kitchen waste (a household's day, as the plan's metered incentive for kitchen waste
-/// assumes).
-pub fn default_device_daily_cap(unit: &str, code: &str) -> i64 {
-    match (unit, code) {
-        (_, "kitchen_waste") => 5_000,
-        ("piece", _) => 20,
-        _ => 20_000,
     }
 }

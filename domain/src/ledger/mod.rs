@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -176,8 +176,14 @@ impl AccountRef {
 
 /// Finds the account, opening it on first use (concurrent openers agree on one row).
 pub async fn account(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<ledger_account::Model> {
+    Ok(open(txn, r).await?.0)
+}
+
+/// Finds or opens the account; `true` when this call opened it. A concurrent opener on
+/// PostgreSQL waits for the first one's commit and then finds its row.
+async fn open(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<(ledger_account::Model, bool)> {
     if let Some(a) = find_account(txn, &r.key).await? {
-        return Ok(a);
+        return Ok((a, false));
     }
     let inserted = ledger_account::Entity::insert(ledger_account::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -193,10 +199,11 @@ pub async fn account(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<ledge
     .on_conflict_do_nothing_on([ledger_account::Column::Key])
     .exec(txn)
     .await?;
-    drop(inserted);
-    find_account(txn, &r.key)
+    let created = matches!(inserted, sea_orm::TryInsertResult::Inserted(_));
+    let a = find_account(txn, &r.key)
         .await?
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("account {} vanished", r.key)))
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("account {} vanished", r.key)))?;
+    Ok((a, created))
 }
 
 /// The account with this key, if it was ever opened.
@@ -218,22 +225,21 @@ pub async fn programme(
     initial_budget: i64,
 ) -> Result<ledger_account::Model> {
     let r = AccountRef::programme(district);
-    if let Some(a) = find_account(txn, &r.key).await? {
-        return Ok(a);
+    let (acct, created) = open(txn, &r).await?;
+    if !created || initial_budget <= 0 {
+        return Ok(acct);
     }
-    let acct = account(txn, &r).await?;
-    if initial_budget > 0 {
-        let source = account(txn, &AccountRef::appropriation()).await?;
-        let key = format!("budget:initial:{district}");
-        if find_transaction(txn, &key).await?.is_none() {
-            post(
-                txn,
-                NewTransaction::new(key, TxKind::Budget, "initial programme budget"),
-                &[Leg::new(source.id, acct.id, initial_budget)],
-            )
-            .await?;
-        }
-    }
+    let source = account(txn, &AccountRef::appropriation()).await?;
+    post(
+        txn,
+        NewTransaction::new(
+            format!("budget:initial:{district}"),
+            TxKind::Budget,
+            "initial programme budget",
+        ),
+        &[Leg::new(source.id, acct.id, initial_budget)],
+    )
+    .await?;
     Ok(find_account(txn, &r.key).await?.unwrap_or(acct))
 }
 
@@ -366,6 +372,7 @@ pub async fn post(
             "malformed ledger legs: {legs:?}"
         )));
     }
+    lock_accounts(txn, legs.iter().flat_map(|l| [l.from, l.to])).await?;
     let now = Utc::now();
     let header = ledger_transaction::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -408,6 +415,26 @@ pub async fn post(
             .map_err(overdraft)?;
     }
     Ok(header)
+}
+
+/// Locks accounts in id order (PostgreSQL), so two transactions touching the same accounts
+/// in different leg orders queue instead of deadlocking. Callers lock the residents' accounts
+/// first ([`lock_resident`]); re-locking a row this transaction holds is free.
+async fn lock_accounts(txn: &impl ConnectionTrait, ids: impl Iterator<Item = Uuid>) -> Result<()> {
+    if !is_postgres(txn) {
+        return Ok(());
+    }
+    let ids: std::collections::BTreeSet<Uuid> = ids.collect();
+    if ids.len() < 2 {
+        return Ok(());
+    }
+    ledger_account::Entity::find()
+        .filter(ledger_account::Column::Id.is_in(ids))
+        .order_by_asc(ledger_account::Column::Id)
+        .lock_exclusive()
+        .all(txn)
+        .await?;
+    Ok(())
 }
 
 /// Maps a floor-check violation (an account or a lot) to 409 `insufficient_balance`.
@@ -473,6 +500,12 @@ pub async fn post_credits(
     credits: &[Credit],
     extra: &[Leg],
 ) -> Result<ledger_transaction::Model> {
+    let mut residents: Vec<Uuid> = credits.iter().map(|c| c.resident_id).collect();
+    residents.sort();
+    residents.dedup();
+    for r in residents {
+        lock_resident(txn, r).await?;
+    }
     let mut legs = extra.to_vec();
     let mut lots = Vec::new();
     for c in credits.iter().filter(|c| c.points > 0) {
@@ -532,6 +565,7 @@ pub enum Sink {
 /// Posts `t` taking `points` from a resident into `sink`, drawing lots oldest-expiry first
 /// (`only_lot` restricts the draw to one lot, for expiry; `prefer_lots` are drawn first, for
 /// reversals). Refuses with 409 `insufficient_points` when the lots do not cover it.
+#[allow(clippy::too_many_arguments)]
 pub async fn post_debit(
     txn: &impl ConnectionTrait,
     rules: &Rules,
@@ -601,6 +635,28 @@ pub async fn reverse(
     // into the lots they came from.
     let created = lots::created_by(txn, original.id).await?;
     let restored = lots::draws_of(txn, original.id).await?;
+    // Residents first, as everywhere: the accounts whose lots this touches.
+    let mut residents: std::collections::BTreeSet<Uuid> =
+        created.iter().map(|l| l.account_id).collect();
+    if !restored.is_empty() {
+        let lot_ids: Vec<Uuid> = restored.iter().map(|d| d.lot_id).collect();
+        residents.extend(
+            point_lot::Entity::find()
+                .filter(point_lot::Column::Id.is_in(lot_ids))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|l| l.account_id),
+        );
+    }
+    if is_postgres(txn) {
+        for id in &residents {
+            ledger_account::Entity::find_by_id(*id)
+                .lock_exclusive()
+                .one(txn)
+                .await?;
+        }
+    }
     let created_accounts: Vec<Uuid> = created.iter().map(|l| l.account_id).collect();
     let mut legs = Vec::new();
     let mut to_draw: BTreeMap<Uuid, i64> = BTreeMap::new();
@@ -613,12 +669,6 @@ pub async fn reverse(
     }
     let mut planned = Vec::new();
     for (account_id, points) in &to_draw {
-        if is_postgres(txn) {
-            ledger_account::Entity::find_by_id(*account_id)
-                .lock_exclusive()
-                .one(txn)
-                .await?;
-        }
         let prefer: Vec<Uuid> = created
             .iter()
             .filter(|l| l.account_id == *account_id)

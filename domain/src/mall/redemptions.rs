@@ -84,6 +84,8 @@ pub async fn redeem(
     let now = Utc::now();
     let txn = db.begin().await?;
 
+    // Returning the row saves a read while the item is locked: every redemption of this
+    // item waits for this transaction.
     let taken = mall_item::Entity::update_many()
         .col_expr(
             mall_item::Column::Stock,
@@ -92,20 +94,19 @@ pub async fn redeem(
         .filter(mall_item::Column::Id.eq(input.item_id))
         .filter(items::on_sale(now))
         .filter(mall_item::Column::Stock.gte(quantity))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    let item = mall_item::Entity::find_by_id(input.item_id)
-        .one(&txn)
-        .await?
-        .ok_or(Error::NotFound { what: "item" })?;
-    if taken == 0 {
+        .exec_with_returning(&txn)
+        .await?;
+    let Some(item) = taken.into_iter().next() else {
+        let item = mall_item::Entity::find_by_id(input.item_id)
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound { what: "item" })?;
         return Err(if items::is_on_sale(&item, now) {
             conflict_out_of_stock()
         } else {
             Error::conflict("not_on_sale", "this item is not on sale now")
         });
-    }
+    };
 
     hold(&txn, who.user_id, &item, quantity).await?;
 

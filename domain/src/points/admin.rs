@@ -88,7 +88,7 @@ pub async fn adjust(
 ) -> Result<TransactionView> {
     who.require_role(&[Role::Admin])?;
     let reason = reason_of(&input.reason)?;
-    if input.points == 0 || input.points.abs() > MAX_ADJUSTMENT {
+    if input.points == 0 || input.points.unsigned_abs() > MAX_ADJUSTMENT.unsigned_abs() {
         return Err(Error::field(
             "points",
             "out_of_range",
@@ -310,6 +310,10 @@ pub async fn resolve_dispute(
             "upheld"
         }
     };
+    if p.status == Status::Completed.as_str() {
+        // Settlement waited for the decision.
+        settlement::stage(&txn, pickup_id).await?;
+    }
     pickup::Entity::update_many()
         .col_expr(pickup::Column::DisputeState, Expr::value(state))
         .col_expr(pickup::Column::UpdatedAt, Expr::value(chrono::Utc::now()))

@@ -128,6 +128,11 @@ pub async fn settle(
     if p.status != Status::Completed.as_str() {
         return Ok(Outcome::Skipped);
     }
+    // The resident disputes the weigh ticket before the points posted: they post once an
+    // administrator has decided (resolution stages settlement again).
+    if p.dispute_state.as_deref() == Some("open") {
+        return Ok(Outcome::Skipped);
+    }
     let (Some(recycler_id), Some(completed_at)) = (p.recycler_id, p.completed_at) else {
         return Err(Error::Internal(anyhow::anyhow!(
             "completed pickup {pickup_id} has no recycler or completion time"
@@ -366,4 +371,28 @@ pub async fn stage(txn: &impl ConnectionTrait, pickup_id: Uuid) -> Result<()> {
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::price;
+
+    #[test]
+    fn grams_are_priced_per_kilogram_rounded_down() {
+        assert_eq!(price("kg", 4200, 0, 10), 42);
+        assert_eq!(price("kg", 1500, 0, 15), 22);
+        assert_eq!(price("kg", 999, 0, 1), 0);
+        assert_eq!(price("kg", 0, 3, 10), 0);
+    }
+
+    #[test]
+    fn pieces_are_priced_per_piece() {
+        assert_eq!(price("piece", 0, 3, 50), 150);
+        assert_eq!(price("piece", 5000, 0, 50), 0);
+    }
+
+    #[test]
+    fn absurd_amounts_saturate_instead_of_overflowing() {
+        assert_eq!(price("piece", 0, i64::MAX, 2), i64::MAX);
+    }
 }

@@ -7,6 +7,7 @@ pub mod approve;
 pub mod assign;
 pub mod categories;
 pub mod communities;
+pub mod devices;
 pub mod districts;
 pub mod mall_items;
 pub mod pickups;

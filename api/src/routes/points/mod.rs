@@ -3,6 +3,7 @@
 pub mod account;
 pub mod earnings;
 pub mod entries;
+pub mod qr_token;
 
 use actix_web::web;
 
@@ -10,5 +11,6 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/points/account").route(web::get().to(account::account)))
         .service(web::resource("/points/entries").route(web::get().to(entries::entries)))
+        .service(web::resource("/points/qr-token").route(web::get().to(qr_token::qr_token)))
         .service(web::resource("/recycler/earnings").route(web::get().to(earnings::earnings)));
 }

@@ -12,8 +12,8 @@ use crate::{
     problem::{ApiError, Problem},
 };
 
-/// Renames, re-describes, retires or restores a category (super administrators). `code`
-/// and `unit` never change. Audited.
+/// Renames, re-describes, retires or restores a category, or sets its daily cap on device
+/// credits (super administrators). `code` and `unit` never change. Audited.
 #[utoipa::path(patch, path = "/v1/admin/categories/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "category id")),
     request_body = CategoryPatch, responses(
