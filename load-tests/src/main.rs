@@ -10,6 +10,8 @@
 mod door;
 mod http;
 mod load;
+mod points;
+mod redeem;
 mod report;
 mod scenarios;
 mod stack;
@@ -134,6 +136,27 @@ struct Args {
     /// background work (outbox, database queue) to drain.
     #[arg(long, default_value_t = 120)]
     drain_secs: u64,
+    /// `settle`: completed pickups settled by each side.
+    #[arg(long, default_value_t = 2000)]
+    settle_pickups: usize,
+    /// `settle`, `backlog`: residents each fixture group spreads its pickups over.
+    #[arg(long, default_value_t = 100)]
+    points_residents: usize,
+    /// `settle`, `backlog`: wufei-worker processes.
+    #[arg(long, default_value_t = 2)]
+    points_workers: usize,
+    /// `backlog`: seconds with no worker running while completions arrive.
+    #[arg(long, default_value_t = 60)]
+    outage_secs: u64,
+    /// `backlog`: completions staged per second (before, during and after the outage).
+    #[arg(long, default_value_t = 20.0)]
+    arrival_rate: f64,
+    /// `backlog`: give up waiting for the backlog to drain after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    drain_limit_secs: u64,
+    /// `redeem`: residents redeeming the one item (each given points by an adjustment).
+    #[arg(long, default_value_t = 200)]
+    redeem_residents: usize,
 }
 
 impl Args {
@@ -168,17 +191,42 @@ impl Args {
             "WUFEI_LOG_FORMAT=json".to_owned(),
             "database=PostgreSQL (local)".to_owned(),
             format!(
-                "footprints=embedded{}",
-                if self.redis_url.is_some() {
-                    ", redis (with wufei-worker for book, dispatch, journey)"
+                "footprints={}",
+                if self.points_only() {
+                    "redis (points scenarios, with their own wufei-worker processes)"
+                } else if self.redis_url.is_some() {
+                    "embedded, redis (with wufei-worker for book, dispatch, journey, settle, backlog)"
                 } else {
-                    ""
+                    "embedded"
                 }
             ),
         ]
         .into_iter()
         .chain(self.door_params())
         .collect()
+    }
+
+    fn points(&self) -> bool {
+        self.scenarios
+            .iter()
+            .any(|s| points::SCENARIOS.contains(&s.as_str()))
+    }
+
+    fn points_only(&self) -> bool {
+        self.scenarios
+            .iter()
+            .all(|s| points::SCENARIOS.contains(&s.as_str()))
+    }
+
+    fn points_params(&self) -> points::Params {
+        points::Params {
+            settle_pickups: self.settle_pickups,
+            residents: self.points_residents,
+            outage_secs: self.outage_secs,
+            arrival_rate: self.arrival_rate,
+            drain_limit_secs: self.drain_limit_secs,
+            workers: self.points_workers.max(1),
+        }
     }
 
     fn door(&self) -> bool {
@@ -214,6 +262,21 @@ impl Args {
                 "journey residents at once={}, journey timeout={}s",
                 self.journey_residents, self.journey_timeout
             ));
+        }
+        if has("settle") {
+            out.push(format!(
+                "settle pickups={} per side, {} workers",
+                self.settle_pickups, self.points_workers
+            ));
+        }
+        if has("backlog") {
+            out.push(format!(
+                "backlog: {}/s arrivals, {} s outage, {} workers",
+                self.arrival_rate, self.outage_secs, self.points_workers
+            ));
+        }
+        if has("redeem") {
+            out.push(format!("redeem residents={}", self.redeem_residents));
         }
         out
     }
@@ -257,7 +320,9 @@ async fn main() -> anyhow::Result<()> {
         println!("appended to {}", args.results.display());
     }
     let missed = results.iter().any(|fp| {
-        fp.pairs.iter().any(|p| !p.passed()) || fp.memory.idle_rss_kib > fp.memory.goal_kib
+        fp.pairs.iter().any(|p| !p.passed())
+            || fp.memory.idle_rss_kib > fp.memory.goal_kib
+            || fp.points.missed()
     });
     if missed && args.fail_on_miss {
         std::process::exit(2);
@@ -365,7 +430,10 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
     }
     let api_bin = binary(&args.api_bin, "wufei-api")?;
     let baseline_bin = binary(&args.baseline_bin, "wufei-baseline")?;
-    let worker_bin = if args.door() && args.redis_url.is_some() {
+    if args.points() && args.redis_url.is_none() {
+        bail!("the points scenarios (settle, backlog, redeem) need --redis-url");
+    }
+    let worker_bin = if (args.door() || args.points()) && args.redis_url.is_some() {
         Some(binary(&args.worker_bin, "wufei-worker")?)
     } else {
         None
@@ -400,6 +468,10 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
     let mut redis_stream: Option<door::Latency> = None;
     let mut results = Vec::new();
     for (footprint, extra_env) in footprints {
+        if footprint == "embedded" && args.points_only() {
+            println!("[embedded] skipped: the points scenarios run on the Redis footprint");
+            continue;
+        }
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
         let data_dir = tmp.path().join(format!("data-{footprint}"));
         std::fs::create_dir_all(&data_dir)?;
@@ -495,12 +567,57 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
         let mut dispatch = None;
         let mut journey = None;
         let mut worker: Option<Server> = None;
+        let mut points_report = points::Report::default();
         let door_env = if args.door() {
             Some(door::Env::new(addr, db.url(), &secret, &pair.access_token).await?)
         } else {
             None
         };
         for id in &args.scenarios {
+            if points::SCENARIOS.contains(&id.as_str()) {
+                if footprint != "redis" {
+                    println!("[{footprint}] {id}: runs on the Redis footprint only");
+                    continue;
+                }
+                // Only this scenario's workers may run.
+                if let Some(mut w) = worker.take() {
+                    w.stop();
+                }
+                let Some(bin) = &worker_bin else {
+                    bail!("{id}: no wufei-worker binary");
+                };
+                let pctx = points::Ctx {
+                    api: addr,
+                    db_url: db.url().to_owned(),
+                    worker_bin: bin.clone(),
+                    worker_env: env.vars.clone(),
+                    rust_log: args.rust_log.clone(),
+                    work_dir: tmp.path().to_path_buf(),
+                    admin_token: pair.access_token.clone(),
+                    secret: secret.clone(),
+                };
+                match id.as_str() {
+                    "settle" => {
+                        points_report.settle =
+                            Some(points::settle(&pctx, &args.points_params()).await?);
+                    }
+                    "backlog" => {
+                        points_report.backlog =
+                            Some(points::backlog(&pctx, &args.points_params()).await?);
+                    }
+                    _ => {
+                        println!(
+                            "[{footprint}] redeem: {} residents, fixture over HTTP …",
+                            args.redeem_residents
+                        );
+                        let cmp =
+                            redeem::prepare(&pctx, base.addr(), args.redeem_residents).await?;
+                        pairs
+                            .push(compare(footprint, id, &cmp, &pids, &params, args.rounds).await?);
+                    }
+                }
+                continue;
+            }
             let door_env = match (&door_env, scenarios::DOOR.contains(&id.as_str())) {
                 (Some(env), true) => Some(env),
                 _ => None,
@@ -665,6 +782,7 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
             open_loop,
             dispatch,
             journey,
+            points: points_report,
             memory: Memory {
                 idle_rss_kib,
                 after_load_rss_kib,

@@ -109,6 +109,8 @@ pub struct FootprintResult {
     pub dispatch: Option<DispatchReport>,
     /// The journey scenario.
     pub journey: Option<JourneyResult>,
+    /// The green-points scenarios (`settle`, `backlog`).
+    pub points: crate::points::Report,
     /// Memory.
     pub memory: Memory,
 }
@@ -485,6 +487,7 @@ pub fn text(info: &RunInfo, results: &[FootprintResult]) -> String {
     }
     let _ = writeln!(out);
     out.push_str(&door_tables(results));
+    out.push_str(&crate::points::tables(results));
     for m in memory_lines(results) {
         let _ = writeln!(out, "{m}");
     }
@@ -517,6 +520,7 @@ pub fn markdown(info: &RunInfo, results: &[FootprintResult]) -> String {
     }
     let _ = writeln!(out);
     out.push_str(&door_tables(results));
+    out.push_str(&crate::points::tables(results));
     for m in memory_lines(results) {
         let _ = writeln!(out, "- {m}");
     }

@@ -40,6 +40,18 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "journey",
         "residents and recyclers running book -> offer -> accept -> depart -> arrive -> complete concurrently; journeys per second and error rate",
     ),
+    (
+        "settle",
+        "N completed pickups (SQL) with their pickup.completed outbox rows, settled by two wufei-worker processes (pickups/s) vs a bare loop doing the same rows in plain SQL on one connection (needs --redis-url)",
+    ),
+    (
+        "backlog",
+        "completions arriving at a steady rate, no worker for the outage, then two workers drain the backlog while arrivals go on; net drain rate vs arrival rate (needs --redis-url)",
+    ),
+    (
+        "redeem",
+        "many residents POST /v1/mall/redemptions for ONE item vs POST /bare/redeem (conditional stock UPDATE + debit INSERT in one transaction) (needs --redis-url)",
+    ),
 ];
 
 /// Scenarios that use the door-to-door fixture (residents, recyclers, slots), and on the

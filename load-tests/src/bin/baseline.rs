@@ -9,6 +9,10 @@
 //! - `POST /bare/book`: the least work of a booking: parse a small JSON body, one `INSERT`
 //!   into its own table `bare_bookings` (created at start-up) and one `SELECT` of the row
 //!   back, answered 201 as JSON; through the same pool.
+//! - `POST /bare/redeem`: the least work of a redemption, in one transaction: the
+//!   conditional stock update of a `mall_items` row (`stock >= 1`, which takes the item's
+//!   row lock, as Wufei's does) and the insert of a points debit into its own table
+//!   `bare_point_debits`; 201 with the debit as JSON, 409 when out of stock.
 //!
 //! It prints `listening on <addr>` once bound and serves until killed.
 
@@ -19,6 +23,7 @@ use anyhow::Context;
 use clap::Parser;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -132,6 +137,73 @@ async fn bare_book(state: web::Data<State>, body: web::Json<BookInput>) -> HttpR
     }
 }
 
+#[derive(Deserialize)]
+struct RedeemInput {
+    resident_id: Uuid,
+    item_id: Uuid,
+}
+
+#[derive(Serialize)]
+struct Debit {
+    id: Uuid,
+    resident_id: Uuid,
+    item_id: Uuid,
+    points: i64,
+}
+
+const CREATE_DEBITS: &str = "CREATE TABLE IF NOT EXISTS bare_point_debits (
+    id uuid PRIMARY KEY,
+    user_id uuid NOT NULL,
+    item_id uuid NOT NULL,
+    points bigint NOT NULL,
+    created_at timestamptz NOT NULL
+)";
+
+async fn bare_redeem(state: web::Data<State>, body: web::Json<RedeemInput>) -> HttpResponse {
+    let input = body.into_inner();
+    let id = Uuid::now_v7();
+    let result = async {
+        let txn = state.db.begin().await?;
+        let taken = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "UPDATE mall_items SET stock = stock - 1 WHERE id = $1 AND stock >= 1 \
+                 RETURNING points",
+                [input.item_id.into()],
+            ))
+            .await?;
+        let Some(row) = taken else {
+            return Ok::<_, sea_orm::DbErr>(None);
+        };
+        let points: i64 = row.try_get("", "points")?;
+        txn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO bare_point_debits (id, user_id, item_id, points, created_at) \
+             VALUES ($1, $2, $3, $4, now())",
+            [
+                id.into(),
+                input.resident_id.into(),
+                input.item_id.into(),
+                points.into(),
+            ],
+        ))
+        .await?;
+        txn.commit().await?;
+        Ok(Some(points))
+    }
+    .await;
+    match result {
+        Ok(Some(points)) => HttpResponse::Created().json(Debit {
+            id,
+            resident_id: input.resident_id,
+            item_id: input.item_id,
+            points,
+        }),
+        Ok(None) => HttpResponse::Conflict().body("out of stock"),
+        Err(e) => HttpResponse::ServiceUnavailable().body(e.to_string()),
+    }
+}
+
 async fn bare_json() -> HttpResponse {
     HttpResponse::Ok().json(Bare {
         status: "ok",
@@ -179,6 +251,9 @@ async fn main() -> anyhow::Result<()> {
     db.execute_unprepared(CREATE_BOOKINGS)
         .await
         .context("baseline: creating bare_bookings")?;
+    db.execute_unprepared(CREATE_DEBITS)
+        .await
+        .context("baseline: creating bare_point_debits")?;
     let state = web::Data::new(State {
         db,
         user_id: args.user_id,
@@ -189,6 +264,7 @@ async fn main() -> anyhow::Result<()> {
             .route("/bare/json", web::get().to(bare_json))
             .route("/bare/pk", web::get().to(bare_pk))
             .route("/bare/book", web::post().to(bare_book))
+            .route("/bare/redeem", web::post().to(bare_redeem))
     })
     .bind(&args.bind)
     .with_context(|| format!("baseline: binding {}", args.bind))?;
