@@ -309,6 +309,9 @@ pub struct NewTransaction {
     pub actor_id: Option<Uuid>,
     /// The transaction this one reverses.
     pub reverses_id: Option<Uuid>,
+    /// The id to give it (a fresh UUIDv7 when `None`), for rows written before it that
+    /// refer to it.
+    pub id: Option<Uuid>,
 }
 
 impl NewTransaction {
@@ -320,6 +323,7 @@ impl NewTransaction {
             memo: memo.into(),
             actor_id: None,
             reverses_id: None,
+            id: None,
         }
     }
 
@@ -375,7 +379,7 @@ pub async fn post(
     lock_accounts(txn, legs.iter().flat_map(|l| [l.from, l.to])).await?;
     let now = Utc::now();
     let header = ledger_transaction::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(t.id.unwrap_or_else(Uuid::now_v7)),
         source_key: Set(t.source_key.clone()),
         kind: Set(t.kind.as_str().into()),
         memo: Set(t.memo),

@@ -145,21 +145,10 @@ pub async fn settle(
     let priced = price_items(&txn, &items, completed_at).await?;
     let points: i64 = priced.iter().map(|i| i.points).sum();
     let fee_fen: i64 = priced.iter().map(|i| i.fee_fen).sum();
-    let header = post_settlement(
-        &txn,
-        rules,
-        &p,
-        recycler_id,
-        completed_at,
-        &priced,
-        NewTransaction::new(
-            source_key(pickup_id),
-            TxKind::Settlement,
-            format!("上门回收积分 {points}"),
-        ),
-    )
-    .await?;
-    write_records(&txn, &p, recycler_id, completed_at, header.id, &priced, "").await?;
+    // Everything but the ledger first: the postings lock the district's shared programme
+    // and fee accounts, so they go last and are held only until the commit.
+    let tx_id = Uuid::now_v7();
+    write_records(&txn, &p, recycler_id, completed_at, tx_id, &priced, "").await?;
     transition(
         &txn,
         Transition {
@@ -187,6 +176,13 @@ pub async fn settle(
         )
         .await?;
     }
+    let mut t = NewTransaction::new(
+        source_key(pickup_id),
+        TxKind::Settlement,
+        format!("上门回收积分 {points}"),
+    );
+    t.id = Some(tx_id);
+    post_settlement(&txn, rules, &p, recycler_id, completed_at, &priced, t).await?;
     txn.commit().await?;
     Ok(Outcome::Settled { points, fee_fen })
 }
