@@ -8,10 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use uuid::Uuid;
-use wufei_domain::{
-    auth::{AdminScope, Role},
-    entities::{audit_log, device_event, recycling_record},
-};
+use wufei_domain::entities::{audit_log, device_event, recycling_record};
 
 use crate::{
     flows,
@@ -19,8 +16,6 @@ use crate::{
     on_both,
 };
 
-const SUPER: (&str, &str) = ("13700000011", "super admin password");
-const LOCAL: (&str, &str) = ("13700000012", "district admin password");
 const OTHER_DISTRICT: &str = "371526";
 
 /// Lowercase hex HMAC-SHA256 of `timestamp.body`, as a device computes it.
@@ -76,38 +71,14 @@ fn event(id: &str, token: &str, category: &str, weight_g: i64) -> Value {
     json!({ "event_id": id, "resident_token": token, "category_code": category, "weight_g": weight_g })
 }
 
-async fn token_of(app: &TestApp, phone: &str, password: &str) -> String {
-    app.login(phone, password).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// An app with a super administrator and a district administrator of 371502.
 async fn app_with_admins(
     fp: Footprint,
     adjust: impl FnOnce(&mut wufei_domain::config::Settings),
 ) -> (TestApp, String, String) {
     let app = TestApp::spawn_with(fp, adjust).await;
-    app.create_user(
-        SUPER.0,
-        SUPER.1,
-        Role::Admin,
-        Some(AdminScope::SuperAdmin),
-        None,
-    )
-    .await;
-    app.create_user(
-        LOCAL.0,
-        LOCAL.1,
-        Role::Admin,
-        Some(AdminScope::District),
-        Some(flows::DISTRICT),
-    )
-    .await;
-    let sup = token_of(&app, SUPER.0, SUPER.1).await;
-    let local = token_of(&app, LOCAL.0, LOCAL.1).await;
-    (app, sup, local)
+    let a = flows::admins(&app).await;
+    (app, a.sup, a.local)
 }
 
 /// Registers a device; returns (id, secret).

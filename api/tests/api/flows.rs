@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use wufei_domain::{
-    auth::{Role, users},
+    auth::{AdminScope, Role, users},
     entities::{category, pickup_slot, recycler, recycler_district},
     ports::geo::Position,
 };
@@ -193,4 +193,51 @@ pub async fn offers(app: &TestApp, token: &str) -> Vec<Value> {
         .json()
         .await
         .unwrap()
+}
+
+/// A district other than [`DISTRICT`].
+pub const OTHER_DISTRICT: &str = "371521";
+
+/// Signed-in administrators: city-wide, of [`DISTRICT`], of [`OTHER_DISTRICT`].
+pub struct Admins {
+    pub sup: String,
+    pub local: String,
+    pub other: String,
+}
+
+/// Creates and signs in the three administrators of [`Admins`].
+pub async fn admins(app: &TestApp) -> Admins {
+    let people = [
+        (
+            "13700000001",
+            "super admin password",
+            AdminScope::SuperAdmin,
+            None,
+        ),
+        (
+            "13700000002",
+            "district admin password",
+            AdminScope::District,
+            Some(DISTRICT),
+        ),
+        (
+            "13700000003",
+            "other district admin",
+            AdminScope::District,
+            Some(OTHER_DISTRICT),
+        ),
+    ];
+    let mut tokens = Vec::new();
+    for (phone, password, scope, district) in people {
+        app.create_user(phone, password, Role::Admin, Some(scope), district)
+            .await;
+        tokens.push(
+            app.login(phone, password).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let [sup, local, other] = <[String; 3]>::try_from(tokens).unwrap();
+    Admins { sup, local, other }
 }

@@ -7,7 +7,6 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use wufei_domain::{
-    auth::{AdminScope, Role},
     entities::{audit_log, recycling_record},
     jobs::{JobHandler, outbox},
     points::{
@@ -19,55 +18,13 @@ use wufei_domain::{
 
 use crate::{
     flows::{
-        CENTRE, DISTRICT, address, book, category, eventually, offers, recycler_at, resident, slot,
+        CENTRE, DISTRICT, address, admins, book, category, eventually, offers, recycler_at,
+        resident, slot,
     },
     helpers::{Footprint, TestApp, assert_problem},
     on_both,
     pickups::upload_two,
 };
-
-const SUPER: (&str, &str) = ("13700000001", "super admin password");
-const LOCAL: (&str, &str) = ("13700000002", "district admin password");
-const OTHER: (&str, &str) = ("13700000003", "other district admin");
-
-struct Admins {
-    sup: String,
-    local: String,
-    other: String,
-}
-
-async fn admins(app: &TestApp) -> Admins {
-    app.create_user(
-        SUPER.0,
-        SUPER.1,
-        Role::Admin,
-        Some(AdminScope::SuperAdmin),
-        None,
-    )
-    .await;
-    app.create_user(
-        LOCAL.0,
-        LOCAL.1,
-        Role::Admin,
-        Some(AdminScope::District),
-        Some(DISTRICT),
-    )
-    .await;
-    app.create_user(
-        OTHER.0,
-        OTHER.1,
-        Role::Admin,
-        Some(AdminScope::District),
-        Some("371521"),
-    )
-    .await;
-    let token = |v: Value| v["access_token"].as_str().unwrap().to_string();
-    Admins {
-        sup: token(app.login(SUPER.0, SUPER.1).await),
-        local: token(app.login(LOCAL.0, LOCAL.1).await),
-        other: token(app.login(OTHER.0, OTHER.1).await),
-    }
-}
 
 struct Done {
     resident: String,
