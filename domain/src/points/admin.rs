@@ -280,12 +280,7 @@ pub async fn resolve_dispute(
     who.require_role(&[Role::Admin])?;
     let reason = reason_of(&input.reason)?;
     let txn = db.begin().await?;
-    let mut find = pickup::Entity::find_by_id(pickup_id);
-    if ledger::is_postgres(&txn) {
-        find = find.lock_exclusive();
-    }
-    let p = find
-        .one(&txn)
+    let p = crate::dispatch::lock_pickup(&txn, pickup_id)
         .await?
         .filter(|p| who.may_administer_district(&p.district_code))
         .ok_or(Error::NotFound { what: "pickup" })?;

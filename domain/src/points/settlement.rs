@@ -118,11 +118,7 @@ pub async fn settle(
     pickup_id: Uuid,
 ) -> Result<Outcome> {
     let txn = db.begin().await?;
-    let mut find = pickup::Entity::find_by_id(pickup_id);
-    if ledger::is_postgres(&txn) {
-        find = find.lock_exclusive();
-    }
-    let Some(p) = find.one(&txn).await? else {
+    let Some(p) = crate::dispatch::lock_pickup(&txn, pickup_id).await? else {
         return Ok(Outcome::Skipped);
     };
     if p.status != Status::Completed.as_str() {
