@@ -33,7 +33,7 @@ use crate::{
     jobs::{JobHandler, outbox},
     pickups::{
         Actor, Status, Transition,
-        booking::{DISPATCH, announce},
+        booking::{DISPATCH, announce, announce_as},
         record_event, transition, transition_locked,
     },
     ports::{
@@ -232,16 +232,16 @@ impl Dispatcher {
             escalate(txn, &p, "no recycler accepted in time").await?;
             return Ok(None);
         }
-        let mode = district::Entity::find_by_id(p.district_code.clone())
-            .one(txn)
-            .await?
-            .map(|d| d.dispatch_mode)
-            .unwrap_or_else(|| "assign".into());
         let candidates = self.candidates(txn, &p).await?;
         if candidates.is_empty() {
             escalate(txn, &p, "no recycler is available").await?;
             return Ok(None);
         }
+        let mode = district::Entity::find_by_id(p.district_code.clone())
+            .one(txn)
+            .await?
+            .map(|d| d.dispatch_mode)
+            .unwrap_or_else(|| "assign".into());
         let k = if mode == "broadcast" {
             self.policy.broadcast_top_k
         } else {
@@ -543,9 +543,10 @@ pub(crate) async fn lock_pickup(
 
 /// Puts a pending pickup in the manual-dispatch queue and tells the resident.
 async fn escalate(txn: &impl ConnectionTrait, p: &pickup::Model, why: &str) -> Result<()> {
+    let now = Utc::now();
     let moved = pickup::Entity::update_many()
         .col_expr(pickup::Column::ManualDispatch, Expr::value(true))
-        .col_expr(pickup::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(pickup::Column::UpdatedAt, Expr::value(now))
         .filter(pickup::Column::Id.eq(p.id))
         .filter(pickup::Column::Status.eq(Status::PendingDispatch.as_str()))
         .filter(pickup::Column::ManualDispatch.eq(false))
@@ -562,7 +563,12 @@ async fn escalate(txn: &impl ConnectionTrait, p: &pickup::Model, why: &str) -> R
             &format!("manual dispatch: {why}"),
         )
         .await?;
-        announce(txn, p.id, Status::PendingDispatch, &[]).await?;
+        let queued = pickup::Model {
+            manual_dispatch: true,
+            updated_at: now,
+            ..p.clone()
+        };
+        announce_as(txn, &queued, Status::PendingDispatch, &[]).await?;
         tracing::warn!(pickup_id = %p.id, why, "pickup sent to manual dispatch");
     }
     Ok(())

@@ -317,6 +317,43 @@ async fn consumer_of_one_topic_never_receives_another(h: &Harness) {
     assert_eq!(got[0].topic, "topic.b");
 }
 
+async fn a_batch_is_enqueued_whole_and_spread_over_topics_without_loss(h: &Harness) {
+    let q = h.queue().await;
+    let t = topics(&["batch.a", "batch.b", "batch.c"]);
+    let mut sent = HashSet::new();
+    let mut batch = Vec::new();
+    for i in 0..9 {
+        let j = job(["batch.a", "batch.b", "batch.c"][i % 3], json!({ "i": i }));
+        sent.insert(j.id);
+        batch.push(j);
+    }
+    let later = NewJob {
+        run_at: Some(Utc::now() + chrono::Duration::seconds(60)),
+        ..job("batch.a", json!({"later": true}))
+    };
+    batch.push(later);
+    q.enqueue_many(batch).await.unwrap();
+    assert_eq!(q.depth().await.unwrap(), depth(9, 1, 0, 0));
+
+    // One at a time over three topics: a read may fetch more than asked for, and none of
+    // it may be lost or handed out twice.
+    let mut seen = HashSet::new();
+    let started = Instant::now();
+    while seen.len() < sent.len() && started.elapsed() < Duration::from_secs(10) {
+        let got = q
+            .receive("w", &t, 1, Duration::from_millis(500))
+            .await
+            .unwrap();
+        assert!(got.len() <= 1, "asked for one, got {}", got.len());
+        for d in got {
+            assert!(seen.insert(d.id), "job {} handed out twice", d.id);
+            q.ack(&d).await.unwrap();
+        }
+    }
+    assert_eq!(seen, sent);
+    assert_eq!(q.depth().await.unwrap(), depth(0, 1, 0, 0));
+}
+
 async fn ping_answers(h: &Harness) {
     h.queue().await.ping().await.unwrap();
 }
@@ -358,5 +395,6 @@ conformance!(
     delayed_job_is_delivered_at_its_time_not_before,
     waiting_receiver_wakes_promptly_on_enqueue,
     consumer_of_one_topic_never_receives_another,
+    a_batch_is_enqueued_whole_and_spread_over_topics_without_loss,
     ping_answers,
 );

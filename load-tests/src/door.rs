@@ -681,6 +681,9 @@ pub async fn dispatch(
         let resident = &fx.residents[i % fx.residents.len()];
         let slot = fx.slots[i % fx.slots.len()];
         let spec = booking(resident, slot, fx.paper)?;
+        if booking_conn.is_closed() {
+            booking_conn = Conn::connect(env.api).await?;
+        }
         let sent = Instant::now();
         let answer = tokio::time::timeout(Duration::from_secs(30), booking_conn.send(&spec)).await;
         let committed = Instant::now();
@@ -738,6 +741,9 @@ pub async fn dispatch(
             &json!({ "reason": "bench" }),
         )?
         .bearer(&recycler.token)?;
+        if recycler_conn.is_closed() {
+            recycler_conn = Conn::connect(env.api).await?;
+        }
         match tokio::time::timeout(Duration::from_secs(30), recycler_conn.send(&reject)).await {
             Ok(Ok((status, _))) if status.is_success() => {}
             Ok(Ok((status, body))) => note(

@@ -134,6 +134,13 @@ impl Conn {
         })
     }
 
+    /// Whether the server has closed this connection (an idle keep-alive connection is
+    /// closed after the server's keep-alive timeout; that is not an error of the request
+    /// sent next, so callers that idle reconnect first).
+    pub fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+
     /// Sends `spec` and reads the whole answer.
     pub async fn send(&mut self, spec: &RequestSpec) -> anyhow::Result<(StatusCode, Bytes)> {
         self.sender.ready().await?;

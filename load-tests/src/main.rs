@@ -66,6 +66,9 @@ struct Args {
     /// this Redis, after the embedded one.
     #[arg(long)]
     redis_url: Option<String>,
+    /// With `--redis-url`: measure the Redis footprint only.
+    #[arg(long)]
+    redis_only: bool,
     /// HTTP worker threads of both servers; 0 = actix-web's default (one per core).
     #[arg(long, default_value_t = 0)]
     workers: usize,
@@ -468,6 +471,10 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
     let mut redis_stream: Option<door::Latency> = None;
     let mut results = Vec::new();
     for (footprint, extra_env) in footprints {
+        if footprint == "embedded" && args.redis_only && redis.is_some() {
+            println!("[embedded] skipped (--redis-only)");
+            continue;
+        }
         if footprint == "embedded" && args.points_only() {
             println!("[embedded] skipped: the points scenarios run on the Redis footprint");
             continue;

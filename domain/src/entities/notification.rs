@@ -33,8 +33,22 @@ pub struct Model {
     pub wechat_updated_at: Option<DateTimeUtc>,
 }
 
-/// No navigable relations; queries join explicitly.
+/// The recipient (delivery reads the notification and the recipient's openid together).
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The user the notification is for.
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::UserId",
+        to = "super::user::Column::Id"
+    )]
+    User,
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -62,16 +62,18 @@ impl Deliver {
     /// Delivers one notification; see the module documentation.
     #[tracing::instrument(skip(self))]
     pub async fn deliver(&self, id: Uuid) -> anyhow::Result<()> {
-        let Some(n) = notification::Entity::find_by_id(id).one(&self.db).await? else {
+        let Some((n, recipient)) = notification::Entity::find_by_id(id)
+            .find_also_related(user::Entity)
+            .one(&self.db)
+            .await?
+        else {
             tracing::info!("notification is gone; nothing to deliver");
             return Ok(());
         };
         if WechatState::parse(&n.wechat_state).is_some_and(WechatState::is_final) {
             return Ok(());
         }
-        let openid = user::Entity::find_by_id(n.user_id)
-            .one(&self.db)
-            .await?
+        let openid = recipient
             .and_then(|u| u.wechat_openid)
             .filter(|o| !o.is_empty());
         let Some(openid) = openid else {

@@ -111,8 +111,17 @@ pub struct NewNotification {
 /// the caller's transaction `txn`; returns the notification's id. Nothing is sent if the
 /// transaction rolls back. Call `OutboxSignal::committed` after committing, as for any
 /// staged job.
-#[tracing::instrument(skip_all, fields(user_id = %n.user_id, kind = %n.kind))]
 pub async fn notify(txn: &impl ConnectionTrait, n: NewNotification) -> Result<Uuid> {
+    notify_staging(txn, n, Vec::new()).await
+}
+
+/// [`notify`], staging `jobs` after the delivery job in the same insert.
+#[tracing::instrument(skip_all, fields(user_id = %n.user_id, kind = %n.kind))]
+pub async fn notify_staging(
+    txn: &impl ConnectionTrait,
+    n: NewNotification,
+    jobs: Vec<(&str, serde_json::Value, Option<chrono::DateTime<Utc>>)>,
+) -> Result<Uuid> {
     if n.kind.is_empty()
         || n.kind.len() > 32
         || !n
@@ -151,6 +160,8 @@ pub async fn notify(txn: &impl ConnectionTrait, n: NewNotification) -> Result<Uu
     }
     .insert(txn)
     .await?;
-    outbox::stage(txn, DELIVER, json!({ "notification_id": id }), None).await?;
+    let mut staged = vec![(DELIVER, json!({ "notification_id": id }), None)];
+    staged.extend(jobs);
+    outbox::stage_all(txn, staged).await?;
     Ok(id)
 }

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use chrono::{Duration, SubsecRound, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Deserialize;
@@ -21,7 +21,7 @@ use super::{
 use crate::{
     auth::{Principal, Role},
     config::Settings,
-    entities::{category, offer, pickup, pickup_item, pickup_slot, recycler, upload},
+    entities::{category, offer, pickup, pickup_event, pickup_item, pickup_slot, recycler, upload},
     error::{Error, FieldError, Result},
     jobs::outbox,
     paging::{Page, PageRequest},
@@ -248,12 +248,44 @@ pub struct Booked {
     pub dispatch_job: Uuid,
 }
 
+/// What a booking has checked: the caller's address, the items' categories (and whether
+/// any needs a van), and the open slot.
+struct Checked {
+    addr: crate::entities::address::Model,
+    needs_van: bool,
+    cats: Vec<category::Model>,
+    slot: pickup_slot::Model,
+}
+
+async fn check_booking(
+    conn: &impl ConnectionTrait,
+    who: &Principal,
+    rules: Rules,
+    input: &BookingInput,
+) -> Result<Checked> {
+    let addr = addresses::own(conn, who, input.address_id).await?;
+    let (needs_van, cats) = validate_items(conn, &input.items, "estimated_weight_g").await?;
+    if !input.photo_ids.is_empty() {
+        validate_photos(conn, who.user_id, &input.photo_ids, "photo_ids", 0).await?;
+    }
+    let slot = bookable_slot(conn, input.slot_id, &addr, rules).await?;
+    Ok(Checked {
+        addr,
+        needs_van,
+        cats,
+        slot,
+    })
+}
+
 /// Books a pickup.
 ///
-/// Round trips are what a booking costs, so the transaction makes few: three validation
-/// reads, one insert per table, and the slot's conditional update last, so that the slot
-/// row (which every booking of that slot updates) stays locked only until the commit. The
-/// answer is built from what was written rather than read back.
+/// Round trips are what a booking costs, so it makes few. On PostgreSQL: three validation
+/// reads, then ONE statement that takes the slot's capacity by a conditional update and,
+/// only if that took, inserts the pickup, its items, its timeline row and its dispatch job
+/// (data-modifying `WITH` clauses; the statement is its own transaction, so the slot row
+/// that every booking of that slot updates is locked for one statement). On SQLite: the
+/// same reads and writes in one transaction, the slot's update last. The answer is built
+/// from what was written rather than read back.
 #[tracing::instrument(skip_all, fields(user_id = %who.user_id))]
 pub async fn book(
     db: &DatabaseConnection,
@@ -262,19 +294,24 @@ pub async fn book(
     input: BookingInput,
 ) -> Result<Booked> {
     who.require_role(&[Role::Resident])?;
-    let note = input.note.unwrap_or_default();
+    let note = input.note.clone().unwrap_or_default();
     if note.chars().count() > 200 {
         return Err(Error::field("note", "too_long", "at most 200 characters"));
     }
-    let txn = db.begin().await?;
-    let addr = addresses::own(&txn, who, input.address_id).await?;
-    let (needs_van, cats) = validate_items(&txn, &input.items, "estimated_weight_g").await?;
-    if !input.photo_ids.is_empty() {
-        validate_photos(&txn, who.user_id, &input.photo_ids, "photo_ids", 0).await?;
-    }
-    let slot = bookable_slot(&txn, input.slot_id, &addr, rules).await?;
+    let pg = db.get_database_backend() == DatabaseBackend::Postgres;
+    let txn = if pg { None } else { Some(db.begin().await?) };
+    let checked = match &txn {
+        Some(txn) => check_booking(txn, who, rules, &input).await?,
+        None => check_booking(db, who, rules, &input).await?,
+    };
+    let Checked {
+        addr,
+        needs_van,
+        cats,
+        slot,
+    } = checked;
     // What the database will hand back when the row is read: PostgreSQL keeps microseconds.
-    let now = if txn.get_database_backend() == DatabaseBackend::Postgres {
+    let now = if pg {
         Utc::now().trunc_subsecs(6)
     } else {
         Utc::now()
@@ -283,54 +320,92 @@ pub async fn book(
     let snapshot =
         serde_json::to_string(&addresses::AddressView::from(addr.clone())).unwrap_or_default();
     let photo_ids = serde_json::to_string(&input.photo_ids).unwrap_or_else(|_| "[]".into());
-    pickup::Entity::insert(pickup::ActiveModel {
-        id: Set(id),
-        resident_id: Set(who.user_id),
-        address_id: Set(addr.id),
-        address_snapshot: Set(snapshot.clone()),
-        district_code: Set(addr.district_code.clone()),
-        community_id: Set(addr.community_id),
-        lat: Set(addr.lat),
-        lng: Set(addr.lng),
-        slot_id: Set(slot.id),
-        status: Set(Status::PendingDispatch.as_str().into()),
-        recycler_id: Set(None),
-        needs_van: Set(needs_van),
-        note: Set(note.clone()),
-        photo_ids: Set(photo_ids.clone()),
-        completion_photo_ids: Set("[]".into()),
-        manual_dispatch: Set(false),
-        dispatch_round: Set(0),
-        late_cancellation: Set(false),
-        rating: Set(None),
-        rating_comment: Set(None),
-        complaint: Set(None),
-        dispute: Set(None),
-        dispute_state: Set(None),
-        completed_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec_without_returning(&txn)
-    .await?;
-    pickup_item::Entity::insert_many(input.items.iter().map(|item| pickup_item::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        pickup_id: Set(id),
-        category_id: Set(item.category_id),
-        estimated_weight_g: Set(item.estimated_weight_g),
-        estimated_count: Set(item.estimated_count),
-        actual_weight_g: Set(None),
-        actual_count: Set(None),
-    }))
-    .exec_without_returning(&txn)
-    .await?;
     let actor = Actor::of(who);
     let reason = "booked";
-    super::record_event_at(&txn, id, None, Status::PendingDispatch, &actor, reason, now).await?;
-    let dispatch_job =
-        outbox::stage(&txn, DISPATCH, serde_json::json!({ "pickup_id": id }), None).await?;
-    take_slot(&txn, slot.id, needs_van).await?;
-    txn.commit().await?;
+    let row = pickup::Model {
+        id,
+        resident_id: who.user_id,
+        address_id: addr.id,
+        address_snapshot: snapshot.clone(),
+        district_code: addr.district_code.clone(),
+        community_id: addr.community_id,
+        lat: addr.lat,
+        lng: addr.lng,
+        slot_id: slot.id,
+        status: Status::PendingDispatch.as_str().into(),
+        recycler_id: None,
+        needs_van,
+        note: note.clone(),
+        photo_ids: photo_ids.clone(),
+        completion_photo_ids: "[]".into(),
+        manual_dispatch: false,
+        dispatch_round: 0,
+        late_cancellation: false,
+        rating: None,
+        rating_comment: None,
+        complaint: None,
+        dispute: None,
+        dispute_state: None,
+        completed_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let items: Vec<pickup_item::Model> = input
+        .items
+        .iter()
+        .map(|item| pickup_item::Model {
+            id: Uuid::now_v7(),
+            pickup_id: id,
+            category_id: item.category_id,
+            estimated_weight_g: item.estimated_weight_g,
+            estimated_count: item.estimated_count,
+            actual_weight_g: None,
+            actual_count: None,
+        })
+        .collect();
+    let event = pickup_event::Model {
+        id: Uuid::now_v7(),
+        pickup_id: id,
+        from_status: None,
+        to_status: Status::PendingDispatch.as_str().into(),
+        actor_id: actor.user_id,
+        actor_role: actor.role.into(),
+        reason: reason.into(),
+        created_at: now,
+    };
+    let job = crate::entities::outbox::Model {
+        id: Uuid::now_v7(),
+        topic: DISPATCH.into(),
+        payload: serde_json::json!({ "pickup_id": id }).to_string(),
+        run_at: now,
+        created_at: now,
+    };
+    let dispatch_job = job.id;
+    match txn {
+        None => {
+            if !insert_booking_pg(db, &row, &items, &event, &job).await? {
+                return Err(super::slot_full(needs_van));
+            }
+        }
+        Some(txn) => {
+            pickup::Entity::insert(row.into_active_model().reset_all())
+                .exec_without_returning(&txn)
+                .await?;
+            pickup_item::Entity::insert_many(
+                items.into_iter().map(|i| i.into_active_model().reset_all()),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+            pickup_event::Entity::insert(event.into_active_model().reset_all())
+                .exec_without_returning(&txn)
+                .await?;
+            crate::entities::outbox::Entity::insert(job.into_active_model().reset_all())
+                .exec_without_returning(&txn)
+                .await?;
+            take_slot(&txn, slot.id, needs_van).await?;
+            txn.commit().await?;
+        }
+    }
     // In the order `view` reads them back.
     let mut ordered: Vec<&ItemInput> = input.items.iter().collect();
     ordered.sort_by_key(|i| i.category_id);
@@ -381,6 +456,126 @@ pub async fn book(
         created_at: now,
     };
     Ok(Booked { view, dispatch_job })
+}
+
+/// The writes of a booking on PostgreSQL, as one statement: the slot's capacity is taken
+/// by a conditional update, and the pickup, its items, its timeline row and its dispatch
+/// job are inserted only from that update's result, so either all of it is written or —
+/// the slot being full — none of it. Returns whether it was written.
+async fn insert_booking_pg(
+    db: &DatabaseConnection,
+    p: &pickup::Model,
+    items: &[pickup_item::Model],
+    event: &pickup_event::Model,
+    job: &crate::entities::outbox::Model,
+) -> Result<bool> {
+    use sea_orm::{Statement, Value};
+    let mut values: Vec<Value> = Vec::with_capacity(40);
+    let mut arg = |v: Value| {
+        values.push(v);
+        format!("${}", values.len())
+    };
+    let van = if p.needs_van {
+        ", van_booked = van_booked + 1"
+    } else {
+        ""
+    };
+    let van_room = if p.needs_van {
+        " AND van_booked < van_capacity"
+    } else {
+        ""
+    };
+    let slot = arg(p.slot_id.into());
+    let pickup_values = [
+        arg(p.id.into()),
+        arg(p.resident_id.into()),
+        arg(p.address_id.into()),
+        arg(p.address_snapshot.clone().into()),
+        arg(p.district_code.clone().into()),
+        arg(p.community_id.into()),
+        arg(p.lat.into()),
+        arg(p.lng.into()),
+        "s.id".to_owned(),
+        arg(p.status.clone().into()),
+        arg(p.needs_van.into()),
+        arg(p.note.clone().into()),
+        arg(p.photo_ids.clone().into()),
+        arg(p.completion_photo_ids.clone().into()),
+        arg(p.manual_dispatch.into()),
+        arg(p.dispatch_round.into()),
+        arg(p.late_cancellation.into()),
+        arg(p.created_at.into()),
+        arg(p.updated_at.into()),
+    ]
+    .join(", ");
+    let item_rows = items
+        .iter()
+        .map(|i| {
+            format!(
+                "({}::uuid, {}::uuid, {}::int4, {}::int4)",
+                arg(i.id.into()),
+                arg(i.category_id.into()),
+                arg(i.estimated_weight_g.into()),
+                arg(i.estimated_count.into()),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let event_values = [
+        arg(event.id.into()),
+        "p.id".to_owned(),
+        arg(event.from_status.clone().into()),
+        arg(event.to_status.clone().into()),
+        arg(event.actor_id.into()),
+        arg(event.actor_role.clone().into()),
+        arg(event.reason.clone().into()),
+        arg(event.created_at.into()),
+    ]
+    .join(", ");
+    let job_values = [
+        arg(job.id.into()),
+        arg(job.topic.clone().into()),
+        arg(job.payload.clone().into()),
+        arg(job.run_at.into()),
+        arg(job.created_at.into()),
+    ]
+    .join(", ");
+    let sql = format!(
+        "WITH s AS (\
+           UPDATE pickup_slots SET booked = booked + 1{van} \
+           WHERE id = {slot} AND booked < capacity{van_room} RETURNING id), \
+         p AS (\
+           INSERT INTO pickups (id, resident_id, address_id, address_snapshot, district_code, \
+             community_id, lat, lng, slot_id, status, needs_van, note, photo_ids, \
+             completion_photo_ids, manual_dispatch, dispatch_round, late_cancellation, \
+             created_at, updated_at) \
+           SELECT {pickup_values} FROM s RETURNING id), \
+         i AS (\
+           INSERT INTO pickup_items (id, pickup_id, category_id, estimated_weight_g, \
+             estimated_count) \
+           SELECT v.id, p.id, v.category_id, v.weight, v.count \
+           FROM p, (VALUES {item_rows}) AS v (id, category_id, weight, count)), \
+         e AS (\
+           INSERT INTO pickup_events (id, pickup_id, from_status, to_status, actor_id, \
+             actor_role, reason, created_at) \
+           SELECT {event_values} FROM p), \
+         o AS (\
+           INSERT INTO outbox (id, topic, payload, run_at, created_at) \
+           SELECT {job_values} FROM p) \
+         SELECT count(*) AS n FROM s"
+    );
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    let n: i64 = match row {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(n == 1)
 }
 
 /// The caller's pickups, newest first.
@@ -448,6 +643,17 @@ pub(crate) async fn announce(
     withdrawn_from: &[Uuid],
 ) -> Result<()> {
     let p = super::reload(txn, pickup_id).await?;
+    announce_as(txn, &p, status, withdrawn_from).await
+}
+
+/// [`announce`] for a caller that holds the pickup as it now is (`p`), sparing the read.
+pub(crate) async fn announce_as(
+    txn: &impl ConnectionTrait,
+    p: &pickup::Model,
+    status: Status,
+    withdrawn_from: &[Uuid],
+) -> Result<()> {
+    let pickup_id = p.id;
     let message = match status {
         Status::Accepted => Some(("回收员已接单", "回收员已接单，将按预约时段上门。")),
         Status::EnRoute => Some(("回收员正在上门", "回收员已出发，可在订单中查看实时位置。")),
@@ -468,13 +674,20 @@ pub(crate) async fn announce(
         )),
         _ => None,
     };
+    let pushes = serde_json::json!({
+        "pickup_id": pickup_id,
+        "status": status,
+        "resident_id": p.resident_id,
+        "recycler_id": p.recycler_id,
+        "withdrawn_from": withdrawn_from,
+    });
     if let Some((title, body)) = message {
         let kind = if status == Status::PendingDispatch {
             crate::notifications::kinds::MANUAL_DISPATCH
         } else {
             crate::notifications::kinds::PICKUP_STATUS
         };
-        crate::notifications::notify(
+        crate::notifications::notify_staging(
             txn,
             crate::notifications::NewNotification {
                 user_id: p.resident_id,
@@ -483,22 +696,12 @@ pub(crate) async fn announce(
                 body: body.into(),
                 data: serde_json::json!({ "pickup_id": pickup_id, "status": status }),
             },
+            vec![(STATUS_CHANGED, pushes, None)],
         )
         .await?;
+    } else {
+        outbox::stage(txn, STATUS_CHANGED, pushes, None).await?;
     }
-    outbox::stage(
-        txn,
-        STATUS_CHANGED,
-        serde_json::json!({
-            "pickup_id": pickup_id,
-            "status": status,
-            "resident_id": p.resident_id,
-            "recycler_id": p.recycler_id,
-            "withdrawn_from": withdrawn_from,
-        }),
-        None,
-    )
-    .await?;
     Ok(())
 }
 

@@ -359,16 +359,20 @@ pub async fn take_slot(txn: &impl ConnectionTrait, slot_id: Uuid, needs_van: boo
     }
     if update.exec(txn).await?.rows_affected == 1 {
         Ok(())
-    } else if needs_van {
-        Err(Error::conflict(
+    } else {
+        Err(slot_full(needs_van))
+    }
+}
+
+/// 409 `slot_full`.
+pub(crate) fn slot_full(needs_van: bool) -> Error {
+    if needs_van {
+        Error::conflict(
             "slot_full",
             "this slot has no room left (for items that need a van); choose another slot",
-        ))
+        )
     } else {
-        Err(Error::conflict(
-            "slot_full",
-            "this slot is full; choose another slot",
-        ))
+        Error::conflict("slot_full", "this slot is full; choose another slot")
     }
 }
 

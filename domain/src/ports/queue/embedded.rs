@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Order, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, DbBackend, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -40,6 +40,8 @@ pub struct EmbeddedQueue {
     policy: QueuePolicy,
     notify: Arc<Notify>,
     backend: &'static str,
+    /// When this queue last dead-lettered jobs whose last lease expired.
+    swept_at: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl EmbeddedQueue {
@@ -55,6 +57,7 @@ impl EmbeddedQueue {
             policy,
             notify: Arc::new(Notify::new()),
             backend,
+            swept_at: Arc::default(),
         }
     }
 
@@ -74,13 +77,30 @@ impl EmbeddedQueue {
         }
     }
 
+    /// Whether to look for jobs whose last lease expired now; if so, notes that it did.
+    fn sweep_due(&self) -> bool {
+        let every = self.policy.visibility_timeout / 4;
+        let mut swept = self
+            .swept_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        if swept.is_some_and(|at| now.duration_since(at) < every) {
+            return false;
+        }
+        *swept = Some(now);
+        true
+    }
+
     fn visibility(&self) -> Result<chrono::Duration, PortError> {
         chrono::Duration::from_std(self.policy.visibility_timeout).map_err(|e| self.corrupt(e))
     }
 
-    /// One pass over the table: claims up to `max` due jobs of `topics` for `consumer`.
-    /// Each claim is its own short statement; a row another consumer claimed first is
-    /// skipped. A job whose lease expired on its last allowed attempt is dead-lettered here.
+    /// One pass over the table: claims up to `max` due jobs of `topics` for `consumer` in
+    /// one statement (`UPDATE … WHERE id IN (SELECT … LIMIT max) RETURNING`; on PostgreSQL
+    /// the inner select skips rows another consumer is claiming, SQLite has one writer).
+    /// Jobs whose lease expired on their last allowed attempt are dead-lettered first (at
+    /// most every quarter of the visibility timeout; until then they are only skipped).
     async fn claim(
         &self,
         consumer: &str,
@@ -88,68 +108,69 @@ impl EmbeddedQueue {
         max: usize,
     ) -> Result<Vec<Delivery>, PortError> {
         let now = Utc::now();
-        let candidates = job::Entity::find()
-            .filter(job::Column::Dead.eq(false))
-            .filter(job::Column::Topic.is_in(topics.iter().cloned()))
-            .filter(job::Column::RunAt.lte(now))
-            .filter(lease_free(now))
-            .order_by_asc(job::Column::RunAt)
-            .order_by_asc(job::Column::Id)
-            .limit(u64::try_from(max).unwrap_or(u64::MAX))
-            .all(&self.db)
-            .await
-            .map_err(|e| self.err(e))?;
-
-        let until = now + self.visibility()?;
-        let max_attempts = i64::from(self.policy.max_attempts);
-        let mut out = Vec::with_capacity(candidates.len());
-        for row in candidates {
-            let same_lease = Condition::all()
-                .add(job::Column::Id.eq(row.id))
-                .add(job::Column::Attempts.eq(row.attempts))
-                .add(job::Column::Dead.eq(false))
-                .add(lease_free(now));
-            if row.locked_until.is_some() && i64::from(row.attempts) >= max_attempts {
-                job::Entity::update_many()
-                    .col_expr(job::Column::Dead, Expr::value(true))
-                    .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
-                    .col_expr(
-                        job::Column::LockedUntil,
-                        Expr::value(Option::<DateTime<Utc>>::None),
-                    )
-                    .col_expr(job::Column::LastError, Expr::value(LEASE_EXPIRED))
-                    .filter(same_lease)
-                    .exec(&self.db)
-                    .await
-                    .map_err(|e| self.err(e))?;
-                tracing::warn!(job_id = %row.id, attempts = row.attempts, "job dead-lettered: lease expired");
-                continue;
-            }
-            let claimed = job::Entity::update_many()
+        let max_attempts = i32::try_from(self.policy.max_attempts).unwrap_or(i32::MAX);
+        let exhausted = Condition::all()
+            .add(job::Column::LockedUntil.is_not_null())
+            .add(job::Column::LockedUntil.lt(now))
+            .add(job::Column::Attempts.gte(max_attempts));
+        if self.sweep_due() {
+            job::Entity::update_many()
+                .col_expr(job::Column::Dead, Expr::value(true))
+                .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
                 .col_expr(
-                    job::Column::Attempts,
-                    Expr::col(job::Column::Attempts).add(1),
+                    job::Column::LockedUntil,
+                    Expr::value(Option::<DateTime<Utc>>::None),
                 )
-                .col_expr(job::Column::LockedBy, Expr::value(consumer))
-                .col_expr(job::Column::LockedUntil, Expr::value(until))
-                .filter(same_lease)
+                .col_expr(job::Column::LastError, Expr::value(LEASE_EXPIRED))
+                .filter(job::Column::Dead.eq(false))
+                .filter(job::Column::Topic.is_in(topics.iter().cloned()))
+                .filter(exhausted.clone())
                 .exec(&self.db)
                 .await
                 .map_err(|e| self.err(e))?;
-            if claimed.rows_affected != 1 {
-                continue;
-            }
-            let payload = serde_json::from_str(&row.payload).map_err(|e| self.corrupt(e))?;
-            let attempt = u32::try_from(row.attempts + 1).map_err(|e| self.corrupt(e))?;
-            out.push(Delivery {
-                id: row.id,
-                topic: row.topic,
-                payload,
-                attempt,
-                receipt: attempt.to_string(),
-            });
         }
-        Ok(out)
+
+        let mut due = Query::select();
+        due.column(job::Column::Id)
+            .from(job::Entity)
+            .and_where(job::Column::Dead.eq(false))
+            .and_where(job::Column::Topic.is_in(topics.iter().cloned()))
+            .and_where(job::Column::RunAt.lte(now))
+            .cond_where(lease_free(now))
+            .cond_where(exhausted.not())
+            .order_by(job::Column::RunAt, Order::Asc)
+            .order_by(job::Column::Id, Order::Asc)
+            .limit(u64::try_from(max).unwrap_or(u64::MAX));
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let until = now + self.visibility()?;
+        let mut claimed = job::Entity::update_many()
+            .col_expr(
+                job::Column::Attempts,
+                Expr::col(job::Column::Attempts).add(1),
+            )
+            .col_expr(job::Column::LockedBy, Expr::value(consumer))
+            .col_expr(job::Column::LockedUntil, Expr::value(until))
+            .filter(job::Column::Id.in_subquery(due))
+            .exec_with_returning(&self.db)
+            .await
+            .map_err(|e| self.err(e))?;
+        claimed.sort_by_key(|a| (a.run_at, a.id));
+        claimed
+            .into_iter()
+            .map(|row| {
+                let payload = serde_json::from_str(&row.payload).map_err(|e| self.corrupt(e))?;
+                let attempt = u32::try_from(row.attempts).map_err(|e| self.corrupt(e))?;
+                Ok(Delivery {
+                    id: row.id,
+                    topic: row.topic,
+                    payload,
+                    attempt,
+                    receipt: attempt.to_string(),
+                })
+            })
+            .collect()
     }
 
     /// The condition "this delivery's lease is still the row's current lease".
@@ -193,6 +214,38 @@ impl Queue for EmbeddedQueue {
         };
         // The same id still queued means the same job relayed twice: keep the one we have.
         job::Entity::insert(row)
+            .on_conflict_do_nothing_on([job::Column::Id])
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(|e| self.err(e))?;
+        self.notify.notify_waiters();
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(jobs = jobs.len()))]
+    async fn enqueue_many(&self, jobs: Vec<NewJob>) -> Result<(), PortError> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let rows = jobs
+            .into_iter()
+            .map(|job| {
+                Ok(job::ActiveModel {
+                    id: Set(job.id),
+                    topic: Set(job.topic),
+                    payload: Set(serde_json::to_string(&job.payload).map_err(|e| self.corrupt(e))?),
+                    attempts: Set(0),
+                    run_at: Set(job.run_at.unwrap_or(now)),
+                    locked_by: Set(None),
+                    locked_until: Set(None),
+                    last_error: Set(None),
+                    dead: Set(false),
+                    created_at: Set(now),
+                })
+            })
+            .collect::<Result<Vec<_>, PortError>>()?;
+        job::Entity::insert_many(rows)
             .on_conflict_do_nothing_on([job::Column::Id])
             .exec_without_returning(&self.db)
             .await

@@ -131,6 +131,15 @@ pub trait Queue: Send + Sync + 'static {
     /// are idempotent.
     async fn enqueue(&self, job: NewJob) -> Result<(), PortError>;
 
+    /// Puts several jobs on the queue (the relay's batches); adapters that can write them
+    /// in one round trip do.
+    async fn enqueue_many(&self, jobs: Vec<NewJob>) -> Result<(), PortError> {
+        for job in jobs {
+            self.enqueue(job).await?;
+        }
+        Ok(())
+    }
+
     /// Waits up to `wait` for jobs of `topics` whose `run_at` has come, and hands at most
     /// `max` of them to `consumer`. Returns early as soon as any job is available. Jobs
     /// left by a consumer that did not ack within the visibility timeout are handed out

@@ -20,10 +20,18 @@
 //! they use dedicated connections kept in a small pool. This module must never hand a job to
 //! two consumers at once, nor lose a job between the delayed set, the streams and the
 //! dead-letter stream.
+//!
+//! What a receive costs is paced, since a busy runner calls it after every job: due delayed
+//! jobs are promoted at most every [`PROMOTE_EVERY`] (and when the earliest one this process
+//! knows of comes due), abandoned entries are reclaimed per topic at most every quarter of
+//! the visibility timeout (at most every second). One `XREADGROUP` over several streams may
+//! return up to `COUNT` entries from each; those beyond `max` stay leased to the consumer in a
+//! small local buffer and are handed out by its next receive (or put back on their stream
+//! if they waited there half a visibility timeout).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -41,8 +49,13 @@ const GROUP: &str = "workers";
 /// Longest single blocking read, so delayed jobs and expired leases are looked at regularly
 /// even when no new entry arrives.
 const MAX_BLOCK: Duration = Duration::from_secs(1);
-/// Due delayed jobs moved per receive call.
+/// Due delayed jobs moved per promotion.
 const PROMOTE_BATCH: usize = 100;
+/// Shortest time between two promotions of due delayed jobs by one process, unless the
+/// earliest delayed job it knows of is due.
+const PROMOTE_EVERY: Duration = Duration::from_millis(100);
+/// Longest time between two reclaims of abandoned entries of one topic by one process.
+const RECLAIM_EVERY: Duration = Duration::from_secs(1);
 /// Idle dedicated connections kept for blocking reads.
 const BLOCKING_POOL: usize = 8;
 /// Extra time allowed on top of a blocking read before its connection is given up.
@@ -239,15 +252,64 @@ impl<'a> Receipt<'a> {
     }
 }
 
+/// When this process last promoted and reclaimed, and the earliest delayed job it knows of.
+#[derive(Default)]
+struct Pace {
+    promoted_at: Option<Instant>,
+    /// Unix ms of the earliest delayed job (from the last promotion, or enqueued since).
+    next_due: Option<i64>,
+    reclaimed_at: HashMap<String, Instant>,
+}
+
+impl Pace {
+    /// Whether a promotion is due now.
+    fn promote_due(&self, now: Instant, now_ms: i64) -> bool {
+        self.promoted_at
+            .is_none_or(|at| now.duration_since(at) >= PROMOTE_EVERY)
+            || self.next_due.is_some_and(|due| due <= now_ms)
+    }
+
+    /// How long a blocking read may last before a delayed job this process knows of is due
+    /// (or, when one is due already, until the next promotion may run).
+    fn until_due(&self, now: Instant, now_ms: i64) -> Duration {
+        match self.next_due {
+            None => MAX_BLOCK,
+            Some(due) if due > now_ms => {
+                Duration::from_millis(u64::try_from(due - now_ms).unwrap_or(u64::MAX))
+            }
+            Some(_) => self
+                .promoted_at
+                .map_or(Duration::ZERO, |at| {
+                    PROMOTE_EVERY.saturating_sub(now.duration_since(at))
+                })
+                .max(Duration::from_millis(1)),
+        }
+    }
+
+    fn saw_delayed(&mut self, due_ms: i64) {
+        self.next_due = Some(self.next_due.map_or(due_ms, |d| d.min(due_ms)));
+    }
+}
+
+/// An entry one `XREADGROUP` returned beyond what its caller asked for: leased to
+/// `consumer`, handed out by that consumer's next receive.
+struct Spare {
+    consumer: String,
+    read_at: Instant,
+    delivery: Delivery,
+}
+
 /// The queue on Redis Streams.
 ///
-/// The two mutexes guard only a topic cache and a connection pool, whose contents stay valid
-/// if a holder panicked, so a poisoned lock is used as is.
+/// The mutexes guard only caches, a connection pool and the spare entries, whose contents
+/// stay valid if a holder panicked, so a poisoned lock is used as is.
 pub struct RedisQueue {
     client: redis::Client,
     conn: ConnectionManager,
     blocking: Mutex<Vec<MultiplexedConnection>>,
     known: Mutex<HashSet<String>>,
+    pace: Mutex<Pace>,
+    spares: Mutex<VecDeque<Spare>>,
     prefix: String,
     policy: QueuePolicy,
     scripts: Scripts,
@@ -292,6 +354,8 @@ impl RedisQueue {
             conn,
             blocking: Mutex::new(Vec::new()),
             known: Mutex::new(HashSet::new()),
+            pace: Mutex::new(Pace::default()),
+            spares: Mutex::new(VecDeque::new()),
             prefix,
             policy,
             scripts: Scripts::new(),
@@ -334,6 +398,86 @@ impl RedisQueue {
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         known.extend(missing.into_iter().cloned());
         Ok(())
+    }
+
+    fn pace(&self) -> std::sync::MutexGuard<'_, Pace> {
+        self.pace.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Promotes due delayed jobs when a promotion is due (see [`Pace`]).
+    async fn promote_if_due(&self) -> Result<(), PortError> {
+        let now = Instant::now();
+        if !self.pace().promote_due(now, Utc::now().timestamp_millis()) {
+            return Ok(());
+        }
+        let next = self.promote().await?;
+        let mut pace = self.pace();
+        pace.promoted_at = Some(now);
+        pace.next_due = next;
+        Ok(())
+    }
+
+    /// Whether `topic`'s abandoned entries should be looked for now; if so, notes that
+    /// they are.
+    fn reclaim_due(&self, topic: &str) -> bool {
+        let every = (self.policy.visibility_timeout / 4).min(RECLAIM_EVERY);
+        let now = Instant::now();
+        let mut pace = self.pace();
+        match pace.reclaimed_at.get(topic) {
+            Some(at) if now.duration_since(*at) < every => false,
+            _ => {
+                pace.reclaimed_at.insert(topic.to_owned(), now);
+                true
+            }
+        }
+    }
+
+    /// Up to `max` of `consumer`'s spare entries of `topics`; spares that waited half a
+    /// visibility timeout go back to their streams instead, so their lease cannot run out
+    /// before they are handled.
+    async fn take_spares(
+        &self,
+        consumer: &str,
+        topics: &[String],
+        max: usize,
+    ) -> Result<Vec<Delivery>, PortError> {
+        let fresh_for = self.policy.visibility_timeout / 2;
+        let (out, stale) = {
+            let mut spares = self.spares.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut out = Vec::new();
+            let mut stale = Vec::new();
+            let mut kept = VecDeque::with_capacity(spares.len());
+            for spare in spares.drain(..) {
+                if spare.consumer != consumer || !topics.contains(&spare.delivery.topic) {
+                    kept.push_back(spare);
+                } else if spare.read_at.elapsed() >= fresh_for {
+                    stale.push(spare.delivery);
+                } else if out.len() < max {
+                    out.push(spare.delivery);
+                } else {
+                    kept.push_back(spare);
+                }
+            }
+            *spares = kept;
+            (out, stale)
+        };
+        for d in stale {
+            let receipt = Receipt::parse(&d.receipt)?;
+            let payload = serde_json::to_string(&d.payload).map_err(corrupt)?;
+            let mut conn = self.conn.clone();
+            let _: i64 = self
+                .scripts
+                .requeue
+                .key(self.stream(&d.topic))
+                .arg(GROUP)
+                .arg(receipt.entry)
+                .arg(d.id.to_string())
+                .arg(payload)
+                .arg(d.attempt.to_string())
+                .invoke_async(&mut conn)
+                .await?;
+        }
+        Ok(out)
     }
 
     /// Moves due delayed jobs onto their streams; returns the due time (unix ms) of the
@@ -420,7 +564,7 @@ impl RedisQueue {
     }
 
     /// XREADGROUP of new entries, blocking up to `block` (not at all when zero) on a
-    /// dedicated connection. Entries beyond `max` are put back on their streams.
+    /// dedicated connection. Entries beyond `max` are kept as the consumer's spares.
     async fn read_new(
         &self,
         consumer: &str,
@@ -474,6 +618,7 @@ impl RedisQueue {
 
         let prefix = self.stream_prefix();
         let mut out = Vec::new();
+        let mut extra = Vec::new();
         for stream in reply.map(|r| r.keys).unwrap_or_default() {
             let topic = stream
                 .key
@@ -484,29 +629,28 @@ impl RedisQueue {
                 let id = field(&entry, "id")?;
                 let payload = field(&entry, "payload")?;
                 let attempt = field(&entry, "attempt")?;
-                if out.len() >= max {
-                    let mut conn = self.conn.clone();
-                    let _: i64 = self
-                        .scripts
-                        .requeue
-                        .key(&stream.key)
-                        .arg(GROUP)
-                        .arg(&entry.id)
-                        .arg(&id)
-                        .arg(&payload)
-                        .arg(&attempt)
-                        .invoke_async(&mut conn)
-                        .await?;
-                    continue;
-                }
-                out.push(Delivery {
+                let delivery = Delivery {
                     id: id.parse().map_err(corrupt)?,
                     topic: topic.clone(),
                     payload: serde_json::from_str(&payload).map_err(corrupt)?,
                     attempt: attempt.parse().map_err(corrupt)?,
                     receipt: Receipt::format(&entry.id, "1", consumer),
-                });
+                };
+                if out.len() < max {
+                    out.push(delivery);
+                } else {
+                    extra.push(delivery);
+                }
             }
+        }
+        if !extra.is_empty() {
+            let read_at = Instant::now();
+            let mut spares = self.spares.lock().unwrap_or_else(PoisonError::into_inner);
+            spares.extend(extra.into_iter().map(|delivery| Spare {
+                consumer: consumer.to_owned(),
+                read_at,
+                delivery,
+            }));
         }
         Ok(out)
     }
@@ -535,6 +679,7 @@ impl Queue for RedisQueue {
                     .ignore()
                     .query_async(&mut conn)
                     .await?;
+                self.pace().saw_delayed(at.timestamp_millis());
             }
             None => {
                 let _: i64 = self
@@ -565,26 +710,29 @@ impl Queue for RedisQueue {
             return Ok(Vec::new());
         }
         self.ensure_groups(topics).await?;
+        let spares = self.take_spares(consumer, topics, max).await?;
+        if !spares.is_empty() {
+            return Ok(spares);
+        }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let next_due = self.promote().await?;
+            self.promote_if_due().await?;
             let mut out = Vec::new();
             for topic in topics {
                 if out.len() >= max {
                     break;
                 }
-                out.extend(self.reclaim(consumer, topic, max - out.len()).await?);
+                if self.reclaim_due(topic) {
+                    out.extend(self.reclaim(consumer, topic, max - out.len()).await?);
+                }
             }
             if !out.is_empty() {
                 return Ok(out);
             }
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let until_due = next_due
-                .map(|due| {
-                    let ms = due.saturating_sub(Utc::now().timestamp_millis()).max(1);
-                    Duration::from_millis(u64::try_from(ms).unwrap_or(u64::MAX))
-                })
-                .unwrap_or(MAX_BLOCK);
+            let until_due = self
+                .pace()
+                .until_due(Instant::now(), Utc::now().timestamp_millis());
             let block = remaining
                 .min(until_due)
                 .min(MAX_BLOCK)
@@ -666,8 +814,9 @@ impl Queue for RedisQueue {
                 after: Duration::ZERO,
             });
         }
-        if outcome == FailOutcome::DeadLettered {
-            tracing::warn!(error, "job dead-lettered");
+        match outcome {
+            FailOutcome::DeadLettered => tracing::warn!(error, "job dead-lettered"),
+            FailOutcome::Retrying { .. } => self.pace().saw_delayed(due_ms),
         }
         Ok(outcome)
     }
