@@ -198,28 +198,7 @@ fn lease_free(now: DateTime<Utc>) -> Condition {
 impl Queue for EmbeddedQueue {
     #[tracing::instrument(skip(self, job), fields(job_id = %job.id, topic = %job.topic))]
     async fn enqueue(&self, job: NewJob) -> Result<(), PortError> {
-        let now = Utc::now();
-        let payload = serde_json::to_string(&job.payload).map_err(|e| self.corrupt(e))?;
-        let row = job::ActiveModel {
-            id: Set(job.id),
-            topic: Set(job.topic),
-            payload: Set(payload),
-            attempts: Set(0),
-            run_at: Set(job.run_at.unwrap_or(now)),
-            locked_by: Set(None),
-            locked_until: Set(None),
-            last_error: Set(None),
-            dead: Set(false),
-            created_at: Set(now),
-        };
-        // The same id still queued means the same job relayed twice: keep the one we have.
-        job::Entity::insert(row)
-            .on_conflict_do_nothing_on([job::Column::Id])
-            .exec_without_returning(&self.db)
-            .await
-            .map_err(|e| self.err(e))?;
-        self.notify.notify_waiters();
-        Ok(())
+        self.enqueue_many(vec![job]).await
     }
 
     #[tracing::instrument(skip_all, fields(jobs = jobs.len()))]
@@ -245,6 +224,7 @@ impl Queue for EmbeddedQueue {
                 })
             })
             .collect::<Result<Vec<_>, PortError>>()?;
+        // The same id still queued means the same job relayed twice: keep the one we have.
         job::Entity::insert_many(rows)
             .on_conflict_do_nothing_on([job::Column::Id])
             .exec_without_returning(&self.db)
