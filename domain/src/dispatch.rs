@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use chrono::{SubsecRound, Utc};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Set,
     TransactionTrait,
     sea_query::{Expr, LockBehavior, LockType, Query},
 };
@@ -205,16 +205,14 @@ impl Dispatcher {
         txn: &DatabaseTransaction,
         pickup_id: Uuid,
     ) -> Result<Option<Offered>> {
-        let Some(p) = lock_pickup(txn, pickup_id).await? else {
+        let Some((p, slot)) = lock_pickup_with_slot(txn, pickup_id).await? else {
             return Ok(None);
         };
         if p.status != Status::PendingDispatch.as_str() || p.manual_dispatch {
             return Ok(None);
         }
-        let slot = pickup_slot::Entity::find_by_id(p.slot_id)
-            .one(txn)
-            .await?
-            .ok_or_else(|| Error::Internal(anyhow::anyhow!("pickup {} has no slot", p.id)))?;
+        let slot =
+            slot.ok_or_else(|| Error::Internal(anyhow::anyhow!("pickup {} has no slot", p.id)))?;
         // PostgreSQL keeps microseconds: the times pushed are then those stored.
         let now = if txn.get_database_backend() == DatabaseBackend::Postgres {
             Utc::now().trunc_subsecs(6)
@@ -322,22 +320,16 @@ impl Dispatcher {
         }))
     }
 
-    /// After the commit: sends each offered recycler their offer, when this dispatcher
-    /// pushes and the `pickup.offers_made` job is still in the outbox (deleting it claims
-    /// the push; a relay that took it first leaves the push to the job). Pushes are hints:
-    /// if one fails, the job is staged again to retry.
+    /// After the commit: sends each offered recycler their offer straight away, then
+    /// deletes the `pickup.offers_made` job staged as the fallback — after, so that no
+    /// round trip stands between the commit and the push, and a process that dies in
+    /// between leaves the job to push again. A relay that took the job first pushes the
+    /// offers a second time: pushes are hints and may repeat (clients key them by
+    /// `offer_id`). If a push fails, the job is left to retry it.
     async fn push_offers(&self, offered: Option<Offered>) {
         let (Some(pubsub), Some(o)) = (&self.pubsub, offered) else {
             return;
         };
-        match claim_outbox_row(&self.db, o.push_job).await {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not claim the offer push; the job will send it");
-                return;
-            }
-        }
         let mut failed = false;
         for (offer_id, recycler_id) in &o.offers {
             let data = serde_json::json!({
@@ -346,21 +338,16 @@ impl Dispatcher {
                 "expires_at": o.expires_at,
             });
             if let Err(e) = realtime::push(&**pubsub, *recycler_id, "offer", data).await {
-                tracing::warn!(error = %e, "offer push failed; staging the push job");
+                tracing::warn!(error = %e, "offer push failed; the push job will retry");
                 failed = true;
                 break;
             }
         }
-        if failed
-            && let Err(e) = outbox::stage(
-                &self.db,
-                OFFERS_MADE,
-                serde_json::json!({ "pickup_id": o.pickup_id }),
-                None,
-            )
-            .await
-        {
-            tracing::warn!(error = %e, "could not stage the offer push job");
+        if failed {
+            return;
+        }
+        if let Err(e) = claim_outbox_row(&self.db, o.push_job).await {
+            tracing::warn!(error = %e, "could not delete the offer push job; it will push again");
         }
     }
 
@@ -447,13 +434,18 @@ impl Dispatcher {
         if recyclers.is_empty() {
             return Ok(vec![]);
         }
-        let already: Vec<Uuid> = offer::Entity::find()
-            .filter(offer::Column::PickupId.eq(p.id))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|o| o.recycler_id)
-            .collect();
+        // Offers are only ever made by a dispatch round, which counts itself on the pickup.
+        let already: Vec<Uuid> = if p.dispatch_round == 0 {
+            Vec::new()
+        } else {
+            offer::Entity::find()
+                .filter(offer::Column::PickupId.eq(p.id))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|o| o.recycler_id)
+                .collect()
+        };
         let loads: HashMap<Uuid, i32> = recycler_slot_load::Entity::find()
             .filter(recycler_slot_load::Column::SlotId.eq(p.slot_id))
             .all(txn)
@@ -527,6 +519,18 @@ async fn claim_outbox_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool>
         delete.filter(outbox_row::Column::Id.eq(id))
     };
     Ok(delete.exec(conn).await?.rows_affected == 1)
+}
+
+/// Reads a pickup locked for update, and its slot (not locked), in one query.
+async fn lock_pickup_with_slot(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<(pickup::Model, Option<pickup_slot::Model>)>> {
+    let mut q = pickup::Entity::find_by_id(id).find_also_related(pickup_slot::Entity);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        QueryTrait::query(&mut q).lock_with_tables(LockType::Update, [pickup::Entity]);
+    }
+    Ok(q.one(txn).await?)
 }
 
 /// Reads a pickup locked for update (PostgreSQL; SQLite serialises writers anyway).

@@ -35,8 +35,23 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-/// No navigable relations; queries join explicitly.
+/// The slot (dispatch reads a pickup and its slot's times together); other queries join
+/// explicitly.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The slot the pickup is booked into.
+    #[sea_orm(
+        belongs_to = "super::pickup_slot::Entity",
+        from = "Column::SlotId",
+        to = "super::pickup_slot::Column::Id"
+    )]
+    Slot,
+}
+
+impl Related<super::pickup_slot::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Slot.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
