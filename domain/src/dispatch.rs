@@ -142,8 +142,6 @@ struct Offered {
     expires_at: chrono::DateTime<Utc>,
     /// (offer, recycler)
     offers: Vec<(Uuid, Uuid)>,
-    /// The outbox row of the `pickup.offers_made` job staged as the fallback.
-    push_job: Uuid,
 }
 
 #[derive(Deserialize)]
@@ -289,43 +287,28 @@ impl Dispatcher {
             },
         )
         .await?;
-        let staged = outbox::stage_all(
-            txn,
-            vec![
-                (
-                    OFFER_TIMEOUT,
-                    serde_json::json!({ "pickup_id": p.id, "round": round }),
-                    Some(expires_at),
-                ),
-                (
-                    OFFERS_MADE,
-                    serde_json::json!({
-                        "pickup_id": p.id,
-                        "recyclers": chosen.iter().map(|c| c.recycler_id).collect::<Vec<_>>(),
-                    }),
-                    None,
-                ),
-            ],
-        )
-        .await?;
-        let Some(&push_job) = staged.last() else {
-            return Err(Error::Internal(anyhow::anyhow!("no job staged")));
-        };
+        let mut jobs = vec![(
+            OFFER_TIMEOUT,
+            serde_json::json!({ "pickup_id": p.id, "round": round }),
+            Some(expires_at),
+        )];
+        if self.pubsub.is_none() {
+            jobs.push((OFFERS_MADE, serde_json::json!({ "pickup_id": p.id }), None));
+        }
+        outbox::stage_all(txn, jobs).await?;
         tracing::info!(round, offered = chosen.len(), %mode, "pickup offered");
         Ok(Some(Offered {
             pickup_id: p.id,
             expires_at,
             offers: made,
-            push_job,
         }))
     }
 
-    /// After the commit: sends each offered recycler their offer straight away, then
-    /// deletes the `pickup.offers_made` job staged as the fallback — after, so that no
-    /// round trip stands between the commit and the push, and a process that dies in
-    /// between leaves the job to push again. A relay that took the job first pushes the
-    /// offers a second time: pushes are hints and may repeat (clients key them by
-    /// `offer_id`). If a push fails, the job is left to retry it.
+    /// After the commit: sends each offered recycler their offer straight away (a
+    /// dispatcher without pub/sub staged the `pickup.offers_made` job instead). If a push
+    /// fails, that job is staged to retry it. A process that dies between the commit and
+    /// the push loses that push: pushes are hints, the offer is in
+    /// `GET /v1/recycler/offers`, and its timeout moves the pickup on either way.
     async fn push_offers(&self, offered: Option<Offered>) {
         let (Some(pubsub), Some(o)) = (&self.pubsub, offered) else {
             return;
@@ -338,16 +321,21 @@ impl Dispatcher {
                 "expires_at": o.expires_at,
             });
             if let Err(e) = realtime::push(&**pubsub, *recycler_id, "offer", data).await {
-                tracing::warn!(error = %e, "offer push failed; the push job will retry");
+                tracing::warn!(error = %e, "offer push failed; staging the push job");
                 failed = true;
                 break;
             }
         }
-        if failed {
-            return;
-        }
-        if let Err(e) = claim_outbox_row(&self.db, o.push_job).await {
-            tracing::warn!(error = %e, "could not delete the offer push job; it will push again");
+        if failed
+            && let Err(e) = outbox::stage(
+                &self.db,
+                OFFERS_MADE,
+                serde_json::json!({ "pickup_id": o.pickup_id }),
+                None,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "could not stage the offer push job");
         }
     }
 
