@@ -162,8 +162,8 @@ impl Dispatcher {
         }
     }
 
-    /// Pushes each new offer to its recycler straight after the dispatch commits (instead
-    /// of through the `pickup.offers_made` job, which stays staged as the fallback).
+    /// Pushes each new offer to its recycler straight after the dispatch commits, instead
+    /// of through the `pickup.offers_made` job (staged then only if a push fails).
     pub fn pushing_to(mut self, pubsub: Arc<dyn PubSub>) -> Self {
         self.pubsub = Some(pubsub);
         self
