@@ -93,3 +93,23 @@ pub fn is_unavailable(err: &DbErr) -> bool {
 pub fn backend(db: &impl ConnectionTrait) -> DatabaseBackend {
     db.get_database_backend()
 }
+
+/// The positional parameters of a hand-written PostgreSQL statement: each [`Self::arg`]
+/// binds a value and returns its placeholder (`$1`, `$2` …), so SQL and values are built
+/// side by side. For the few writes whose round trips are their cost (one statement of
+/// data-modifying `WITH` clauses instead of a transaction).
+#[derive(Debug, Default)]
+pub(crate) struct PgArgs(Vec<sea_orm::Value>);
+
+impl PgArgs {
+    /// Binds `v`; returns its placeholder.
+    pub(crate) fn arg(&mut self, v: impl Into<sea_orm::Value>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+
+    /// The statement `sql` with the values bound so far.
+    pub(crate) fn statement(self, sql: String) -> sea_orm::Statement {
+        sea_orm::Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, self.0)
+    }
+}

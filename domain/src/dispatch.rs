@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::{
     config::Settings,
+    db::PgArgs,
     entities::{
         district, offer, outbox as outbox_row, pickup, pickup_slot, recycler, recycler_district,
         recycler_slot_load,
@@ -33,11 +34,12 @@ use crate::{
     jobs::{JobHandler, outbox},
     pickups::{
         Actor, Status, Transition,
-        booking::{DISPATCH, announce, announce_as},
+        booking::{DISPATCH, STATUS_CHANGED, announce, announce_as, resident_notice, status_push},
+        events::push_status,
         record_event, transition, transition_locked,
     },
     ports::{
-        geo::{GeoIndex, Position},
+        geo::{GeoIndex, Nearby, Position},
         pubsub::PubSub,
         queue::Delivery,
     },
@@ -144,6 +146,14 @@ struct Offered {
     offers: Vec<(Uuid, Uuid)>,
 }
 
+/// What a dispatch round does, decided by [`Dispatcher::plan`].
+enum Plan {
+    /// Manual dispatch, for this reason.
+    Escalate(&'static str),
+    /// Offers, among these recyclers nearby (filtered and ranked under the pickup's lock).
+    Offer(Vec<Nearby>),
+}
+
 #[derive(Deserialize)]
 struct PickupJob {
     pickup_id: Uuid,
@@ -170,38 +180,125 @@ impl Dispatcher {
     }
 
     /// Offers a pending pickup to the next recycler(s), or sends it to manual dispatch.
+    ///
+    /// On PostgreSQL the pickup is read first without a lock: when it needs nothing (it is
+    /// no longer pending) that read is all, and when it goes to manual dispatch that is one
+    /// more statement ([`Self::escalate_now`]). Only a round that makes offers takes the
+    /// pickup's lock, in a transaction that decides again from the locked row.
     #[tracing::instrument(skip(self), fields(pickup_id = %pickup_id))]
     pub async fn dispatch(&self, pickup_id: Uuid) -> Result<()> {
+        let mut nearby = None;
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            let Some((p, slot)) = pickup::Entity::find_by_id(pickup_id)
+                .find_also_related(pickup_slot::Entity)
+                .one(&self.db)
+                .await?
+            else {
+                return Ok(());
+            };
+            if p.status != Status::PendingDispatch.as_str() || p.manual_dispatch {
+                return Ok(());
+            }
+            if let Some(slot) = slot {
+                match self.plan(&p, slot.starts_at, None).await? {
+                    Plan::Escalate(why) => {
+                        self.escalate_now(&p, why, None).await?;
+                        return Ok(());
+                    }
+                    Plan::Offer(n) => nearby = Some(n),
+                }
+            }
+        }
         let txn = self.db.begin().await?;
-        let offered = self.dispatch_in(&txn, pickup_id).await?;
+        let offered = self.dispatch_in(&txn, pickup_id, nearby).await?;
         txn.commit().await?;
         self.push_offers(offered).await;
         Ok(())
     }
 
-    /// Runs the dispatch job staged in the outbox as row `job` right away, in the process
-    /// that staged it, when no relay has taken the row yet: deleting the row in the
-    /// dispatch's own transaction claims the job, so either this call or the queued job
-    /// does the work (and the pickup's lock makes a second run a no-op anyway). Returns
-    /// whether it ran; `false` means the queue has the job. On an error the transaction
-    /// rolls back, the row is back in the outbox and the queue runs the job.
-    #[tracing::instrument(skip(self), fields(pickup_id = %pickup_id))]
-    pub async fn dispatch_staged(&self, pickup_id: Uuid, job: Uuid) -> Result<bool> {
+    /// Dispatches pickup `p`, just booked for a slot starting at `slot_starts_at`, right
+    /// away in the process that booked it, when no relay has taken its dispatch job (outbox
+    /// row `job`) yet: deleting that row in the dispatch's own write claims the job, so
+    /// either this call or the queued job does the work (and a second run is a no-op
+    /// anyway). Returns whether it ran; `false` means the queue has the job. On an error
+    /// nothing is written, the row stays in the outbox and the queue runs the job.
+    ///
+    /// On PostgreSQL a pickup no recycler can take goes to manual dispatch in one statement
+    /// ([`Self::escalate_now`]): the common case during a booking rush when nobody is on
+    /// shift nearby.
+    #[tracing::instrument(skip(self, p, slot_starts_at), fields(pickup_id = %p.id))]
+    pub async fn dispatch_booked(
+        &self,
+        p: &pickup::Model,
+        slot_starts_at: chrono::DateTime<Utc>,
+        job: Uuid,
+    ) -> Result<bool> {
+        let mut nearby = None;
+        if self.db.get_database_backend() == DatabaseBackend::Postgres {
+            match self.plan(p, slot_starts_at, None).await? {
+                Plan::Escalate(why) => return self.escalate_now(p, why, Some(job)).await,
+                Plan::Offer(n) => nearby = Some(n),
+            }
+        }
         let txn = self.db.begin().await?;
         if !claim_outbox_row(&txn, job).await? {
             return Ok(false);
         }
-        let offered = self.dispatch_in(&txn, pickup_id).await?;
+        let offered = self.dispatch_in(&txn, p.id, nearby).await?;
         txn.commit().await?;
         self.push_offers(offered).await;
         Ok(true)
     }
 
+    /// What a round for `p` (pending, not in manual dispatch) does: manual dispatch when
+    /// its slot is near or its rounds are used up or no recycler is nearby, else offers
+    /// among the recyclers nearby. `known` is a geo lookup already made for `p`.
+    async fn plan(
+        &self,
+        p: &pickup::Model,
+        slot_starts_at: chrono::DateTime<Utc>,
+        known: Option<Vec<Nearby>>,
+    ) -> Result<Plan> {
+        let manual_before =
+            chrono::Duration::from_std(self.policy.manual_before).unwrap_or_default();
+        if slot_starts_at - manual_before <= Utc::now() {
+            return Ok(Plan::Escalate(
+                "the slot is near and no recycler has the pickup",
+            ));
+        }
+        if p.dispatch_round + 1 > self.policy.max_rounds {
+            return Ok(Plan::Escalate("no recycler accepted in time"));
+        }
+        let nearby = match known {
+            Some(n) => n,
+            None => {
+                self.geo
+                    .nearby(
+                        Position {
+                            lat: p.lat,
+                            lng: p.lng,
+                        },
+                        self.policy.radius_m,
+                        200,
+                        self.policy.fresh_within,
+                    )
+                    .await?
+            }
+        };
+        Ok(if nearby.is_empty() {
+            Plan::Escalate("no recycler is available")
+        } else {
+            Plan::Offer(nearby)
+        })
+    }
+
     /// The dispatch itself, in the caller's transaction; returns the offers made.
+    /// `nearby` is a geo lookup already made for the pickup.
     async fn dispatch_in(
         &self,
         txn: &DatabaseTransaction,
         pickup_id: Uuid,
+        nearby: Option<Vec<Nearby>>,
     ) -> Result<Option<Offered>> {
         let Some((p, slot)) = lock_pickup_with_slot(txn, pickup_id).await? else {
             return Ok(None);
@@ -217,18 +314,15 @@ impl Dispatcher {
         } else {
             Utc::now()
         };
-        let manual_before =
-            chrono::Duration::from_std(self.policy.manual_before).unwrap_or_default();
-        if slot.starts_at - manual_before <= now {
-            escalate(txn, &p, "the slot is near and no recycler has the pickup").await?;
-            return Ok(None);
-        }
+        let nearby = match self.plan(&p, slot.starts_at, nearby).await? {
+            Plan::Escalate(why) => {
+                escalate(txn, &p, why).await?;
+                return Ok(None);
+            }
+            Plan::Offer(nearby) => nearby,
+        };
         let round = p.dispatch_round + 1;
-        if round > self.policy.max_rounds {
-            escalate(txn, &p, "no recycler accepted in time").await?;
-            return Ok(None);
-        }
-        let candidates = self.candidates(txn, &p).await?;
+        let candidates = self.candidates(txn, &p, &nearby).await?;
         if candidates.is_empty() {
             escalate(txn, &p, "no recycler is available").await?;
             return Ok(None);
@@ -304,6 +398,139 @@ impl Dispatcher {
         }))
     }
 
+    /// Sends pending pickup `p`, as read, to the manual-dispatch queue and tells the
+    /// resident, in ONE PostgreSQL statement: a conditional update of the pickup — still
+    /// pending, not yet manual, in the same round and slot as read, so a pickup that moved
+    /// on meanwhile is left alone — and, only if it took, the inserts of its timeline row,
+    /// the resident's notification and the jobs that go with them (data-modifying `WITH`
+    /// clauses, as in booking). With `claim`, the statement first deletes that outbox row
+    /// (skipping it if a relay holds it) and changes nothing unless it did; returns whether
+    /// it did (always `true` without `claim`). The status push goes out after the write,
+    /// through pub/sub when the dispatcher has it (its job is staged only if that fails).
+    async fn escalate_now(
+        &self,
+        p: &pickup::Model,
+        why: &str,
+        claim: Option<Uuid>,
+    ) -> Result<bool> {
+        let now = Utc::now().trunc_subsecs(6);
+        let queued = pickup::Model {
+            manual_dispatch: true,
+            updated_at: now,
+            ..p.clone()
+        };
+        let push = status_push(&queued, Status::PendingDispatch, &[]);
+        let mut jobs = Vec::new();
+        let notice = match resident_notice(&queued, Status::PendingDispatch) {
+            Some(n) => {
+                let row = crate::notifications::inbox_row(n)?;
+                jobs.push(crate::notifications::delivery_job(row.id));
+                Some(row)
+            }
+            None => None,
+        };
+        if self.pubsub.is_none() {
+            jobs.push((STATUS_CHANGED, push.clone(), None));
+        }
+        let mut a = PgArgs::default();
+        let mut sql = String::from("WITH ");
+        if let Some(job) = claim {
+            sql += &format!(
+                "c AS (DELETE FROM outbox WHERE id IN (\
+                   SELECT id FROM outbox WHERE id = {} FOR UPDATE SKIP LOCKED) RETURNING id), ",
+                a.arg(job)
+            );
+        }
+        sql += &format!(
+            "m AS (UPDATE pickups SET manual_dispatch = true, updated_at = {} \
+               WHERE id = {} AND status = {} AND NOT manual_dispatch AND dispatch_round = {} \
+               AND slot_id = {}{} RETURNING id), ",
+            a.arg(now),
+            a.arg(p.id),
+            a.arg(Status::PendingDispatch.as_str()),
+            a.arg(p.dispatch_round),
+            a.arg(p.slot_id),
+            if claim.is_some() {
+                " AND EXISTS (SELECT 1 FROM c)"
+            } else {
+                ""
+            },
+        );
+        sql += &format!(
+            "e AS (INSERT INTO pickup_events (id, pickup_id, from_status, to_status, actor_id, \
+               actor_role, reason, created_at) SELECT {}, m.id, {}, {}, {}, {}, {}, {} FROM m)",
+            a.arg(Uuid::now_v7()),
+            a.arg(p.status.clone()),
+            a.arg(Status::PendingDispatch.as_str()),
+            a.arg(Actor::SYSTEM.user_id),
+            a.arg(Actor::SYSTEM.role),
+            a.arg(format!("manual dispatch: {why}")),
+            a.arg(now),
+        );
+        if let Some(n) = notice {
+            sql += &format!(
+                ", n AS (INSERT INTO notifications (id, user_id, kind, title, body, data, \
+                   read_at, created_at, wechat_state, wechat_error, wechat_updated_at) \
+                   SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} FROM m)",
+                a.arg(n.id),
+                a.arg(n.user_id),
+                a.arg(n.kind),
+                a.arg(n.title),
+                a.arg(n.body),
+                a.arg(n.data),
+                a.arg(n.read_at),
+                a.arg(n.created_at),
+                a.arg(n.wechat_state),
+                a.arg(n.wechat_error),
+                a.arg(n.wechat_updated_at),
+            );
+        }
+        let rows = outbox::rows(jobs);
+        if !rows.is_empty() {
+            let values = rows
+                .into_iter()
+                .map(|r| {
+                    format!(
+                        "({}::uuid, {}::text, {}::text, {}::timestamptz, {}::timestamptz)",
+                        a.arg(r.id),
+                        a.arg(r.topic),
+                        a.arg(r.payload),
+                        a.arg(r.run_at),
+                        a.arg(r.created_at),
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            sql += &format!(
+                ", o AS (INSERT INTO outbox (id, topic, payload, run_at, created_at) \
+                   SELECT v.id, v.topic, v.payload, v.run_at, v.created_at \
+                   FROM m, (VALUES {values}) AS v (id, topic, payload, run_at, created_at))"
+            );
+        }
+        sql += if claim.is_some() {
+            " SELECT (SELECT count(*) FROM c) AS claimed, (SELECT count(*) FROM m) AS moved"
+        } else {
+            " SELECT 1::int8 AS claimed, (SELECT count(*) FROM m) AS moved"
+        };
+        let Some(row) = self.db.query_one_raw(a.statement(sql)).await? else {
+            return Ok(false);
+        };
+        let claimed: i64 = row.try_get("", "claimed")?;
+        let moved: i64 = row.try_get("", "moved")?;
+        if moved == 1 {
+            tracing::info!(pickup_id = %p.id, why, "pickup sent to manual dispatch");
+            if let Some(pubsub) = &self.pubsub
+                && let Err(e) = push_status(&**pubsub, push.clone()).await
+            {
+                tracing::warn!(error = %e, "status push failed; staging the push job");
+                if let Err(e) = outbox::stage(&self.db, STATUS_CHANGED, push, None).await {
+                    tracing::warn!(error = %e, "could not stage the status push job");
+                }
+            }
+        }
+        Ok(claimed == 1)
+    }
+
     /// After the commit: sends each offered recycler their offer straight away (a
     /// dispatcher without pub/sub staged the `pickup.offers_made` job instead). If a push
     /// fails, that job is staged to retry it. A process that dies between the commit and
@@ -377,26 +604,13 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Those of the recyclers `nearby` who can take `p`, with what ranks them.
     async fn candidates(
         &self,
         txn: &impl ConnectionTrait,
         p: &pickup::Model,
+        nearby: &[Nearby],
     ) -> Result<Vec<Candidate>> {
-        let nearby = self
-            .geo
-            .nearby(
-                Position {
-                    lat: p.lat,
-                    lng: p.lng,
-                },
-                self.policy.radius_m,
-                200,
-                self.policy.fresh_within,
-            )
-            .await?;
-        if nearby.is_empty() {
-            return Ok(vec![]);
-        }
         let distance: HashMap<Uuid, f64> =
             nearby.iter().map(|n| (n.member, n.distance_m)).collect();
         // Approved, on shift, nearby, and serving the pickup's district: one query.
@@ -561,7 +775,7 @@ async fn escalate(txn: &impl ConnectionTrait, p: &pickup::Model, why: &str) -> R
             ..p.clone()
         };
         announce_as(txn, &queued, Status::PendingDispatch, &[]).await?;
-        tracing::warn!(pickup_id = %p.id, why, "pickup sent to manual dispatch");
+        tracing::info!(pickup_id = %p.id, why, "pickup sent to manual dispatch");
     }
     Ok(())
 }

@@ -7,7 +7,6 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use sea_orm::DatabaseConnection;
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use crate::{
     auth::{AuthService, TokenKeys, tokens, wechat::WechatClient},
@@ -314,20 +313,25 @@ impl Platform {
     }
 
     /// Dispatches a pickup this process has just booked right after the commit, rather than
-    /// after the relay and the queue have carried its `pickup.dispatch` job (outbox row
-    /// `job`) to a worker. The job stays the fallback: the dispatch claims it by deleting
-    /// its outbox row in the dispatch transaction, and leaves it to the queue when a relay
-    /// took it first, when the dispatch fails (the row comes back with the rollback), when
-    /// the process stops mid-way, or when [`INLINE_DISPATCHES`] are already running.
-    pub fn dispatch_after_commit(&self, pickup_id: Uuid, job: Uuid) {
+    /// after the relay and the queue have carried its `pickup.dispatch` job to a worker
+    /// (see [`crate::dispatch::Dispatcher::dispatch_booked`]). The job stays the fallback:
+    /// the dispatch claims it by deleting its outbox row in the dispatch's own write, and
+    /// leaves it to the queue when a relay took it first, when the dispatch fails, when the
+    /// process stops mid-way, or when [`INLINE_DISPATCHES`] are already running.
+    pub fn dispatch_after_commit(&self, booked: &crate::pickups::booking::Booked) {
         let Ok(permit) = self.inline_dispatch.clone().try_acquire_owned() else {
             return;
         };
         let dispatcher = self.dispatcher();
         let signal = self.outbox_signal.clone();
+        let (pickup, starts_at, job) = (
+            booked.pickup.clone(),
+            booked.slot_starts_at,
+            booked.dispatch_job,
+        );
         tokio::spawn(async move {
-            if let Err(e) = dispatcher.dispatch_staged(pickup_id, job).await {
-                tracing::warn!(error = %e, %pickup_id, "dispatch after booking failed; the queued job will do it");
+            if let Err(e) = dispatcher.dispatch_booked(&pickup, starts_at, job).await {
+                tracing::warn!(error = %e, pickup_id = %pickup.id, "dispatch after booking failed; the queued job will do it");
             }
             drop(permit);
             // The dispatch staged jobs (offer timeout, notifications), or gave the row back.

@@ -295,3 +295,101 @@ on_both!(
     dispatch_idempotence_tests,
     super::dispatch_twice_or_after_a_crash_offers_once
 );
+
+async fn a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_dispatch_it(
+    fp: Footprint,
+) {
+    // Nobody on shift. The pickup is booked in the domain (no dispatch after the booking),
+    // then its booker's dispatch (claiming the staged job) runs five times at once with five
+    // plain dispatches, while the relay may carry the same job to the running worker loops.
+    let app = TestApp::spawn(fp).await;
+    let (t, resident_id) = resident(&app, "openid-manual-once").await;
+    let addr = address(&app, &t).await;
+    let s = slot(&app, 30, 5, 1).await;
+    let paper = category(&app, "paper").await;
+    let who = wufei_domain::auth::Principal {
+        user_id: resident_id,
+        role: Role::Resident,
+        admin_scope: None,
+        district_code: None,
+    };
+    let booked = wufei_domain::pickups::booking::book(
+        &app.platform.db,
+        &who,
+        wufei_domain::pickups::booking::Rules::from_settings(&app.platform.settings),
+        serde_json::from_value(json!({
+            "address_id": addr, "slot_id": s,
+            "items": [{ "category_id": paper, "estimated_weight_g": 5000 }]
+        }))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let dispatcher = app.platform.dispatcher();
+    let staged = (0..5).map(|_| {
+        dispatcher.dispatch_booked(&booked.pickup, booked.slot_starts_at, booked.dispatch_job)
+    });
+    let plain =
+        (0..5).map(|_| async { dispatcher.dispatch(booked.pickup.id).await.map(|()| false) });
+    let (staged, plain) = futures::future::join(
+        futures::future::join_all(staged),
+        futures::future::join_all(plain),
+    )
+    .await;
+    let claimed = staged
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|c| *c)
+        .count();
+    assert!(claimed <= 1, "{claimed} dispatches claimed one job");
+    for r in plain {
+        r.unwrap();
+    }
+    let id = booked.pickup.id.to_string();
+    let p = eventually(10, || async {
+        let p = pickup(&app, &t, &id).await;
+        (p["manual_dispatch"] == true).then_some(p)
+    })
+    .await;
+    // Let a relayed copy of the job run too.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let p2 = pickup(&app, &t, &id).await;
+    assert_eq!(p2["timeline"], p["timeline"]);
+    let manual = p["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reason"].as_str().unwrap().starts_with("manual dispatch"))
+        .count();
+    assert_eq!(manual, 1, "one manual-dispatch event: {}", p["timeline"]);
+    assert_eq!(p["status"], "pending_dispatch");
+    let inbox: Value = app
+        .get("/v1/notifications", Some(&t))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let told = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "manual_dispatch" && n["data"]["pickup_id"] == id.as_str())
+        .count();
+    assert_eq!(told, 1, "the resident is told once: {inbox}");
+    // A booker's dispatch whose job is gone (a relay took it) does nothing, even from a
+    // stale copy of the pickup.
+    let stale = wufei_domain::entities::pickup::Model {
+        manual_dispatch: false,
+        ..booked.pickup.clone()
+    };
+    let ran = dispatcher
+        .dispatch_booked(&stale, booked.slot_starts_at, uuid::Uuid::now_v7())
+        .await
+        .unwrap();
+    assert!(!ran);
+    assert_eq!(pickup(&app, &t, &id).await["timeline"], p["timeline"]);
+}
+on_both!(
+    manual_once_tests,
+    super::a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_dispatch_it
+);

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -38,29 +38,31 @@ pub async fn stage_all(
     txn: &impl ConnectionTrait,
     jobs: Vec<(&str, serde_json::Value, Option<DateTime<Utc>>)>,
 ) -> Result<Vec<Uuid>> {
-    let now = Utc::now();
-    let mut ids = Vec::with_capacity(jobs.len());
-    let rows: Vec<outbox::ActiveModel> = jobs
-        .into_iter()
-        .map(|(topic, payload, run_at)| {
-            // Ids in staging order, so the relay (oldest first) keeps it.
-            let id = Uuid::now_v7();
-            ids.push(id);
-            outbox::ActiveModel {
-                id: Set(id),
-                topic: Set(topic.to_string()),
-                payload: Set(payload.to_string()),
-                run_at: Set(run_at.unwrap_or(now)),
-                created_at: Set(now),
-            }
-        })
-        .collect();
+    let rows = rows(jobs);
+    let ids = rows.iter().map(|r| r.id).collect();
     if !rows.is_empty() {
-        outbox::Entity::insert_many(rows)
+        outbox::Entity::insert_many(rows.into_iter().map(|r| r.into_active_model().reset_all()))
             .exec_without_returning(txn)
             .await?;
     }
     Ok(ids)
+}
+
+/// The outbox rows of `jobs` (topic, payload, run at — now if `None`), to insert.
+pub(crate) fn rows(
+    jobs: Vec<(&str, serde_json::Value, Option<DateTime<Utc>>)>,
+) -> Vec<outbox::Model> {
+    let now = Utc::now();
+    jobs.into_iter()
+        .map(|(topic, payload, run_at)| outbox::Model {
+            // Ids in staging order, so the relay (oldest first) keeps it.
+            id: Uuid::now_v7(),
+            topic: topic.to_string(),
+            payload: payload.to_string(),
+            run_at: run_at.unwrap_or(now),
+            created_at: now,
+        })
+        .collect()
 }
 
 /// Wakes the in-process relay right after a commit that staged jobs, so the embedded

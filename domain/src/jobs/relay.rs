@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
     sea_query::{LockBehavior, LockType},
 };
 use tokio_util::sync::CancellationToken;
@@ -65,13 +65,22 @@ impl Relay {
         if any.is_none() {
             return Ok(0);
         }
+        // Take a batch by deleting it, in a transaction that commits only once the queue
+        // has the jobs: an enqueue that fails rolls the rows back into the outbox.
         let txn = self.db.begin().await?;
-        let rows = select
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .all(&txn)
+        let mut rows = outbox::Entity::delete_many()
+            .filter(
+                outbox::Column::Id.in_subquery(QueryTrait::into_query(
+                    select
+                        .select_only()
+                        .column(outbox::Column::Id)
+                        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked),
+                )),
+            )
+            .exec_with_returning(&txn)
             .await?;
-        let ids = self.publish(&rows).await?;
-        self.delete(&txn, ids).await?;
+        rows.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        self.publish(&rows).await?;
         txn.commit().await?;
         Ok(rows.len())
     }

@@ -13,7 +13,7 @@ pub mod deliver;
 pub mod inbox;
 
 use chrono::{SubsecRound, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -122,6 +122,28 @@ pub async fn notify_staging(
     n: NewNotification,
     jobs: Vec<(&str, serde_json::Value, Option<chrono::DateTime<Utc>>)>,
 ) -> Result<Uuid> {
+    let row = inbox_row(n)?;
+    let id = row.id;
+    row.into_active_model().reset_all().insert(txn).await?;
+    let mut staged = vec![delivery_job(id)];
+    staged.extend(jobs);
+    outbox::stage_all(txn, staged).await?;
+    Ok(id)
+}
+
+/// The `notify.deliver` job of notification `id`, to stage with it.
+pub(crate) fn delivery_job(
+    id: Uuid,
+) -> (
+    &'static str,
+    serde_json::Value,
+    Option<chrono::DateTime<Utc>>,
+) {
+    (DELIVER, json!({ "notification_id": id }), None)
+}
+
+/// The inbox row of `n`, awaiting WeChat delivery; refuses a malformed kind or data.
+pub(crate) fn inbox_row(n: NewNotification) -> Result<notification::Model> {
     if n.kind.is_empty()
         || n.kind.len() > 32
         || !n
@@ -143,25 +165,18 @@ pub async fn notify_staging(
             )));
         }
     };
-    let id = Uuid::now_v7();
-    notification::ActiveModel {
-        id: Set(id),
-        user_id: Set(n.user_id),
-        kind: Set(n.kind),
-        title: Set(n.title),
-        body: Set(n.body),
-        data: Set(data.to_string()),
-        read_at: Set(None),
+    Ok(notification::Model {
+        id: Uuid::now_v7(),
+        user_id: n.user_id,
+        kind: n.kind,
+        title: n.title,
+        body: n.body,
+        data: data.to_string(),
+        read_at: None,
         // Microseconds: what PostgreSQL keeps, so a cursor built from a read row matches.
-        created_at: Set(Utc::now().trunc_subsecs(6)),
-        wechat_state: Set(WechatState::Pending.as_str().into()),
-        wechat_error: Set(None),
-        wechat_updated_at: Set(None),
-    }
-    .insert(txn)
-    .await?;
-    let mut staged = vec![(DELIVER, json!({ "notification_id": id }), None)];
-    staged.extend(jobs);
-    outbox::stage_all(txn, staged).await?;
-    Ok(id)
+        created_at: Utc::now().trunc_subsecs(6),
+        wechat_state: WechatState::Pending.as_str().into(),
+        wechat_error: None,
+        wechat_updated_at: None,
+    })
 }

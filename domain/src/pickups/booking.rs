@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -246,6 +246,10 @@ pub struct Booked {
     pub view: PickupView,
     /// The outbox row of its `pickup.dispatch` job.
     pub dispatch_job: Uuid,
+    /// The pickup's row as written.
+    pub pickup: pickup::Model,
+    /// When its slot starts.
+    pub slot_starts_at: DateTime<Utc>,
 }
 
 /// What a booking has checked: the caller's address, the items' categories (and whether
@@ -388,7 +392,7 @@ pub async fn book(
             }
         }
         Some(txn) => {
-            pickup::Entity::insert(row.into_active_model().reset_all())
+            pickup::Entity::insert(row.clone().into_active_model().reset_all())
                 .exec_without_returning(&txn)
                 .await?;
             pickup_item::Entity::insert_many(
@@ -455,7 +459,12 @@ pub async fn book(
         }],
         created_at: now,
     };
-    Ok(Booked { view, dispatch_job })
+    Ok(Booked {
+        view,
+        dispatch_job,
+        pickup: row,
+        slot_starts_at: slot.starts_at,
+    })
 }
 
 /// The writes of a booking on PostgreSQL, as one statement: the slot's capacity is taken
@@ -469,12 +478,8 @@ async fn insert_booking_pg(
     event: &pickup_event::Model,
     job: &crate::entities::outbox::Model,
 ) -> Result<bool> {
-    use sea_orm::{Statement, Value};
-    let mut values: Vec<Value> = Vec::with_capacity(40);
-    let mut arg = |v: Value| {
-        values.push(v);
-        format!("${}", values.len())
-    };
+    let mut args = crate::db::PgArgs::default();
+    let mut arg = |v: sea_orm::Value| args.arg(v);
     let van = if p.needs_van {
         ", van_booked = van_booked + 1"
     } else {
@@ -564,13 +569,7 @@ async fn insert_booking_pg(
            SELECT {job_values} FROM p) \
          SELECT count(*) AS n FROM s"
     );
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            sql,
-            values,
-        ))
-        .await?;
+    let row = db.query_one_raw(args.statement(sql)).await?;
     let n: i64 = match row {
         Some(r) => r.try_get("", "n")?,
         None => 0,
@@ -653,56 +652,71 @@ pub(crate) async fn announce_as(
     status: Status,
     withdrawn_from: &[Uuid],
 ) -> Result<()> {
-    let pickup_id = p.id;
-    let message = match status {
-        Status::Accepted => Some(("回收员已接单", "回收员已接单，将按预约时段上门。")),
-        Status::EnRoute => Some(("回收员正在上门", "回收员已出发，可在订单中查看实时位置。")),
-        Status::Arrived => Some(("回收员已到达", "回收员已到达您的地址，请准备好回收物。")),
-        Status::Completed => Some((
-            "回收已完成",
-            "回收员已完成称重，请核对称重单；如有异议可在规定时间内申诉。",
-        )),
-        Status::NoShow => Some(("上门未遇", "回收员上门时无人应答，本次预约已结束。")),
-        Status::Cancelled => Some(("预约已取消", "您的上门回收预约已取消。")),
-        Status::Expired => Some((
-            "预约已过期",
-            "很抱歉，预约时段内未能安排回收员，请重新预约。",
-        )),
-        Status::PendingDispatch if p.manual_dispatch => Some((
-            "正在人工调度",
-            "暂时没有回收员接单，工作人员正在为您人工安排。",
-        )),
-        _ => None,
-    };
-    let pushes = serde_json::json!({
-        "pickup_id": pickup_id,
+    let pushes = status_push(p, status, withdrawn_from);
+    match resident_notice(p, status) {
+        Some(n) => {
+            crate::notifications::notify_staging(txn, n, vec![(STATUS_CHANGED, pushes, None)])
+                .await?;
+        }
+        None => {
+            outbox::stage(txn, STATUS_CHANGED, pushes, None).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The payload of the `pickup.status_changed` push for pickup `p` now in `status`.
+pub(crate) fn status_push(
+    p: &pickup::Model,
+    status: Status,
+    withdrawn_from: &[Uuid],
+) -> serde_json::Value {
+    serde_json::json!({
+        "pickup_id": p.id,
         "status": status,
         "resident_id": p.resident_id,
         "recycler_id": p.recycler_id,
         "withdrawn_from": withdrawn_from,
-    });
-    if let Some((title, body)) = message {
-        let kind = if status == Status::PendingDispatch {
-            crate::notifications::kinds::MANUAL_DISPATCH
-        } else {
-            crate::notifications::kinds::PICKUP_STATUS
-        };
-        crate::notifications::notify_staging(
-            txn,
-            crate::notifications::NewNotification {
-                user_id: p.resident_id,
-                kind: kind.into(),
-                title: title.into(),
-                body: body.into(),
-                data: serde_json::json!({ "pickup_id": pickup_id, "status": status }),
-            },
-            vec![(STATUS_CHANGED, pushes, None)],
-        )
-        .await?;
+    })
+}
+
+/// What the resident's inbox says when pickup `p` enters `status`, if anything.
+pub(crate) fn resident_notice(
+    p: &pickup::Model,
+    status: Status,
+) -> Option<crate::notifications::NewNotification> {
+    let (title, body) = match status {
+        Status::Accepted => ("回收员已接单", "回收员已接单，将按预约时段上门。"),
+        Status::EnRoute => ("回收员正在上门", "回收员已出发，可在订单中查看实时位置。"),
+        Status::Arrived => ("回收员已到达", "回收员已到达您的地址，请准备好回收物。"),
+        Status::Completed => (
+            "回收已完成",
+            "回收员已完成称重，请核对称重单；如有异议可在规定时间内申诉。",
+        ),
+        Status::NoShow => ("上门未遇", "回收员上门时无人应答，本次预约已结束。"),
+        Status::Cancelled => ("预约已取消", "您的上门回收预约已取消。"),
+        Status::Expired => (
+            "预约已过期",
+            "很抱歉，预约时段内未能安排回收员，请重新预约。",
+        ),
+        Status::PendingDispatch if p.manual_dispatch => (
+            "正在人工调度",
+            "暂时没有回收员接单，工作人员正在为您人工安排。",
+        ),
+        _ => return None,
+    };
+    let kind = if status == Status::PendingDispatch {
+        crate::notifications::kinds::MANUAL_DISPATCH
     } else {
-        outbox::stage(txn, STATUS_CHANGED, pushes, None).await?;
-    }
-    Ok(())
+        crate::notifications::kinds::PICKUP_STATUS
+    };
+    Some(crate::notifications::NewNotification {
+        user_id: p.resident_id,
+        kind: kind.into(),
+        title: title.into(),
+        body: body.into(),
+        data: serde_json::json!({ "pickup_id": p.id, "status": status }),
+    })
 }
 
 /// Body of cancel.

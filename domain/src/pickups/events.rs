@@ -37,23 +37,32 @@ pub struct StatusChangedHandler {
 #[async_trait]
 impl JobHandler for StatusChangedHandler {
     async fn handle(&self, job: &Delivery) -> anyhow::Result<()> {
-        let e: StatusChanged = serde_json::from_value(job.payload.clone())?;
-        let data = serde_json::json!({ "pickup_id": e.pickup_id, "status": e.status });
-        realtime::push(&*self.pubsub, e.resident_id, "pickup_updated", data.clone()).await?;
-        if let Some(r) = e.recycler_id {
-            realtime::push(&*self.pubsub, r, "pickup_updated", data).await?;
-        }
-        for r in e.withdrawn_from {
-            realtime::push(
-                &*self.pubsub,
-                r,
-                "offer_withdrawn",
-                serde_json::json!({ "pickup_id": e.pickup_id }),
-            )
-            .await?;
-        }
-        Ok(())
+        push_status(&*self.pubsub, job.payload.clone()).await
     }
+}
+
+/// Sends the pushes a `pickup.status_changed` payload describes (see
+/// [`crate::pickups::booking::status_push`]).
+pub(crate) async fn push_status(
+    pubsub: &dyn PubSub,
+    payload: serde_json::Value,
+) -> anyhow::Result<()> {
+    let e: StatusChanged = serde_json::from_value(payload)?;
+    let data = serde_json::json!({ "pickup_id": e.pickup_id, "status": e.status });
+    realtime::push(pubsub, e.resident_id, "pickup_updated", data.clone()).await?;
+    if let Some(r) = e.recycler_id {
+        realtime::push(pubsub, r, "pickup_updated", data).await?;
+    }
+    for r in e.withdrawn_from {
+        realtime::push(
+            pubsub,
+            r,
+            "offer_withdrawn",
+            serde_json::json!({ "pickup_id": e.pickup_id }),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

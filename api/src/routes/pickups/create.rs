@@ -29,6 +29,6 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let rules = Rules::from_settings(&platform.settings);
     let booked = booking::book(&platform.db, &auth.0, rules, body.into_inner()).await?;
-    platform.dispatch_after_commit(booked.view.id, booked.dispatch_job);
+    platform.dispatch_after_commit(&booked);
     Ok(HttpResponse::Created().json(booked.view))
 }
