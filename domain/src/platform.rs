@@ -65,8 +65,9 @@ pub struct Platform {
 }
 
 /// At most this many dispatches run at once right after bookings in one process; beyond
-/// that the queue does the work.
-const INLINE_DISPATCHES: usize = 4;
+/// that the queue does the work, once the job's grace has passed
+/// ([`crate::pickups::booking::INLINE_DISPATCH_GRACE`]).
+const INLINE_DISPATCHES: usize = 8;
 
 /// The adapters that the footprint decides between Redis and process memory.
 struct Adapters {

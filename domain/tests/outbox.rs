@@ -118,6 +118,33 @@ async fn a_committed_job_is_relayed_once_with_its_id(s: Setup) {
     s.queue.ack(&got[0]).await.unwrap();
 }
 
+async fn a_job_for_later_waits_in_the_outbox_until_it_is_due(s: Setup) {
+    let due = chrono::Utc::now() + chrono::Duration::milliseconds(700);
+    let txn = s.db.begin().await.unwrap();
+    let id = outbox::stage(&txn, "test.later", json!({ "n": 3 }), Some(due))
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    let relay = Relay::new(s.db.clone(), s.queue.clone(), Default::default());
+    assert_eq!(
+        relay.relay_once().await.unwrap(),
+        0,
+        "relayed before it was due"
+    );
+    assert_eq!(outbox_row::Entity::find().count(&s.db).await.unwrap(), 1);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(relay.relay_once().await.unwrap(), 1);
+    assert_eq!(outbox_row::Entity::find().count(&s.db).await.unwrap(), 0);
+    let got = s
+        .queue
+        .receive("c", &["test.later".into()], 10, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].id, id);
+    s.queue.ack(&got[0]).await.unwrap();
+}
+
 struct Counting {
     calls: Arc<AtomicU32>,
     fail_first: u32,
@@ -199,4 +226,5 @@ macro_rules! on_both {
 
 on_both!(nothing_is_enqueued_when_the_transaction_rolls_back);
 on_both!(a_committed_job_is_relayed_once_with_its_id);
+on_both!(a_job_for_later_waits_in_the_outbox_until_it_is_due);
 on_both!(the_runner_retries_then_succeeds_and_stops_cleanly);

@@ -1,6 +1,7 @@
 //! The transactional outbox. [`stage`] is called with the business transaction, so a job
 //! exists if and only if the state change that caused it committed. Never enqueue directly
-//! from a service.
+//! from a service. A job staged with a run time stays in the outbox until then (the relay
+//! moves due rows only), so until it is due its row can still be claimed by deleting it.
 
 use std::sync::Arc;
 

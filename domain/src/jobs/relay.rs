@@ -1,4 +1,5 @@
-//! The relay: moves committed outbox rows onto the queue, oldest first, then deletes them.
+//! The relay: moves committed outbox rows onto the queue once they are due, oldest first,
+//! then deletes them.
 //! A crash between enqueue and delete relays a row twice (same job id); handlers are
 //! idempotent, so that is harmless. On PostgreSQL several relays share the work with
 //! `FOR UPDATE SKIP LOCKED`; SQLite has one process.
@@ -41,7 +42,12 @@ impl Relay {
     /// Relays one batch; returns how many rows moved.
     #[tracing::instrument(skip_all)]
     pub async fn relay_once(&self) -> Result<usize> {
+        // A row waits in the outbox until it is due: a delayed job (an offer's timeout) is
+        // handed to the queue when it should run, and a booking's dispatch job is left to
+        // the process that booked it for a grace period (see `pickups::booking::book`).
+        let now = chrono::Utc::now();
         let select = outbox::Entity::find()
+            .filter(outbox::Column::RunAt.lte(now))
             .order_by_asc(outbox::Column::CreatedAt)
             .order_by_asc(outbox::Column::Id)
             .limit(self.batch);
@@ -56,6 +62,7 @@ impl Relay {
         // Woken after every job and commit, the relay often finds nothing: a plain read
         // says so in one round trip instead of a transaction's three.
         let any = outbox::Entity::find()
+            .filter(outbox::Column::RunAt.lte(now))
             .select_only()
             .column(outbox::Column::Id)
             .limit(1)

@@ -34,6 +34,10 @@ pub const COMPLETED: &str = "pickup.completed";
 /// Topic of a status change residents and recyclers are told about.
 pub const STATUS_CHANGED: &str = "pickup.status_changed";
 
+/// How long a booking's dispatch job waits in the outbox for the booking process to
+/// claim it (and dispatch inline) before any relay hands it to the queue.
+pub const INLINE_DISPATCH_GRACE: Duration = Duration::seconds(2);
+
 /// The booking rules in force.
 #[derive(Debug, Clone, Copy)]
 pub struct Rules {
@@ -381,7 +385,10 @@ pub async fn book(
         id: Uuid::now_v7(),
         topic: DISPATCH.into(),
         payload: serde_json::json!({ "pickup_id": id }).to_string(),
-        run_at: now,
+        // The booking process dispatches the pickup itself right after the commit (see
+        // `Platform::dispatch_after_commit`); the queue does it only if that has not
+        // claimed the job within the grace.
+        run_at: now + INLINE_DISPATCH_GRACE,
         created_at: now,
     };
     let dispatch_job = job.id;
