@@ -20,6 +20,11 @@ use crate::{
     ports::queue::{NewJob, Queue},
 };
 
+/// How long a relay that has just moved rows waits before its next pass: at most this is
+/// added to a job's way to the queue under load, and the rows committed meanwhile go in
+/// one batch.
+pub const LINGER: Duration = Duration::from_millis(10);
+
 /// Moves outbox rows to the queue.
 pub struct Relay {
     db: DatabaseConnection,
@@ -116,13 +121,32 @@ impl Relay {
         Ok(())
     }
 
-    /// Relays until `stop`, waking on commits and polling every 500 ms.
+    /// Relays until `stop`, waking on commits and polling every 500 ms. While rows keep
+    /// coming, a pass that moved some is followed by the next one [`LINGER`] later rather
+    /// than at the next commit, so that a busy relay moves batches instead of a transaction
+    /// per job.
     pub async fn run(self, stop: CancellationToken) {
+        let mut busy = false;
         loop {
+            if busy {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(LINGER) => {}
+                }
+            }
             match self.relay_once().await {
-                Ok(n) if n as u64 == self.batch => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "outbox relay failed; retrying"),
+                Ok(n) if n as u64 == self.batch => {
+                    busy = false;
+                    continue;
+                }
+                Ok(n) => busy = n > 0,
+                Err(e) => {
+                    busy = false;
+                    tracing::warn!(error = %e, "outbox relay failed; retrying");
+                }
+            }
+            if busy {
+                continue;
             }
             tokio::select! {
                 _ = stop.cancelled() => break,
