@@ -60,14 +60,17 @@ pub struct Platform {
     pub redis: Option<redis::Client>,
     /// WeChat's access token, shared by every task (and, through Redis, every instance).
     pub wechat_tokens: Arc<AccessTokens>,
-    /// Bounds the dispatches this process runs right after its own bookings.
+    /// Bounds the dispatches this process runs at once right after its own bookings.
     inline_dispatch: Arc<Semaphore>,
+    /// Bounds those running or waiting for [`Self::inline_dispatch`].
+    inline_queued: Arc<Semaphore>,
 }
 
-/// At most this many dispatches run at once right after bookings in one process; beyond
-/// that the queue does the work, once the job's grace has passed
-/// ([`crate::pickups::booking::INLINE_DISPATCH_GRACE`]).
+/// At most this many dispatches run at once right after bookings in one process.
 const INLINE_DISPATCHES: usize = 8;
+/// At most this many more wait for their turn; beyond that (and for any that wait longer
+/// than [`crate::pickups::booking::INLINE_DISPATCH_GRACE`]) the queue does the work.
+const INLINE_DISPATCHES_QUEUED: usize = 256;
 
 /// The adapters that the footprint decides between Redis and process memory.
 struct Adapters {
@@ -205,6 +208,7 @@ impl Platform {
             redis,
             wechat_tokens,
             inline_dispatch: Arc::new(Semaphore::new(INLINE_DISPATCHES)),
+            inline_queued: Arc::new(Semaphore::new(INLINE_DISPATCHES_QUEUED)),
         })
     }
 
@@ -318,11 +322,12 @@ impl Platform {
     /// (see [`crate::dispatch::Dispatcher::dispatch_booked`]). The job stays the fallback:
     /// the dispatch claims it by deleting its outbox row in the dispatch's own write, and
     /// leaves it to the queue when a relay took it first, when the dispatch fails, when the
-    /// process stops mid-way, or when [`INLINE_DISPATCHES`] are already running.
+    /// process stops mid-way, or when [`INLINE_DISPATCHES_QUEUED`] are already waiting.
     pub fn dispatch_after_commit(&self, booked: &crate::pickups::booking::Booked) {
-        let Ok(permit) = self.inline_dispatch.clone().try_acquire_owned() else {
+        let Ok(queued) = self.inline_queued.clone().try_acquire_owned() else {
             return;
         };
+        let running = self.inline_dispatch.clone();
         let dispatcher = self.dispatcher();
         let signal = self.outbox_signal.clone();
         let (pickup, starts_at, job) = (
@@ -330,11 +335,21 @@ impl Platform {
             booked.slot_starts_at,
             booked.dispatch_job,
         );
+        let since = std::time::Instant::now();
         tokio::spawn(async move {
+            let Ok(permit) = running.acquire_owned().await else {
+                return;
+            };
+            if chrono::Duration::from_std(since.elapsed()).unwrap_or(chrono::Duration::MAX)
+                >= crate::pickups::booking::INLINE_DISPATCH_GRACE
+            {
+                // The job is due: a relay has it or is about to.
+                return;
+            }
             if let Err(e) = dispatcher.dispatch_booked(&pickup, starts_at, job).await {
                 tracing::warn!(error = %e, pickup_id = %pickup.id, "dispatch after booking failed; the queued job will do it");
             }
-            drop(permit);
+            drop((permit, queued));
             // The dispatch staged jobs (offer timeout, notifications), or gave the row back.
             signal.committed();
         });
