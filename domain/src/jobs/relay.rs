@@ -91,7 +91,7 @@ impl Relay {
             )
             .exec_with_returning(&txn)
             .await?;
-        rows.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+        rows.sort_by_key(|r| (r.created_at, r.id));
         self.publish(&rows).await?;
         txn.commit().await?;
         Ok(rows.len())
