@@ -190,8 +190,10 @@ async fn failed_job_is_retried_after_backoff_then_dead_lettered(h: &Harness) {
     for attempt in 1..p.max_attempts {
         assert_eq!(delivery.attempt, attempt);
         assert_eq!(q.depth().await.unwrap(), depth(0, 0, 1, 0));
-        let outcome = q.fail(&delivery, &format!("boom {attempt}")).await.unwrap();
+        // Taken before the call: the adapter dates the retry from inside it, and a slow call
+        // (a busy machine) must not make a punctual retry look early.
         let failed_at = Instant::now();
+        let outcome = q.fail(&delivery, &format!("boom {attempt}")).await.unwrap();
         assert_eq!(
             outcome,
             FailOutcome::Retrying {
