@@ -271,7 +271,9 @@ async fn a_pickup_whose_slot_ended_without_a_recycler_expires(fp: Footprint) {
     let n = wufei_domain::pickups::expiry::expire_due(&app.platform.db)
         .await
         .unwrap();
-    assert_eq!(n, 1);
+    // The scheduler stages an expiry run at start-up; on a busy machine its job can run
+    // between the slot's move and this call, and expire the pickup first.
+    assert!(n <= 1, "expired {n} pickups");
     assert_eq!(
         wufei_domain::pickups::expiry::expire_due(&app.platform.db)
             .await
@@ -281,6 +283,13 @@ async fn a_pickup_whose_slot_ended_without_a_recycler_expires(fp: Footprint) {
     );
     let p = pickup(&app, &t, &id).await;
     assert_eq!(p["status"], "expired");
+    let expired = p["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to"] == "expired")
+        .count();
+    assert_eq!(expired, 1, "expired once: {}", p["timeline"]);
     let inbox: Value = app
         .get("/v1/notifications", Some(&t))
         .await
