@@ -363,12 +363,7 @@ async fn a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_disp
         .count();
     assert_eq!(manual, 1, "one manual-dispatch event: {}", p["timeline"]);
     assert_eq!(p["status"], "pending_dispatch");
-    let inbox: Value = app
-        .get("/v1/notifications", Some(&t))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox = inbox(&app, &t).await;
     let told = inbox["items"]
         .as_array()
         .unwrap()

@@ -187,6 +187,15 @@ pub async fn pickup(app: &TestApp, token: &str, id: &str) -> Value {
         .unwrap()
 }
 
+/// The caller's inbox (`GET /v1/notifications`).
+pub async fn inbox(app: &TestApp, token: &str) -> Value {
+    app.get("/v1/notifications", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 pub async fn offers(app: &TestApp, token: &str) -> Vec<Value> {
     app.get("/v1/recycler/offers", Some(token))
         .await

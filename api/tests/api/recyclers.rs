@@ -290,12 +290,7 @@ async fn a_pickup_whose_slot_ended_without_a_recycler_expires(fp: Footprint) {
         .filter(|e| e["to"] == "expired")
         .count();
     assert_eq!(expired, 1, "expired once: {}", p["timeline"]);
-    let inbox: Value = app
-        .get("/v1/notifications", Some(&t))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let inbox = inbox(&app, &t).await;
     assert!(
         inbox["items"]
             .as_array()

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -19,18 +19,8 @@ pub async fn stage(
     payload: serde_json::Value,
     run_at: Option<DateTime<Utc>>,
 ) -> Result<Uuid> {
-    let id = Uuid::now_v7();
-    let now = Utc::now();
-    outbox::Entity::insert(outbox::ActiveModel {
-        id: Set(id),
-        topic: Set(topic.to_string()),
-        payload: Set(payload.to_string()),
-        run_at: Set(run_at.unwrap_or(now)),
-        created_at: Set(now),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(id)
+    let ids = stage_all(txn, vec![(topic, payload, run_at)]).await?;
+    Ok(ids.into_iter().next().unwrap_or_default())
 }
 
 /// Stages several jobs inside the caller's transaction with one statement; returns their
@@ -39,7 +29,11 @@ pub async fn stage_all(
     txn: &impl ConnectionTrait,
     jobs: Vec<(&str, serde_json::Value, Option<DateTime<Utc>>)>,
 ) -> Result<Vec<Uuid>> {
-    let rows = rows(jobs);
+    stage_rows(txn, rows(jobs)).await
+}
+
+/// Inserts `rows` with one statement; returns their ids in order.
+async fn stage_rows(txn: &impl ConnectionTrait, rows: Vec<outbox::Model>) -> Result<Vec<Uuid>> {
     let ids = rows.iter().map(|r| r.id).collect();
     if !rows.is_empty() {
         outbox::Entity::insert_many(rows.into_iter().map(|r| r.into_active_model().reset_all()))
