@@ -198,40 +198,35 @@ pub async fn rate_limit(
     let exempt = matches!(path, "/healthz" | "/readyz" | "/metrics");
     if let (false, Some(platform)) = (exempt, req.app_data::<web::Data<Platform>>().cloned()) {
         let minute = std::time::Duration::from_secs(60);
+        let per = |max| Limit {
+            max,
+            window: minute,
+        };
+        let client = format!(
+            "client:{}",
+            client_addr(req.request(), platform.settings.trust_forwarded_for)
+        );
         let user = match req.extensions().get::<AuthState>() {
-            Some(AuthState::Valid(p)) => Some(p.user_id),
+            Some(AuthState::Valid(p)) => Some(format!("user:{}", p.user_id)),
             _ => None,
         };
         let mut checks = vec![(
-            format!(
-                "client:{}",
-                client_addr(req.request(), platform.settings.trust_forwarded_for)
-            ),
-            platform.settings.rate_limit_per_client,
+            client.as_str(),
+            per(platform.settings.rate_limit_per_client),
         )];
-        if let Some(u) = user {
-            checks.push((format!("user:{u}"), platform.settings.rate_limit_per_user));
+        if let Some(user) = &user {
+            checks.push((user.as_str(), per(platform.settings.rate_limit_per_user)));
         }
-        for (key, max) in checks {
-            match platform
-                .limiter
-                .hit(
-                    &key,
-                    Limit {
-                        max,
-                        window: minute,
-                    },
-                )
-                .await
-            {
-                Ok(Decision::Allowed { .. }) => {}
-                Ok(Decision::Limited { retry_after }) => {
-                    let refusal = ApiError::from(wufei_domain::Error::RateLimited { retry_after });
-                    return Ok(req.error_response(refusal));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "rate limiter unavailable; letting the request through")
-                }
+        // Both limits in one call: one round trip on Redis, and a refused request counts
+        // against neither.
+        match platform.limiter.hit_all(&checks).await {
+            Ok(Decision::Allowed { .. }) => {}
+            Ok(Decision::Limited { retry_after }) => {
+                let refusal = ApiError::from(wufei_domain::Error::RateLimited { retry_after });
+                return Ok(req.error_response(refusal));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "rate limiter unavailable; letting the request through")
             }
         }
     }

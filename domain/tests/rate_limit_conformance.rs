@@ -186,6 +186,77 @@ async fn a_limit_of_zero_refuses_every_hit(rl: Arc<dyn RateLimiter>) {
     assert!(wait > Duration::ZERO && wait <= l.window);
 }
 
+async fn hit_all(rl: &Arc<dyn RateLimiter>, checks: &[(&str, Limit)]) -> Decision {
+    rl.hit_all(checks).await.expect("hit_all")
+}
+
+async fn hit_all_counts_every_key_only_when_every_key_allows(rl: Arc<dyn RateLimiter>) {
+    let (wide, narrow) = (limit(5, LONG), limit(2, LONG));
+    let both = [("client", wide), ("user", narrow)];
+    // The least remaining of the two.
+    assert_eq!(hit_all(&rl, &both).await, allowed(1));
+    assert_eq!(hit_all(&rl, &both).await, allowed(0));
+    // "user" refuses, so neither key counts this one.
+    let wait = retry_after(hit_all(&rl, &both).await);
+    assert!(wait > Duration::ZERO && wait <= narrow.window);
+    assert_eq!(hit(&rl, "client", wide).await, allowed(2));
+    assert_eq!(hit_all(&rl, &[]).await, allowed(u32::MAX));
+}
+
+async fn hit_all_waits_for_the_longest_refusal(rl: Arc<dyn RateLimiter>) {
+    let (long, short) = (limit(1, LONG), limit(1, SHORT));
+    exhaust(&rl, "long", long).await;
+    exhaust(&rl, "short", short).await;
+    let wait = retry_after(hit_all(&rl, &[("short", short), ("long", long)]).await);
+    assert!(wait > LONG / 2 && wait <= LONG, "waited {wait:?}");
+    // A zero limit refuses without counting the others.
+    let zero = limit(0, SHORT);
+    let wait = retry_after(hit_all(&rl, &[("fresh", long), ("z", zero)]).await);
+    assert!(wait > Duration::ZERO);
+    assert_eq!(hit(&rl, "fresh", long).await, allowed(0));
+}
+
+async fn the_same_key_twice_in_one_call_counts_twice(rl: Arc<dyn RateLimiter>) {
+    let l = limit(3, LONG);
+    assert_eq!(hit_all(&rl, &[("k", l), ("k", l)]).await, allowed(1));
+    // Two more do not fit in the one left, and neither counts.
+    retry_after(hit_all(&rl, &[("k", l), ("k", l)]).await);
+    assert_eq!(hit(&rl, "k", l).await, allowed(0));
+}
+
+async fn hundred_concurrent_two_key_hits_against_a_shared_max_of_ten_allow_exactly_ten(
+    rl: Arc<dyn RateLimiter>,
+) {
+    let shared = limit(10, LONG);
+    let own = limit(1_000, LONG);
+    let tasks: Vec<_> = (0..100)
+        .map(|n| {
+            let rl = Arc::clone(&rl);
+            tokio::spawn(async move {
+                let mine = format!("own-{}", n % 7);
+                rl.hit_all(&[(mine.as_str(), own), ("shared", shared)])
+                    .await
+            })
+        })
+        .collect();
+    let mut allowed_hits = 0;
+    for task in tasks {
+        if let Decision::Allowed { .. } = task.await.expect("task").expect("hit_all") {
+            allowed_hits += 1;
+        }
+    }
+    assert_eq!(allowed_hits, 10);
+    // Only the allowed ones counted against the per-caller keys: 10 across 7 keys.
+    let mut counted = 0;
+    for n in 0..7 {
+        let Decision::Allowed { remaining } = hit(&rl, &format!("own-{n}"), own).await else {
+            panic!("own-{n} refused");
+        };
+        counted += own.max - 1 - remaining;
+    }
+    assert_eq!(counted, 10);
+}
+
 async fn ping_answers(rl: Arc<dyn RateLimiter>) {
     rl.ping().await.expect("ping");
 }
@@ -254,6 +325,10 @@ conformance!(
     reset_clears_the_key,
     hundred_concurrent_hits_against_max_ten_allow_exactly_ten,
     a_limit_of_zero_refuses_every_hit,
+    hit_all_counts_every_key_only_when_every_key_allows,
+    hit_all_waits_for_the_longest_refusal,
+    the_same_key_twice_in_one_call_counts_twice,
+    hundred_concurrent_two_key_hits_against_a_shared_max_of_ten_allow_exactly_ten,
     ping_answers,
 );
 

@@ -92,12 +92,16 @@ impl Gcra {
     }
 }
 
-/// The answer to every hit under a limit of `max = 0`: refused, retry after the window
-/// (or a millisecond if the window is zero, since `retry_after` is never zero).
-pub(super) fn refuse_all(limit: Limit) -> Decision {
-    Decision::Limited {
-        retry_after: limit.window.max(Duration::from_millis(1)),
-    }
+/// The answer to every hit when one of its limits has `max = 0`: refused, retry after the
+/// longest such window (or a millisecond if the window is zero, since `retry_after` is
+/// never zero), without looking at any key. `None` when every limit allows hits.
+pub(super) fn refuse_any_zero(checks: &[(&str, Limit)]) -> Option<Decision> {
+    checks
+        .iter()
+        .filter(|(_, l)| l.max == 0)
+        .map(|(_, l)| l.window.max(Duration::from_millis(1)))
+        .max()
+        .map(|retry_after| Decision::Limited { retry_after })
 }
 
 /// One lock's worth of keys.
@@ -152,35 +156,85 @@ impl EmbeddedRateLimiter {
         u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
 
-    /// The shard holding `key`. A poisoned lock is taken over: the map is only ever
-    /// mutated by single `insert`/`remove`/`retain` calls, so it is never left half-done.
-    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, Shard> {
-        let index = usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0);
+    /// Which shard holds `key`.
+    fn shard_index(&self, key: &str) -> usize {
+        usize::try_from(self.hasher.hash_one(key) % SHARDS as u64).unwrap_or(0)
+    }
+
+    /// Locks shard `index`. A poisoned lock is taken over: the map is only ever mutated by
+    /// single `insert`/`remove`/`retain` calls, so it is never left half-done.
+    fn lock(&self, index: usize) -> std::sync::MutexGuard<'_, Shard> {
         self.shards[index]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// [`RateLimiter::hit`] at a given instant; separated so unit tests can drive the clock.
-    fn hit_at(&self, key: &str, limit: Limit, now_us: u64) -> Decision {
-        let Some(gcra) = Gcra::new(limit) else {
-            return refuse_all(limit);
-        };
-        let mut shard = self.shard(key);
-        shard.ops_until_prune = shard.ops_until_prune.saturating_sub(1);
-        if shard.ops_until_prune == 0 {
-            shard.prune(now_us);
+    /// [`RateLimiter::hit_all`] at a given instant; separated so unit tests can drive the
+    /// clock. Every shard the keys live in is locked, in ascending order (so two calls
+    /// cannot deadlock), for the whole decision: it is atomic, as the Redis script is.
+    fn hit_all_at(&self, checks: &[(&str, Limit)], now_us: u64) -> Decision {
+        if let Some(refused) = refuse_any_zero(checks) {
+            return refused;
         }
-        let (decision, new_tat) = gcra.decide(shard.tats.get(key).copied(), now_us);
-        if let Some(new_tat) = new_tat {
-            match shard.tats.get_mut(key) {
-                Some(tat) => *tat = new_tat,
+        let indices: Vec<usize> = checks.iter().map(|(k, _)| self.shard_index(k)).collect();
+        let mut order = indices.clone();
+        order.sort_unstable();
+        order.dedup();
+        let mut guards: Vec<(usize, std::sync::MutexGuard<'_, Shard>)> =
+            order.into_iter().map(|i| (i, self.lock(i))).collect();
+        for (_, shard) in &mut guards {
+            shard.ops_until_prune = shard.ops_until_prune.saturating_sub(1);
+            if shard.ops_until_prune == 0 {
+                shard.prune(now_us);
+            }
+        }
+        let slot = |i: usize| guards.binary_search_by_key(&i, |(j, _)| *j).unwrap_or(0);
+        // (guard slot, key, TAT to store): written only if every key allows the hit.
+        let mut pending: Vec<(usize, &str, u64)> = Vec::with_capacity(checks.len());
+        let mut remaining = u32::MAX;
+        let mut wait: Option<Duration> = None;
+        for ((key, limit), &index) in checks.iter().zip(&indices) {
+            let Some(gcra) = Gcra::new(*limit) else {
+                continue;
+            };
+            let at = slot(index);
+            // The same key twice in one call counts twice.
+            let stored = pending
+                .iter()
+                .rev()
+                .find(|(_, k, _)| k == key)
+                .map(|&(_, _, tat)| tat)
+                .or_else(|| guards[at].1.tats.get(*key).copied());
+            match gcra.decide(stored, now_us) {
+                (Decision::Allowed { remaining: left }, Some(tat)) => {
+                    remaining = remaining.min(left);
+                    pending.push((at, key, tat));
+                }
+                (Decision::Limited { retry_after }, _) => {
+                    wait = Some(wait.map_or(retry_after, |w| w.max(retry_after)));
+                }
+                (Decision::Allowed { .. }, None) => {}
+            }
+        }
+        if let Some(retry_after) = wait {
+            return Decision::Limited { retry_after };
+        }
+        for (at, key, tat) in pending {
+            let tats = &mut guards[at].1.tats;
+            match tats.get_mut(key) {
+                Some(stored) => *stored = tat,
                 None => {
-                    shard.tats.insert(key.to_owned(), new_tat);
+                    tats.insert(key.to_owned(), tat);
                 }
             }
         }
-        decision
+        Decision::Allowed { remaining }
+    }
+
+    /// [`RateLimiter::hit`] at a given instant.
+    #[cfg(test)]
+    fn hit_at(&self, key: &str, limit: Limit, now_us: u64) -> Decision {
+        self.hit_all_at(&[(key, limit)], now_us)
     }
 
     /// How many keys are held, expired or not.
@@ -201,12 +255,12 @@ impl Default for EmbeddedRateLimiter {
 
 #[async_trait]
 impl RateLimiter for EmbeddedRateLimiter {
-    async fn hit(&self, key: &str, limit: Limit) -> Result<Decision, PortError> {
-        Ok(self.hit_at(key, limit, self.now_us()))
+    async fn hit_all(&self, checks: &[(&str, Limit)]) -> Result<Decision, PortError> {
+        Ok(self.hit_all_at(checks, self.now_us()))
     }
 
     async fn reset(&self, key: &str) -> Result<(), PortError> {
-        self.shard(key).tats.remove(key);
+        self.lock(self.shard_index(key)).tats.remove(key);
         Ok(())
     }
 

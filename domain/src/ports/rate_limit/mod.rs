@@ -41,7 +41,16 @@ pub enum Decision {
 pub trait RateLimiter: Send + Sync + 'static {
     /// Counts one hit against `key` under `limit` and says whether it is allowed. A refused
     /// hit does not count.
-    async fn hit(&self, key: &str, limit: Limit) -> Result<Decision, PortError>;
+    async fn hit(&self, key: &str, limit: Limit) -> Result<Decision, PortError> {
+        self.hit_all(&[(key, limit)]).await
+    }
+
+    /// Counts one hit against every key of `checks` at once, atomically: allowed only when
+    /// each key allows it, and then each counts it (`remaining` is the least of them);
+    /// refused when any key refuses, and then none counts it (`retry_after` is the longest
+    /// wait among the refusing keys). A request limited per client and per user asks both
+    /// in one call, which on Redis is one round trip. No checks: allowed.
+    async fn hit_all(&self, checks: &[(&str, Limit)]) -> Result<Decision, PortError>;
 
     /// Forgets `key` (after a successful login, say).
     async fn reset(&self, key: &str) -> Result<(), PortError>;

@@ -1,10 +1,13 @@
 //! The Redis rate limiter, for the production footprint: every API instance counts against
 //! the same keys, so a limit holds across the whole fleet.
 //!
-//! One Lua script per hit runs the same GCRA as the embedded adapter (see
-//! [`super::embedded`] for the algorithm and why): read the key's TAT, decide, and on an
-//! allowed hit write the new TAT. Redis runs a script atomically, so concurrent hits from
-//! any number of instances are serialised per key without locks or retries.
+//! One Lua script per call runs the same GCRA as the embedded adapter (see
+//! [`super::embedded`] for the algorithm and why) for each of the call's keys: read each
+//! key's TAT, decide, and when every key allows the hit write each new TAT. Redis runs a
+//! script atomically, so concurrent hits from any number of instances are serialised per
+//! key without locks or retries, and a request limited per client and per user costs one
+//! round trip. (On a Redis Cluster a script's keys must share a hash slot; Wufei runs one
+//! Redis, not a cluster.)
 //!
 //! **Clock: Redis's own `TIME`, read inside the script.** API instances' clocks drift
 //! apart; if each passed its own `now`, a fast clock would earn hits back early and a slow
@@ -21,31 +24,48 @@ use async_trait::async_trait;
 use redis::Script;
 use redis::aio::ConnectionManager;
 
-use super::embedded::{Gcra, refuse_all};
+use super::embedded::{Gcra, refuse_any_zero};
 use super::{Decision, Limit, RateLimiter};
 use crate::ports::PortError;
 
-/// A line-for-line copy of `Gcra::decide` (embedded.rs), plus the storage.
+/// A line-for-line copy of `Gcra::decide` (embedded.rs) run for each key, plus the storage
+/// and the all-or-nothing rule of `EmbeddedRateLimiter::hit_all_at`: TATs are written only
+/// when every key allows the hit.
 ///
-/// KEYS[1]: the key. ARGV[1]: emission interval T (µs). ARGV[2]: burst, max × T (µs).
-/// Returns `{1, remaining}` when allowed, `{0, retry_after_us}` when refused.
+/// KEYS[i]: a key. ARGV[2i-1]: its emission interval T (µs). ARGV[2i]: its burst, max × T
+/// (µs). Returns `{1, least remaining}` when allowed, `{0, longest retry_after_us}` when
+/// refused.
 const GCRA_SCRIPT: &str = r"
 if redis.replicate_commands then redis.replicate_commands() end
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local stored = redis.call('GET', KEYS[1])
-local tat = now
-if stored then tat = math.max(tonumber(stored) or now, now) end
-local new_tat = tat + interval
-local ahead = new_tat - now
-if ahead > burst then
-  return {0, ahead - burst}
+local pending = {}
+local remaining = -1
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  local stored = pending[key] or redis.call('GET', key)
+  local tat = now
+  if stored then tat = math.max(tonumber(stored) or now, now) end
+  local new_tat = tat + interval
+  local ahead = new_tat - now
+  if ahead > burst then
+    wait = math.max(wait, ahead - burst)
+  else
+    pending[key] = new_tat
+    local left = math.floor((burst - ahead) / interval)
+    if remaining < 0 or left < remaining then remaining = left end
+  end
 end
-redis.call('SET', KEYS[1], string.format('%.0f', new_tat),
-  'PX', string.format('%.0f', math.ceil(ahead / 1000)))
-return {1, math.floor((burst - ahead) / interval)}
+if wait > 0 then
+  return {0, wait}
+end
+for key, new_tat in pairs(pending) do
+  redis.call('SET', key, string.format('%.0f', new_tat),
+    'PX', string.format('%.0f', math.ceil((new_tat - now) / 1000)))
+end
+return {1, remaining}
 ";
 
 /// Which backend [`PortError`]s name.
@@ -81,18 +101,26 @@ impl RedisRateLimiter {
 
 #[async_trait]
 impl RateLimiter for RedisRateLimiter {
-    async fn hit(&self, key: &str, limit: Limit) -> Result<Decision, PortError> {
-        let Some(gcra) = Gcra::new(limit) else {
-            return Ok(refuse_all(limit));
-        };
+    async fn hit_all(&self, checks: &[(&str, Limit)]) -> Result<Decision, PortError> {
+        if let Some(refused) = refuse_any_zero(checks) {
+            return Ok(refused);
+        }
+        if checks.is_empty() {
+            return Ok(Decision::Allowed {
+                remaining: u32::MAX,
+            });
+        }
+        let mut invocation = self.script.prepare_invoke();
+        for (key, limit) in checks {
+            if let Some(gcra) = Gcra::new(*limit) {
+                invocation
+                    .key(self.redis_key(key))
+                    .arg(gcra.interval_us)
+                    .arg(gcra.burst_us);
+            }
+        }
         let mut conn = self.conn.clone();
-        let (allowed, value): (i64, i64) = self
-            .script
-            .key(self.redis_key(key))
-            .arg(gcra.interval_us)
-            .arg(gcra.burst_us)
-            .invoke_async(&mut conn)
-            .await?;
+        let (allowed, value): (i64, i64) = invocation.invoke_async(&mut conn).await?;
         let corrupt = || PortError::Corrupt {
             backend: BACKEND,
             message: format!("rate-limit script answered {{{allowed}, {value}}}"),
