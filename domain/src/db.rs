@@ -94,14 +94,16 @@ pub fn backend(db: &impl ConnectionTrait) -> DatabaseBackend {
     db.get_database_backend()
 }
 
-/// The positional parameters of a hand-written PostgreSQL statement: each [`Self::arg`]
-/// binds a value and returns its placeholder (`$1`, `$2` …), so SQL and values are built
-/// side by side. For the few writes whose round trips are their cost (one statement of
-/// data-modifying `WITH` clauses instead of a transaction).
+/// The positional parameters of a hand-written statement: each [`Self::arg`] binds a value
+/// and returns its placeholder (`$1`, `$2` …), so SQL and values are built side by side.
+/// For the few statements whose round trips are their cost (one statement of
+/// data-modifying `WITH` clauses instead of a transaction, one read instead of several).
+/// `$N` is PostgreSQL's placeholder, and SQLite reads it as parameter N too, so
+/// [`Self::statement_for`] serves a statement written in SQL both understand.
 #[derive(Debug, Default)]
-pub(crate) struct PgArgs(Vec<sea_orm::Value>);
+pub(crate) struct SqlArgs(Vec<sea_orm::Value>);
 
-impl PgArgs {
+impl SqlArgs {
     /// Binds `v`; returns its placeholder.
     pub(crate) fn arg(&mut self, v: impl Into<sea_orm::Value>) -> String {
         self.0.push(v.into());
@@ -110,6 +112,11 @@ impl PgArgs {
 
     /// The statement `sql` with the values bound so far.
     pub(crate) fn statement(self, sql: String) -> sea_orm::Statement {
-        sea_orm::Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, self.0)
+        self.statement_for(DatabaseBackend::Postgres, sql)
+    }
+
+    /// The statement `sql`, for `backend`, with the values bound so far.
+    pub(crate) fn statement_for(self, backend: DatabaseBackend, sql: String) -> sea_orm::Statement {
+        sea_orm::Statement::from_sql_and_values(backend, sql, self.0)
     }
 }

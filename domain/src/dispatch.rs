@@ -6,18 +6,20 @@
 //! Unanswered offers expire through delayed jobs; after the last round, or when the slot is
 //! near, the pickup waits in the manual-dispatch queue and the resident is told.
 //!
-//! Every handler is idempotent: it re-reads the pickup under a lock and does nothing when
-//! the work is already done, so a job delivered twice, or re-delivered after a worker died
+//! Every handler is idempotent: a round is written on condition that the pickup is still
+//! as it was read (on PostgreSQL one statement whose conditional update guards the rest;
+//! on SQLite a transaction under the pickup's lock) and does nothing when the work is
+//! already done, so a job delivered twice, or re-delivered after a worker died
 //! mid-dispatch, neither loses nor doubles a pickup.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, QueryTrait, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect,
+    QueryTrait, TransactionTrait,
     sea_query::{Expr, LockBehavior, LockType, Query},
 };
 use serde::Deserialize;
@@ -25,11 +27,8 @@ use uuid::Uuid;
 
 use crate::{
     config::Settings,
-    db::PgArgs,
-    entities::{
-        district, offer, outbox as outbox_row, pickup, pickup_slot, recycler, recycler_district,
-        recycler_slot_load,
-    },
+    db::SqlArgs,
+    entities::{offer, outbox as outbox_row, pickup, pickup_slot},
     error::{Error, Result},
     jobs::{JobHandler, outbox},
     pickups::{
@@ -150,7 +149,7 @@ struct Offered {
 enum Plan {
     /// Manual dispatch, for this reason.
     Escalate(&'static str),
-    /// Offers, among these recyclers nearby (filtered and ranked under the pickup's lock).
+    /// Offers, among these recyclers nearby (still to be filtered and ranked).
     Offer(Vec<Nearby>),
 }
 
@@ -187,7 +186,6 @@ impl Dispatcher {
     /// pickup's lock, in a transaction that decides again from the locked row.
     #[tracing::instrument(skip(self), fields(pickup_id = %pickup_id))]
     pub async fn dispatch(&self, pickup_id: Uuid) -> Result<()> {
-        let mut nearby = None;
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
             let Some((p, slot)) = pickup::Entity::find_by_id(pickup_id)
                 .find_also_related(pickup_slot::Entity)
@@ -199,18 +197,13 @@ impl Dispatcher {
             if p.status != Status::PendingDispatch.as_str() || p.manual_dispatch {
                 return Ok(());
             }
-            if let Some(slot) = slot {
-                match self.plan(&p, slot.starts_at, None).await? {
-                    Plan::Escalate(why) => {
-                        self.escalate_now(&p, why, None).await?;
-                        return Ok(());
-                    }
-                    Plan::Offer(n) => nearby = Some(n),
-                }
-            }
+            let slot = slot
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("pickup {} has no slot", p.id)))?;
+            self.round_now(&p, slot.starts_at, None).await?;
+            return Ok(());
         }
         let txn = self.db.begin().await?;
-        let offered = self.dispatch_in(&txn, pickup_id, nearby).await?;
+        let offered = self.dispatch_in(&txn, pickup_id).await?;
         txn.commit().await?;
         self.push_offers(offered).await;
         Ok(())
@@ -233,21 +226,43 @@ impl Dispatcher {
         slot_starts_at: chrono::DateTime<Utc>,
         job: Uuid,
     ) -> Result<bool> {
-        let mut nearby = None;
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
-            match self.plan(p, slot_starts_at, None).await? {
-                Plan::Escalate(why) => return self.escalate_now(p, why, Some(job)).await,
-                Plan::Offer(n) => nearby = Some(n),
-            }
+            return self.round_now(p, slot_starts_at, Some(job)).await;
         }
         let txn = self.db.begin().await?;
         if !claim_outbox_row(&txn, job).await? {
             return Ok(false);
         }
-        let offered = self.dispatch_in(&txn, p.id, nearby).await?;
+        let offered = self.dispatch_in(&txn, p.id).await?;
         txn.commit().await?;
         self.push_offers(offered).await;
         Ok(true)
+    }
+
+    /// One round for pending pickup `p`, as read, on PostgreSQL, without a transaction:
+    /// the plan and the shortlist are read unlocked, then ONE statement writes the round
+    /// ([`Self::offer_now`] or [`Self::escalate_now`]) on condition that the pickup is still
+    /// as read. Two rounds racing for one pickup cannot both write: the second finds the
+    /// round moved on and changes nothing. With `claim`, see [`Self::escalate_now`];
+    /// returns whether the claim held (always `true` without one).
+    async fn round_now(
+        &self,
+        p: &pickup::Model,
+        slot_starts_at: chrono::DateTime<Utc>,
+        claim: Option<Uuid>,
+    ) -> Result<bool> {
+        let nearby = match self.plan(p, slot_starts_at, None).await? {
+            Plan::Escalate(why) => return self.escalate_now(p, why, claim).await,
+            Plan::Offer(nearby) => nearby,
+        };
+        let shortlist = self.candidates(&self.db, p, &nearby).await?;
+        if shortlist.candidates.is_empty() {
+            return self
+                .escalate_now(p, "no recycler is available", claim)
+                .await;
+        }
+        let round = self.round(p, shortlist, Utc::now().trunc_subsecs(6));
+        self.offer_now(p, round, claim).await
     }
 
     /// What a round for `p` (pending, not in manual dispatch) does: manual dispatch when
@@ -292,13 +307,12 @@ impl Dispatcher {
         })
     }
 
-    /// The dispatch itself, in the caller's transaction; returns the offers made.
-    /// `nearby` is a geo lookup already made for the pickup.
+    /// The dispatch itself, in the caller's transaction, under the pickup's lock; returns
+    /// the offers made. (SQLite's way; PostgreSQL's is [`Self::round_now`].)
     async fn dispatch_in(
         &self,
         txn: &DatabaseTransaction,
         pickup_id: Uuid,
-        nearby: Option<Vec<Nearby>>,
     ) -> Result<Option<Offered>> {
         let Some((p, slot)) = lock_pickup_with_slot(txn, pickup_id).await? else {
             return Ok(None);
@@ -308,62 +322,27 @@ impl Dispatcher {
         }
         let slot =
             slot.ok_or_else(|| Error::Internal(anyhow::anyhow!("pickup {} has no slot", p.id)))?;
-        // PostgreSQL keeps microseconds: the times pushed are then those stored.
-        let now = if txn.get_database_backend() == DatabaseBackend::Postgres {
-            Utc::now().trunc_subsecs(6)
-        } else {
-            Utc::now()
-        };
-        let nearby = match self.plan(&p, slot.starts_at, nearby).await? {
+        let nearby = match self.plan(&p, slot.starts_at, None).await? {
             Plan::Escalate(why) => {
                 escalate(txn, &p, why).await?;
                 return Ok(None);
             }
             Plan::Offer(nearby) => nearby,
         };
-        let round = p.dispatch_round + 1;
-        let candidates = self.candidates(txn, &p, &nearby).await?;
-        if candidates.is_empty() {
+        let shortlist = self.candidates(txn, &p, &nearby).await?;
+        if shortlist.candidates.is_empty() {
             escalate(txn, &p, "no recycler is available").await?;
             return Ok(None);
         }
-        let mode = district::Entity::find_by_id(p.district_code.clone())
-            .one(txn)
-            .await?
-            .map(|d| d.dispatch_mode)
-            .unwrap_or_else(|| "assign".into());
-        let k = if mode == "broadcast" {
-            self.policy.broadcast_top_k
-        } else {
-            1
-        };
-        let chosen: Vec<Candidate> = rank(candidates).into_iter().take(k).collect();
-        let expires_at =
-            now + chrono::Duration::from_std(self.policy.offer_window).unwrap_or_default();
-        let offers: Vec<offer::ActiveModel> = chosen
-            .iter()
-            .map(|c| offer::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                pickup_id: Set(p.id),
-                recycler_id: Set(c.recycler_id),
-                round: Set(round),
-                status: Set("open".into()),
-                reason: Set(None),
-                expires_at: Set(expires_at),
-                created_at: Set(now),
-                responded_at: Set(None),
-            })
-            .collect();
-        let made: Vec<(Uuid, Uuid)> = offers
-            .iter()
-            .filter_map(|o| match (&o.id, &o.recycler_id) {
-                (ActiveValue::Set(id), ActiveValue::Set(r)) => Some((*id, *r)),
-                _ => None,
-            })
-            .collect();
-        offer::Entity::insert_many(offers)
-            .exec_without_returning(txn)
-            .await?;
+        let round = self.round(&p, shortlist, Utc::now());
+        offer::Entity::insert_many(
+            round
+                .offers
+                .iter()
+                .map(|o| o.clone().into_active_model().reset_all()),
+        )
+        .exec_without_returning(txn)
+        .await?;
         transition_locked(
             txn,
             &p,
@@ -372,30 +351,125 @@ impl Dispatcher {
                 from: &[Status::PendingDispatch],
                 to: Status::Offered,
                 actor: Actor::SYSTEM,
-                reason: format!(
-                    "round {round}: offered to {} recycler(s) ({mode})",
-                    chosen.len()
-                ),
+                reason: round.reason.clone(),
                 recycler: None,
-                set: vec![(pickup::Column::DispatchRound, Expr::value(round))],
+                set: vec![(pickup::Column::DispatchRound, Expr::value(round.number))],
             },
         )
         .await?;
+        outbox::stage_all(txn, round.jobs.clone()).await?;
+        tracing::info!(
+            round = round.number,
+            offered = round.offers.len(),
+            "pickup offered"
+        );
+        Ok(Some(round.offered(p.id)))
+    }
+
+    /// The offers of `p`'s next round among `shortlist`, made at `now`: the best
+    /// candidate (assign) or the best K (broadcast), with the jobs that go with them.
+    fn round(&self, p: &pickup::Model, shortlist: Shortlist, now: DateTime<Utc>) -> Round {
+        let number = p.dispatch_round + 1;
+        let k = if shortlist.mode == "broadcast" {
+            self.policy.broadcast_top_k
+        } else {
+            1
+        };
+        let expires_at =
+            now + chrono::Duration::from_std(self.policy.offer_window).unwrap_or_default();
+        let offers: Vec<offer::Model> = rank(shortlist.candidates)
+            .into_iter()
+            .take(k)
+            .map(|c| offer::Model {
+                id: Uuid::now_v7(),
+                pickup_id: p.id,
+                recycler_id: c.recycler_id,
+                round: number,
+                status: "open".into(),
+                reason: None,
+                expires_at,
+                created_at: now,
+                responded_at: None,
+            })
+            .collect();
         let mut jobs = vec![(
             OFFER_TIMEOUT,
-            serde_json::json!({ "pickup_id": p.id, "round": round }),
+            serde_json::json!({ "pickup_id": p.id, "round": number }),
             Some(expires_at),
         )];
         if self.pubsub.is_none() {
             jobs.push((OFFERS_MADE, serde_json::json!({ "pickup_id": p.id }), None));
         }
-        outbox::stage_all(txn, jobs).await?;
-        tracing::info!(round, offered = chosen.len(), %mode, "pickup offered");
-        Ok(Some(Offered {
-            pickup_id: p.id,
+        Round {
+            number,
+            reason: format!(
+                "round {number}: offered to {} recycler(s) ({})",
+                offers.len(),
+                shortlist.mode
+            ),
+            offers,
             expires_at,
-            offers: made,
-        }))
+            now,
+            jobs,
+        }
+    }
+
+    /// Writes `round` for pending pickup `p`, as read, in ONE PostgreSQL statement: a
+    /// conditional update of the pickup to offered — still pending, not manual, in the
+    /// round and slot read — and, only if it took, the inserts of the offers, the timeline
+    /// row and the round's jobs. `claim` as in [`Self::escalate_now`]. The offers are
+    /// pushed after the write.
+    async fn offer_now(
+        &self,
+        p: &pickup::Model,
+        round: Round,
+        claim: Option<Uuid>,
+    ) -> Result<bool> {
+        debug_assert!(crate::pickups::can_transition(
+            Status::PendingDispatch,
+            Status::Offered
+        ));
+        let mut a = SqlArgs::default();
+        let mut sql = String::from("WITH ");
+        if let Some(job) = claim {
+            sql += &claim_clause(&mut a, job);
+        }
+        sql += &format!(
+            "m AS (UPDATE pickups SET status = {}, dispatch_round = {}, updated_at = {}                WHERE {} RETURNING id), ",
+            a.arg(Status::Offered.as_str()),
+            a.arg(round.number),
+            a.arg(round.now),
+            still_pending(&mut a, p, claim.is_some()),
+        );
+        let offers = round
+            .offers
+            .iter()
+            .map(|o| {
+                format!(
+                    "({}::uuid, {}::uuid, {}::int4, {}::text, {}::timestamptz, {}::timestamptz)",
+                    a.arg(o.id),
+                    a.arg(o.recycler_id),
+                    a.arg(o.round),
+                    a.arg(o.status.clone()),
+                    a.arg(o.expires_at),
+                    a.arg(o.created_at),
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql += &format!(
+            "f AS (INSERT INTO offers (id, pickup_id, recycler_id, round, status, expires_at,                created_at) SELECT v.id, m.id, v.recycler_id, v.round, v.status, v.expires_at,                v.created_at FROM m, (VALUES {offers}) AS v (id, recycler_id, round, status,                expires_at, created_at)), "
+        );
+        sql += &event_clause(&mut a, p, Status::Offered, &round.reason, round.now);
+        if let Some(o) = outbox_clause(&mut a, round.jobs.clone()) {
+            sql += &o;
+        }
+        let (claimed, moved) = run_round(&self.db, a, sql, claim.is_some()).await?;
+        if moved {
+            tracing::info!(pickup_id = %p.id, round = round.number, offered = round.offers.len(), "pickup offered");
+            self.push_offers(Some(round.offered(p.id))).await;
+        }
+        Ok(claimed)
     }
 
     /// Sends pending pickup `p`, as read, to the manual-dispatch queue and tells the
@@ -432,40 +506,23 @@ impl Dispatcher {
         if self.pubsub.is_none() {
             jobs.push((STATUS_CHANGED, push.clone(), None));
         }
-        let mut a = PgArgs::default();
+        let mut a = SqlArgs::default();
         let mut sql = String::from("WITH ");
         if let Some(job) = claim {
-            sql += &format!(
-                "c AS (DELETE FROM outbox WHERE id IN (\
-                   SELECT id FROM outbox WHERE id = {} FOR UPDATE SKIP LOCKED) RETURNING id), ",
-                a.arg(job)
-            );
+            sql += &claim_clause(&mut a, job);
         }
         sql += &format!(
             "m AS (UPDATE pickups SET manual_dispatch = true, updated_at = {} \
-               WHERE id = {} AND status = {} AND NOT manual_dispatch AND dispatch_round = {} \
-               AND slot_id = {}{} RETURNING id), ",
+               WHERE {} RETURNING id), ",
             a.arg(now),
-            a.arg(p.id),
-            a.arg(Status::PendingDispatch.as_str()),
-            a.arg(p.dispatch_round),
-            a.arg(p.slot_id),
-            if claim.is_some() {
-                " AND EXISTS (SELECT 1 FROM c)"
-            } else {
-                ""
-            },
+            still_pending(&mut a, p, claim.is_some()),
         );
-        sql += &format!(
-            "e AS (INSERT INTO pickup_events (id, pickup_id, from_status, to_status, actor_id, \
-               actor_role, reason, created_at) SELECT {}, m.id, {}, {}, {}, {}, {}, {} FROM m)",
-            a.arg(Uuid::now_v7()),
-            a.arg(p.status.clone()),
-            a.arg(Status::PendingDispatch.as_str()),
-            a.arg(Actor::SYSTEM.user_id),
-            a.arg(Actor::SYSTEM.role),
-            a.arg(format!("manual dispatch: {why}")),
-            a.arg(now),
+        sql += &event_clause(
+            &mut a,
+            p,
+            Status::PendingDispatch,
+            &format!("manual dispatch: {why}"),
+            now,
         );
         if let Some(n) = notice {
             sql += &format!(
@@ -485,39 +542,11 @@ impl Dispatcher {
                 a.arg(n.wechat_updated_at),
             );
         }
-        let rows = outbox::rows(jobs);
-        if !rows.is_empty() {
-            let values = rows
-                .into_iter()
-                .map(|r| {
-                    format!(
-                        "({}::uuid, {}::text, {}::text, {}::timestamptz, {}::timestamptz)",
-                        a.arg(r.id),
-                        a.arg(r.topic),
-                        a.arg(r.payload),
-                        a.arg(r.run_at),
-                        a.arg(r.created_at),
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            sql += &format!(
-                ", o AS (INSERT INTO outbox (id, topic, payload, run_at, created_at) \
-                   SELECT v.id, v.topic, v.payload, v.run_at, v.created_at \
-                   FROM m, (VALUES {values}) AS v (id, topic, payload, run_at, created_at))"
-            );
+        if let Some(o) = outbox_clause(&mut a, jobs) {
+            sql += &o;
         }
-        sql += if claim.is_some() {
-            " SELECT (SELECT count(*) FROM c) AS claimed, (SELECT count(*) FROM m) AS moved"
-        } else {
-            " SELECT 1::int8 AS claimed, (SELECT count(*) FROM m) AS moved"
-        };
-        let Some(row) = self.db.query_one_raw(a.statement(sql)).await? else {
-            return Ok(false);
-        };
-        let claimed: i64 = row.try_get("", "claimed")?;
-        let moved: i64 = row.try_get("", "moved")?;
-        if moved == 1 {
+        let (claimed, moved) = run_round(&self.db, a, sql, claim.is_some()).await?;
+        if moved {
             tracing::info!(pickup_id = %p.id, why, "pickup sent to manual dispatch");
             if let Some(pubsub) = &self.pubsub
                 && let Err(e) = push_status(&**pubsub, push.clone()).await
@@ -528,7 +557,7 @@ impl Dispatcher {
                 }
             }
         }
-        Ok(claimed == 1)
+        Ok(claimed)
     }
 
     /// After the commit: sends each offered recycler their offer straight away (a
@@ -604,101 +633,221 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Those of the recyclers `nearby` who can take `p`, with what ranks them.
+    /// Those of the recyclers `nearby` who can take `p`, with what ranks them, and the
+    /// district's dispatch mode, in ONE query: approved, on shift, serving the pickup's
+    /// district, in a van if it needs one, below their capacity in its slot and not
+    /// offered it before; with their load in that slot and the offers made to them in the
+    /// last 24 hours. Read without locks: accepting takes the capacity by a conditional
+    /// update, and `uq_offers_pickup_recycler` refuses a second offer to one recycler.
     async fn candidates(
         &self,
-        txn: &impl ConnectionTrait,
+        conn: &impl ConnectionTrait,
         p: &pickup::Model,
         nearby: &[Nearby],
-    ) -> Result<Vec<Candidate>> {
+    ) -> Result<Shortlist> {
+        let mut shortlist = Shortlist {
+            candidates: Vec::new(),
+            mode: "assign".into(),
+        };
+        if nearby.is_empty() {
+            return Ok(shortlist);
+        }
         let distance: HashMap<Uuid, f64> =
             nearby.iter().map(|n| (n.member, n.distance_m)).collect();
-        // Approved, on shift, nearby, and serving the pickup's district: one query.
-        let mut q = recycler::Entity::find()
-            .filter(recycler::Column::UserId.is_in(distance.keys().copied()))
-            .filter(
-                recycler::Column::UserId.in_subquery(
-                    Query::select()
-                        .column(recycler_district::Column::RecyclerId)
-                        .from(recycler_district::Entity)
-                        .and_where(
-                            recycler_district::Column::DistrictCode.eq(p.district_code.as_str()),
-                        )
-                        .to_owned(),
-                ),
-            )
-            .filter(recycler::Column::Status.eq("approved"))
-            .filter(recycler::Column::OnShift.eq(true));
+        let mut a = SqlArgs::default();
+        let district = a.arg(p.district_code.clone());
+        let day_start = Utc::now() - chrono::Duration::hours(24);
+        let mut sql = format!(
+            "SELECT r.user_id, r.slot_capacity, r.rating_sum, r.rating_count, r.complaints, \
+               COALESCE(l.load, 0) AS load, \
+               (SELECT count(*) FROM offers t WHERE t.recycler_id = r.user_id \
+                  AND t.created_at >= {}) AS offers_today, \
+               (SELECT dispatch_mode FROM districts WHERE code = {district}) AS mode \
+             FROM recyclers r \
+             JOIN recycler_districts d ON d.recycler_id = r.user_id \
+               AND d.district_code = {district} \
+             LEFT JOIN recycler_slot_loads l ON l.recycler_id = r.user_id AND l.slot_id = {} \
+             WHERE r.user_id IN ({}) AND r.status = {} AND r.on_shift = {} \
+               AND COALESCE(l.load, 0) < r.slot_capacity",
+            a.arg(day_start),
+            a.arg(p.slot_id),
+            distance
+                .keys()
+                .map(|id| a.arg(*id))
+                .collect::<Vec<_>>()
+                .join(", "),
+            a.arg("approved"),
+            a.arg(true),
+        );
         if p.needs_van {
-            q = q.filter(recycler::Column::Vehicle.eq("van"));
-        }
-        let recyclers = q.all(txn).await?;
-        if recyclers.is_empty() {
-            return Ok(vec![]);
+            sql += &format!(" AND r.vehicle = {}", a.arg("van"));
         }
         // Offers are only ever made by a dispatch round, which counts itself on the pickup.
-        let already: Vec<Uuid> = if p.dispatch_round == 0 {
-            Vec::new()
-        } else {
-            offer::Entity::find()
-                .filter(offer::Column::PickupId.eq(p.id))
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|o| o.recycler_id)
-                .collect()
-        };
-        let loads: HashMap<Uuid, i32> = recycler_slot_load::Entity::find()
-            .filter(recycler_slot_load::Column::SlotId.eq(p.slot_id))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|l| (l.recycler_id, l.load))
-            .collect();
-        let eligible: Vec<(recycler::Model, i32)> = recyclers
-            .into_iter()
-            .filter(|r| !already.contains(&r.user_id))
-            .map(|r| {
-                let load = loads.get(&r.user_id).copied().unwrap_or(0);
-                (r, load)
-            })
-            .filter(|(r, load)| *load < r.slot_capacity)
-            .collect();
-        if eligible.is_empty() {
-            return Ok(vec![]);
+        if p.dispatch_round > 0 {
+            sql += &format!(
+                " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.pickup_id = {} \
+                   AND o.recycler_id = r.user_id)",
+                a.arg(p.id)
+            );
         }
-        let day_start = Utc::now() - chrono::Duration::hours(24);
-        // Offers made to each today, counted in one query.
-        let today: HashMap<Uuid, i64> = offer::Entity::find()
-            .select_only()
-            .column(offer::Column::RecyclerId)
-            .column_as(offer::Column::Id.count(), "n")
-            .filter(offer::Column::RecyclerId.is_in(eligible.iter().map(|(r, _)| r.user_id)))
-            .filter(offer::Column::CreatedAt.gte(day_start))
-            .group_by(offer::Column::RecyclerId)
-            .into_tuple::<(Uuid, i64)>()
-            .all(txn)
-            .await?
-            .into_iter()
-            .collect();
-        let mut out = Vec::with_capacity(eligible.len());
-        for (r, load) in eligible {
-            let offers_today = today
-                .get(&r.user_id)
-                .map_or(0, |n| u64::try_from(*n).unwrap_or(0));
-            out.push(Candidate {
-                recycler_id: r.user_id,
-                distance_m: distance.get(&r.user_id).copied().unwrap_or(f64::MAX),
-                load,
-                capacity: r.slot_capacity,
-                rating: (r.rating_count > 0)
-                    .then(|| f64::from(r.rating_sum) / f64::from(r.rating_count)),
-                complaints: r.complaints,
-                offers_today,
+        let rows = conn
+            .query_all_raw(a.statement_for(conn.get_database_backend(), sql))
+            .await?;
+        for row in rows {
+            let recycler_id: Uuid = row.try_get("", "user_id")?;
+            let rating_sum: i32 = row.try_get("", "rating_sum")?;
+            let rating_count: i32 = row.try_get("", "rating_count")?;
+            let offers_today: i64 = row.try_get("", "offers_today")?;
+            if let Some(mode) = row.try_get::<Option<String>>("", "mode")? {
+                shortlist.mode = mode;
+            }
+            shortlist.candidates.push(Candidate {
+                recycler_id,
+                distance_m: distance.get(&recycler_id).copied().unwrap_or(f64::MAX),
+                load: row.try_get("", "load")?,
+                capacity: row.try_get("", "slot_capacity")?,
+                rating: (rating_count > 0).then(|| f64::from(rating_sum) / f64::from(rating_count)),
+                complaints: row.try_get("", "complaints")?,
+                offers_today: u64::try_from(offers_today).unwrap_or(0),
             });
         }
-        Ok(out)
+        Ok(shortlist)
     }
+}
+
+/// The recyclers who can take a pickup, and its district's dispatch mode.
+struct Shortlist {
+    candidates: Vec<Candidate>,
+    /// `assign` or `broadcast`.
+    mode: String,
+}
+
+/// A round that makes offers, as [`Dispatcher::round`] decided it.
+struct Round {
+    /// The pickup's round number once written.
+    number: i32,
+    offers: Vec<offer::Model>,
+    expires_at: DateTime<Utc>,
+    /// When it was decided; the time it is written with.
+    now: DateTime<Utc>,
+    /// The timeline row's reason.
+    reason: String,
+    /// The offer timeout (and, without pub/sub, the push job).
+    jobs: Vec<(&'static str, serde_json::Value, Option<DateTime<Utc>>)>,
+}
+
+impl Round {
+    /// What to push once written.
+    fn offered(&self, pickup_id: Uuid) -> Offered {
+        Offered {
+            pickup_id,
+            expires_at: self.expires_at,
+            offers: self.offers.iter().map(|o| (o.id, o.recycler_id)).collect(),
+        }
+    }
+}
+
+// ---- One-statement rounds on PostgreSQL: the clauses `offer_now` and `escalate_now`
+// share. Each binds its values in `a` and returns SQL to put in the statement's WITH list.
+
+/// `c`: deletes outbox row `job` unless a relay holds it (the claim).
+fn claim_clause(a: &mut SqlArgs, job: Uuid) -> String {
+    format!(
+        "c AS (DELETE FROM outbox WHERE id IN (\
+           SELECT id FROM outbox WHERE id = {} FOR UPDATE SKIP LOCKED) RETURNING id), ",
+        a.arg(job)
+    )
+}
+
+/// The condition of `m`, the pickup's update: `p` is still as read — pending, not manual,
+/// in the same round and slot — and, when `claimed`, the claim took.
+fn still_pending(a: &mut SqlArgs, p: &pickup::Model, claimed: bool) -> String {
+    format!(
+        "id = {} AND status = {} AND NOT manual_dispatch AND dispatch_round = {} \
+         AND slot_id = {}{}",
+        a.arg(p.id),
+        a.arg(Status::PendingDispatch.as_str()),
+        a.arg(p.dispatch_round),
+        a.arg(p.slot_id),
+        if claimed {
+            " AND EXISTS (SELECT 1 FROM c)"
+        } else {
+            ""
+        },
+    )
+}
+
+/// `e`: the timeline row of `p` becoming `to`, written if `m` took.
+fn event_clause(
+    a: &mut SqlArgs,
+    p: &pickup::Model,
+    to: Status,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> String {
+    format!(
+        "e AS (INSERT INTO pickup_events (id, pickup_id, from_status, to_status, actor_id, \
+           actor_role, reason, created_at) SELECT {}, m.id, {}, {}, {}, {}, {}, {} FROM m)",
+        a.arg(Uuid::now_v7()),
+        a.arg(p.status.clone()),
+        a.arg(to.as_str()),
+        a.arg(Actor::SYSTEM.user_id),
+        a.arg(Actor::SYSTEM.role),
+        a.arg(reason.to_owned()),
+        a.arg(now),
+    )
+}
+
+/// `o`: `jobs` staged in the outbox if `m` took (`None` when there are none). Goes last
+/// in the WITH list: it starts with a comma.
+fn outbox_clause(
+    a: &mut SqlArgs,
+    jobs: Vec<(&str, serde_json::Value, Option<DateTime<Utc>>)>,
+) -> Option<String> {
+    let rows = outbox::rows(jobs);
+    if rows.is_empty() {
+        return None;
+    }
+    let values = rows
+        .into_iter()
+        .map(|r| {
+            format!(
+                "({}::uuid, {}::text, {}::text, {}::timestamptz, {}::timestamptz)",
+                a.arg(r.id),
+                a.arg(r.topic),
+                a.arg(r.payload),
+                a.arg(r.run_at),
+                a.arg(r.created_at),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(format!(
+        ", o AS (INSERT INTO outbox (id, topic, payload, run_at, created_at) \
+           SELECT v.id, v.topic, v.payload, v.run_at, v.created_at \
+           FROM m, (VALUES {values}) AS v (id, topic, payload, run_at, created_at))"
+    ))
+}
+
+/// Runs the round statement `sql` (its WITH list) and says whether the claim held (always,
+/// without one) and whether the pickup moved.
+async fn run_round(
+    db: &DatabaseConnection,
+    a: SqlArgs,
+    mut sql: String,
+    claimed: bool,
+) -> Result<(bool, bool)> {
+    sql += if claimed {
+        " SELECT (SELECT count(*) FROM c) AS claimed, (SELECT count(*) FROM m) AS moved"
+    } else {
+        " SELECT 1::int8 AS claimed, (SELECT count(*) FROM m) AS moved"
+    };
+    let Some(row) = db.query_one_raw(a.statement(sql)).await? else {
+        return Ok((false, false));
+    };
+    let claimed: i64 = row.try_get("", "claimed")?;
+    let moved: i64 = row.try_get("", "moved")?;
+    Ok((claimed == 1, moved == 1))
 }
 
 /// Deletes outbox row `id` unless a relay has it; returns whether it did. On PostgreSQL it

@@ -197,9 +197,13 @@ pub async fn list(db: &impl ConnectionTrait, who: &Principal) -> Result<Vec<Addr
 
 /// One of the caller's addresses (404 for anyone else's).
 pub async fn own(db: &impl ConnectionTrait, who: &Principal, id: Uuid) -> Result<address::Model> {
-    address::Entity::find_by_id(id)
-        .one(db)
-        .await?
+    owned(address::Entity::find_by_id(id).one(db).await?, who)
+}
+
+/// `found`, if it is the caller's and not deleted (404 otherwise: another resident's
+/// address is not told apart from a missing one).
+pub fn owned(found: Option<address::Model>, who: &Principal) -> Result<address::Model> {
+    found
         .filter(|a| a.user_id == who.user_id && !a.deleted)
         .ok_or(Error::NotFound { what: "address" })
 }

@@ -101,6 +101,21 @@ pub(crate) async fn validate_items(
     items: &[ItemInput],
     weights_field: &str,
 ) -> Result<(bool, Vec<category::Model>)> {
+    let cats = category::Entity::find()
+        .filter(category::Column::Id.is_in(items.iter().map(|i| i.category_id)))
+        .filter(category::Column::Active.eq(true))
+        .all(db)
+        .await?;
+    check_items(items, cats, weights_field)
+}
+
+/// Checks items against `cats`, the active categories among theirs; returns whether any
+/// needs a van, and `cats`.
+fn check_items(
+    items: &[ItemInput],
+    cats: Vec<category::Model>,
+    weights_field: &str,
+) -> Result<(bool, Vec<category::Model>)> {
     let mut errors = Vec::new();
     if items.is_empty() {
         errors.push(FieldError::new(
@@ -112,11 +127,6 @@ pub(crate) async fn validate_items(
     if items.len() > 20 {
         errors.push(FieldError::new("items", "too_many", "at most 20 items"));
     }
-    let cats = category::Entity::find()
-        .filter(category::Column::Id.is_in(items.iter().map(|i| i.category_id)))
-        .filter(category::Column::Active.eq(true))
-        .all(db)
-        .await?;
     let mut seen = HashSet::new();
     let mut needs_van = false;
     for (n, item) in items.iter().enumerate() {
@@ -222,10 +232,17 @@ async fn bookable_slot(
     addr: &crate::entities::address::Model,
     rules: Rules,
 ) -> Result<pickup_slot::Model> {
-    let slot = pickup_slot::Entity::find_by_id(slot_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| Error::field("slot_id", "unknown", "no such slot"))?;
+    let slot = pickup_slot::Entity::find_by_id(slot_id).one(txn).await?;
+    open_slot(slot, addr, rules)
+}
+
+/// `slot`, if there is one, it serves the address and it is still open for booking.
+fn open_slot(
+    slot: Option<pickup_slot::Model>,
+    addr: &crate::entities::address::Model,
+    rules: Rules,
+) -> Result<pickup_slot::Model> {
+    let slot = slot.ok_or_else(|| Error::field("slot_id", "unknown", "no such slot"))?;
     if !slot_serves(&slot, addr) {
         return Err(Error::field(
             "slot_id",
@@ -271,12 +288,13 @@ async fn check_booking(
     rules: Rules,
     input: &BookingInput,
 ) -> Result<Checked> {
-    let addr = addresses::own(conn, who, input.address_id).await?;
-    let (needs_van, cats) = validate_items(conn, &input.items, "estimated_weight_g").await?;
+    let read = read_booking(conn, input).await?;
+    let addr = addresses::owned(read.addr, who)?;
+    let (needs_van, cats) = check_items(&input.items, read.cats, "estimated_weight_g")?;
     if !input.photo_ids.is_empty() {
         validate_photos(conn, who.user_id, &input.photo_ids, "photo_ids", 0).await?;
     }
-    let slot = bookable_slot(conn, input.slot_id, &addr, rules).await?;
+    let slot = open_slot(read.slot, &addr, rules)?;
     Ok(Checked {
         addr,
         needs_van,
@@ -285,10 +303,102 @@ async fn check_booking(
     })
 }
 
+/// The rows a booking names, as found: its address, its slot, and the active categories
+/// among its items'.
+struct Named {
+    addr: Option<crate::entities::address::Model>,
+    slot: Option<pickup_slot::Model>,
+    cats: Vec<category::Model>,
+}
+
+/// Reads the rows a booking names in ONE statement (a round trip is most of what a read
+/// costs): a one-row table left-joined to the address, the slot and the categories, one
+/// result row per category found (or a single row when none is). Each table's columns
+/// come back under its own prefix.
+async fn read_booking(conn: &impl ConnectionTrait, input: &BookingInput) -> Result<Named> {
+    use sea_orm::{
+        FromQueryResult, IdenStatic, Iterable,
+        sea_query::{Alias, Condition, JoinType, Query},
+    };
+    let (a, s, c) = (Alias::new("a"), Alias::new("s"), Alias::new("c"));
+    let mut q = Query::select();
+    q.from_subquery(
+        Query::select()
+            .expr_as(Expr::val(1), Alias::new("x"))
+            .to_owned(),
+        Alias::new("one"),
+    );
+    for col in crate::entities::address::Column::iter() {
+        q.expr_as(
+            Expr::col((a.clone(), col)),
+            Alias::new(format!("a_{}", col.as_str())),
+        );
+    }
+    for col in pickup_slot::Column::iter() {
+        q.expr_as(
+            Expr::col((s.clone(), col)),
+            Alias::new(format!("s_{}", col.as_str())),
+        );
+    }
+    for col in category::Column::iter() {
+        q.expr_as(
+            Expr::col((c.clone(), col)),
+            Alias::new(format!("c_{}", col.as_str())),
+        );
+    }
+    q.join_as(
+        JoinType::LeftJoin,
+        crate::entities::address::Entity,
+        a.clone(),
+        Expr::col((a, crate::entities::address::Column::Id)).eq(input.address_id),
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        pickup_slot::Entity,
+        s.clone(),
+        Expr::col((s, pickup_slot::Column::Id)).eq(input.slot_id),
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        category::Entity,
+        c.clone(),
+        Condition::all()
+            .add(
+                Expr::col((c.clone(), category::Column::Id))
+                    .is_in(input.items.iter().map(|i| i.category_id)),
+            )
+            .add(Expr::col((c, category::Column::Active)).eq(true)),
+    );
+    let rows = conn
+        .query_all_raw(conn.get_database_backend().build(&q))
+        .await?;
+    // A prefix's row is there when its id is not NULL.
+    fn found<M: FromQueryResult>(row: &sea_orm::QueryResult, pre: &str) -> Result<Option<M>> {
+        match row.try_get::<Option<Uuid>>(pre, "id")? {
+            Some(_) => Ok(Some(M::from_query_result(row, pre)?)),
+            None => Ok(None),
+        }
+    }
+    let mut named = Named {
+        addr: None,
+        slot: None,
+        cats: Vec::with_capacity(rows.len()),
+    };
+    for (n, row) in rows.iter().enumerate() {
+        if n == 0 {
+            named.addr = found(row, "a_")?;
+            named.slot = found(row, "s_")?;
+        }
+        named.cats.extend(found::<category::Model>(row, "c_")?);
+    }
+    Ok(named)
+}
+
 /// Books a pickup.
 ///
-/// Round trips are what a booking costs, so it makes few. On PostgreSQL: three validation
-/// reads, then ONE statement that takes the slot's capacity by a conditional update and,
+/// Round trips are what a booking costs, so it makes few. On PostgreSQL: one validation
+/// read (of the address, the slot and the categories together, [`read_booking`]), then ONE
+/// statement that takes the slot's capacity by a conditional update and,
 /// only if that took, inserts the pickup, its items, its timeline row and its dispatch job
 /// (data-modifying `WITH` clauses; the statement is its own transaction, so the slot row
 /// that every booking of that slot updates is locked for one statement). On SQLite: the
@@ -485,7 +595,7 @@ async fn insert_booking_pg(
     event: &pickup_event::Model,
     job: &crate::entities::outbox::Model,
 ) -> Result<bool> {
-    let mut args = crate::db::PgArgs::default();
+    let mut args = crate::db::SqlArgs::default();
     let mut arg = |v: sea_orm::Value| args.arg(v);
     let van = if p.needs_van {
         ", van_booked = van_booked + 1"
