@@ -253,26 +253,83 @@ on_both!(
     super::a_declined_offer_moves_on_at_once_and_without_candidates_it_goes_to_manual_dispatch
 );
 
+/// Books as the resident through the domain, so that no dispatch follows the booking:
+/// the test runs it.
+async fn book_in_domain(
+    app: &TestApp,
+    resident_id: uuid::Uuid,
+    addr: uuid::Uuid,
+    s: uuid::Uuid,
+    paper: uuid::Uuid,
+) -> wufei_domain::pickups::booking::Booked {
+    let who = wufei_domain::auth::Principal {
+        user_id: resident_id,
+        role: Role::Resident,
+        admin_scope: None,
+        district_code: None,
+    };
+    wufei_domain::pickups::booking::book(
+        &app.platform.db,
+        &who,
+        wufei_domain::pickups::booking::Rules::from_settings(&app.platform.settings),
+        serde_json::from_value(json!({
+            "address_id": addr, "slot_id": s,
+            "items": [{ "category_id": paper, "estimated_weight_g": 5000 }]
+        }))
+        .unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Runs the booker's dispatch (claiming the staged job) five times at once with five
+/// plain dispatches, while the relay may carry the same job to the running worker loops;
+/// at most one claim holds.
+async fn race_dispatches(
+    dispatcher: &wufei_domain::dispatch::Dispatcher,
+    booked: &wufei_domain::pickups::booking::Booked,
+) {
+    let staged = (0..5).map(|_| {
+        dispatcher.dispatch_booked(&booked.pickup, booked.slot_starts_at, booked.dispatch_job)
+    });
+    let plain =
+        (0..5).map(|_| async { dispatcher.dispatch(booked.pickup.id).await.map(|()| false) });
+    let (staged, plain) = futures::future::join(
+        futures::future::join_all(staged),
+        futures::future::join_all(plain),
+    )
+    .await;
+    let claimed = staged
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|c| *c)
+        .count();
+    assert!(claimed <= 1, "{claimed} dispatches claimed one job");
+    for r in plain {
+        r.unwrap();
+    }
+}
+
 async fn dispatch_twice_or_after_a_crash_offers_once(fp: Footprint) {
     // The worker loops are running too; the handler is also called by hand, concurrently,
     // as a second worker that got the same job would.
     let app = TestApp::spawn_with(fp, |s| s.offer_window_secs = 60).await;
     let (r, _) = recycler_at(&app, "13500000401", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
-    let (t, _) = resident(&app, "openid-twice").await;
+    let (t, resident_id) = resident(&app, "openid-twice").await;
     let addr = address(&app, &t).await;
     let s = slot(&app, 30, 5, 1).await;
     let paper = category(&app, "paper").await;
-    let p: Value = book(&app, &t, addr, s, paper).await.json().await.unwrap();
-    let id: uuid::Uuid = p["id"].as_str().unwrap().parse().unwrap();
+    // Booked with no dispatch after it; then ten dispatches race, five of them claiming.
+    let booked = book_in_domain(&app, resident_id, addr, s, paper).await;
+    let id = booked.pickup.id;
     let dispatcher = wufei_domain::dispatch::Dispatcher::new(
         app.platform.db.clone(),
         app.platform.geo.clone(),
         wufei_domain::dispatch::Policy::from_settings(&app.platform.settings),
     );
-    let runs = futures::future::join_all((0..5).map(|_| dispatcher.dispatch(id))).await;
-    for r in runs {
-        r.unwrap();
-    }
+    race_dispatches(&dispatcher, &booked).await;
+    // And once more after the round is written: nothing to do.
+    dispatcher.dispatch(id).await.unwrap();
     eventually(10, || async { offers(&app, &r).await.into_iter().next() }).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -307,44 +364,9 @@ async fn a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_disp
     let addr = address(&app, &t).await;
     let s = slot(&app, 30, 5, 1).await;
     let paper = category(&app, "paper").await;
-    let who = wufei_domain::auth::Principal {
-        user_id: resident_id,
-        role: Role::Resident,
-        admin_scope: None,
-        district_code: None,
-    };
-    let booked = wufei_domain::pickups::booking::book(
-        &app.platform.db,
-        &who,
-        wufei_domain::pickups::booking::Rules::from_settings(&app.platform.settings),
-        serde_json::from_value(json!({
-            "address_id": addr, "slot_id": s,
-            "items": [{ "category_id": paper, "estimated_weight_g": 5000 }]
-        }))
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    let booked = book_in_domain(&app, resident_id, addr, s, paper).await;
     let dispatcher = app.platform.dispatcher();
-    let staged = (0..5).map(|_| {
-        dispatcher.dispatch_booked(&booked.pickup, booked.slot_starts_at, booked.dispatch_job)
-    });
-    let plain =
-        (0..5).map(|_| async { dispatcher.dispatch(booked.pickup.id).await.map(|()| false) });
-    let (staged, plain) = futures::future::join(
-        futures::future::join_all(staged),
-        futures::future::join_all(plain),
-    )
-    .await;
-    let claimed = staged
-        .into_iter()
-        .map(Result::unwrap)
-        .filter(|c| *c)
-        .count();
-    assert!(claimed <= 1, "{claimed} dispatches claimed one job");
-    for r in plain {
-        r.unwrap();
-    }
+    race_dispatches(&dispatcher, &booked).await;
     let id = booked.pickup.id.to_string();
     let p = eventually(10, || async {
         let p = pickup(&app, &t, &id).await;
