@@ -67,7 +67,7 @@ pub struct Platform {
 }
 
 /// At most this many dispatches run at once right after bookings in one process.
-const INLINE_DISPATCHES: usize = 8;
+const INLINE_DISPATCHES: usize = 16;
 /// At most this many more wait for their turn; beyond that (and for any that wait longer
 /// than [`crate::pickups::booking::INLINE_DISPATCH_GRACE`]) the queue does the work.
 const INLINE_DISPATCHES_QUEUED: usize = 256;
