@@ -180,10 +180,10 @@ impl Dispatcher {
 
     /// Offers a pending pickup to the next recycler(s), or sends it to manual dispatch.
     ///
-    /// On PostgreSQL the pickup is read first without a lock: when it needs nothing (it is
-    /// no longer pending) that read is all, and when it goes to manual dispatch that is one
-    /// more statement ([`Self::escalate_now`]). Only a round that makes offers takes the
-    /// pickup's lock, in a transaction that decides again from the locked row.
+    /// On PostgreSQL the pickup is read without a lock: when it needs nothing (it is no
+    /// longer pending) that read is all; otherwise [`Self::round_now`] writes the round in
+    /// one conditional statement. On SQLite the round is a transaction under the pickup's
+    /// lock ([`Self::dispatch_in`]).
     #[tracing::instrument(skip(self), fields(pickup_id = %pickup_id))]
     pub async fn dispatch(&self, pickup_id: Uuid) -> Result<()> {
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
@@ -216,9 +216,7 @@ impl Dispatcher {
     /// anyway). Returns whether it ran; `false` means the queue has the job. On an error
     /// nothing is written, the row stays in the outbox and the queue runs the job.
     ///
-    /// On PostgreSQL a pickup no recycler can take goes to manual dispatch in one statement
-    /// ([`Self::escalate_now`]): the common case during a booking rush when nobody is on
-    /// shift nearby.
+    /// On PostgreSQL the round, claim included, is one statement ([`Self::round_now`]).
     #[tracing::instrument(skip(self, p, slot_starts_at), fields(pickup_id = %p.id))]
     pub async fn dispatch_booked(
         &self,
@@ -435,7 +433,8 @@ impl Dispatcher {
             sql += &claim_clause(&mut a, job);
         }
         sql += &format!(
-            "m AS (UPDATE pickups SET status = {}, dispatch_round = {}, updated_at = {}                WHERE {} RETURNING id), ",
+            "m AS (UPDATE pickups SET status = {}, dispatch_round = {}, updated_at = {} \
+               WHERE {} RETURNING id), ",
             a.arg(Status::Offered.as_str()),
             a.arg(round.number),
             a.arg(round.now),
@@ -458,7 +457,10 @@ impl Dispatcher {
             .collect::<Vec<_>>()
             .join(", ");
         sql += &format!(
-            "f AS (INSERT INTO offers (id, pickup_id, recycler_id, round, status, expires_at,                created_at) SELECT v.id, m.id, v.recycler_id, v.round, v.status, v.expires_at,                v.created_at FROM m, (VALUES {offers}) AS v (id, recycler_id, round, status,                expires_at, created_at)), "
+            "f AS (INSERT INTO offers (id, pickup_id, recycler_id, round, status, expires_at, \
+               created_at) SELECT v.id, m.id, v.recycler_id, v.round, v.status, v.expires_at, \
+               v.created_at FROM m, (VALUES {offers}) AS v (id, recycler_id, round, status, \
+               expires_at, created_at)), "
         );
         sql += &event_clause(&mut a, p, Status::Offered, &round.reason, round.now);
         if let Some(o) = outbox_clause(&mut a, round.jobs.clone()) {
@@ -466,7 +468,8 @@ impl Dispatcher {
         }
         let (claimed, moved) = run_round(&self.db, a, sql, claim.is_some()).await?;
         if moved {
-            tracing::info!(pickup_id = %p.id, round = round.number, offered = round.offers.len(), "pickup offered");
+            let offered = round.offers.len();
+            tracing::info!(pickup_id = %p.id, round = round.number, offered, "pickup offered");
             self.push_offers(Some(round.offered(p.id))).await;
         }
         Ok(claimed)

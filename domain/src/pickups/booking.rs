@@ -318,7 +318,7 @@ struct Named {
 async fn read_booking(conn: &impl ConnectionTrait, input: &BookingInput) -> Result<Named> {
     use sea_orm::{
         FromQueryResult, IdenStatic, Iterable,
-        sea_query::{Alias, Condition, JoinType, Query},
+        sea_query::{Alias, Condition, JoinType, Query, SelectStatement},
     };
     let (a, s, c) = (Alias::new("a"), Alias::new("s"), Alias::new("c"));
     let mut q = Query::select();
@@ -328,24 +328,18 @@ async fn read_booking(conn: &impl ConnectionTrait, input: &BookingInput) -> Resu
             .to_owned(),
         Alias::new("one"),
     );
-    for col in crate::entities::address::Column::iter() {
-        q.expr_as(
-            Expr::col((a.clone(), col)),
-            Alias::new(format!("a_{}", col.as_str())),
-        );
+    /// Selects every column of `C` from `table` as `{pre}{column}`.
+    fn prefixed<C: IdenStatic + Iterable>(q: &mut SelectStatement, table: &Alias, pre: &str) {
+        for col in C::iter() {
+            q.expr_as(
+                Expr::col((table.clone(), col)),
+                Alias::new(format!("{pre}{}", col.as_str())),
+            );
+        }
     }
-    for col in pickup_slot::Column::iter() {
-        q.expr_as(
-            Expr::col((s.clone(), col)),
-            Alias::new(format!("s_{}", col.as_str())),
-        );
-    }
-    for col in category::Column::iter() {
-        q.expr_as(
-            Expr::col((c.clone(), col)),
-            Alias::new(format!("c_{}", col.as_str())),
-        );
-    }
+    prefixed::<crate::entities::address::Column>(&mut q, &a, "a_");
+    prefixed::<pickup_slot::Column>(&mut q, &s, "s_");
+    prefixed::<category::Column>(&mut q, &c, "c_");
     q.join_as(
         JoinType::LeftJoin,
         crate::entities::address::Entity,
