@@ -12,6 +12,7 @@ mod m20261129_000005_notifications;
 mod m20261129_000006_catalog_admin;
 mod m20261129_000007_points;
 mod m20261130_000008_pickups_district_status;
+mod m20261130_000009_jobs_due;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_catalog_admin::Migration),
             Box::new(m20261129_000007_points::Migration),
             Box::new(m20261130_000008_pickups_district_status::Migration),
+            Box::new(m20261130_000009_jobs_due::Migration),
         ]
     }
 }
