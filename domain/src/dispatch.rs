@@ -332,7 +332,7 @@ impl Dispatcher {
             escalate(txn, &p, "no recycler is available").await?;
             return Ok(None);
         }
-        let round = self.round(&p, shortlist, Utc::now());
+        let mut round = self.round(&p, shortlist, Utc::now());
         offer::Entity::insert_many(
             round
                 .offers
@@ -355,7 +355,7 @@ impl Dispatcher {
             },
         )
         .await?;
-        outbox::stage_all(txn, round.jobs.clone()).await?;
+        outbox::stage_all(txn, std::mem::take(&mut round.jobs)).await?;
         tracing::info!(
             round = round.number,
             offered = round.offers.len(),
@@ -420,7 +420,7 @@ impl Dispatcher {
     async fn offer_now(
         &self,
         p: &pickup::Model,
-        round: Round,
+        mut round: Round,
         claim: Option<Uuid>,
     ) -> Result<bool> {
         debug_assert!(crate::pickups::can_transition(
@@ -463,7 +463,7 @@ impl Dispatcher {
                expires_at, created_at)), "
         );
         sql += &event_clause(&mut a, p, Status::Offered, &round.reason, round.now);
-        if let Some(o) = outbox_clause(&mut a, round.jobs.clone()) {
+        if let Some(o) = outbox_clause(&mut a, std::mem::take(&mut round.jobs)) {
             sql += &o;
         }
         let (claimed, moved) = run_round(&self.db, a, sql, claim.is_some()).await?;
@@ -735,7 +735,7 @@ struct Round {
     now: DateTime<Utc>,
     /// The timeline row's reason.
     reason: String,
-    /// The offer timeout (and, without pub/sub, the push job).
+    /// The offer timeout (and, without pub/sub, the push job); taken when staged.
     jobs: Vec<(&'static str, serde_json::Value, Option<DateTime<Utc>>)>,
 }
 

@@ -340,12 +340,7 @@ async fn dispatch_twice_or_after_a_crash_offers_once(fp: Footprint) {
         .unwrap();
     assert_eq!(n, 1, "one offer however often the job runs");
     let p = pickup(&app, &t, &id.to_string()).await;
-    let offered = p["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["to"] == "offered")
-        .count();
+    let offered = transitions_to(&p, "offered");
     assert_eq!(offered, 1);
 }
 on_both!(

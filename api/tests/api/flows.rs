@@ -188,6 +188,16 @@ pub async fn pickup(app: &TestApp, token: &str, id: &str) -> Value {
 }
 
 /// The caller's inbox (`GET /v1/notifications`).
+/// How many rows of pickup `p`'s timeline lead to status `to`.
+pub fn transitions_to(p: &Value, to: &str) -> usize {
+    p["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to"] == to)
+        .count()
+}
+
 pub async fn inbox(app: &TestApp, token: &str) -> Value {
     app.get("/v1/notifications", Some(token))
         .await

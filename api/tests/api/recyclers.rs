@@ -283,12 +283,7 @@ async fn a_pickup_whose_slot_ended_without_a_recycler_expires(fp: Footprint) {
     );
     let p = pickup(&app, &t, &id).await;
     assert_eq!(p["status"], "expired");
-    let expired = p["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["to"] == "expired")
-        .count();
+    let expired = transitions_to(&p, "expired");
     assert_eq!(expired, 1, "expired once: {}", p["timeline"]);
     let inbox = inbox(&app, &t).await;
     assert!(

@@ -67,12 +67,7 @@ async fn two_apis_and_two_workers_dispatch_each_pickup_once_and_fan_out_offers()
             (p["status"] != "pending_dispatch" || p["manual_dispatch"] == true).then_some(p)
         })
         .await;
-        let offered = p["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["to"] == "offered")
-            .count();
+        let offered = transitions_to(&p, "offered");
         assert_eq!(offered, 1, "pickup {id} was offered {offered} times: {p}");
     }
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
