@@ -498,14 +498,9 @@ impl Dispatcher {
         };
         let push = status_push(&queued, Status::PendingDispatch, &[]);
         let mut jobs = Vec::new();
-        let notice = match resident_notice(&queued, Status::PendingDispatch) {
-            Some(n) => {
-                let row = crate::notifications::inbox_row(n)?;
-                jobs.push(crate::notifications::delivery_job(row.id));
-                Some(row)
-            }
-            None => None,
-        };
+        let notice = resident_notice(&queued, Status::PendingDispatch)
+            .map(crate::notifications::inbox_row)
+            .transpose()?;
         if self.pubsub.is_none() {
             jobs.push((STATUS_CHANGED, push.clone(), None));
         }
@@ -528,22 +523,7 @@ impl Dispatcher {
             now,
         );
         if let Some(n) = notice {
-            sql += &format!(
-                ", n AS (INSERT INTO notifications (id, user_id, kind, title, body, data, \
-                   read_at, created_at, wechat_state, wechat_error, wechat_updated_at) \
-                   SELECT {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} FROM m)",
-                a.arg(n.id),
-                a.arg(n.user_id),
-                a.arg(n.kind),
-                a.arg(n.title),
-                a.arg(n.body),
-                a.arg(n.data),
-                a.arg(n.read_at),
-                a.arg(n.created_at),
-                a.arg(n.wechat_state),
-                a.arg(n.wechat_error),
-                a.arg(n.wechat_updated_at),
-            );
+            sql += &delivery_clauses(&mut a, n);
         }
         if let Some(o) = outbox_clause(&mut a, jobs) {
             sql += &o;
@@ -830,6 +810,25 @@ fn outbox_clause(
            SELECT v.id, v.topic, v.payload, v.run_at, v.created_at \
            FROM m, (VALUES {values}) AS v (id, topic, payload, run_at, created_at))"
     ))
+}
+
+/// The clauses writing notification `n` if the pickup moved (`m` holds a row) and, if it
+/// awaits WeChat delivery, its `notify.deliver` job (see `notifications::notify`).
+fn delivery_clauses(a: &mut SqlArgs, n: crate::entities::notification::Model) -> String {
+    let id = n.id;
+    let insert = crate::notifications::insert_sql(a, n, "m");
+    let job = outbox::row(crate::notifications::delivery_job(id), Utc::now());
+    format!(
+        ", n AS ({insert} RETURNING wechat_state), \
+         d AS (INSERT INTO outbox (id, topic, payload, run_at, created_at) \
+           SELECT {}, {}, {}, {}, {} FROM n WHERE n.wechat_state = '{}')",
+        a.arg(job.id),
+        a.arg(job.topic),
+        a.arg(job.payload),
+        a.arg(job.run_at),
+        a.arg(job.created_at),
+        crate::notifications::WechatState::Pending.as_str(),
+    )
 }
 
 /// Runs the round statement `sql` (its WITH list) and says whether the claim held (always,

@@ -66,8 +66,11 @@ pub struct Platform {
     inline_queued: Arc<Semaphore>,
 }
 
-/// At most this many dispatches run at once right after bookings in one process.
-const INLINE_DISPATCHES: usize = 16;
+/// At most this many dispatches run at once right after bookings in one process. With 16,
+/// a closed-loop booking rush on 2 cores left a fifth of its dispatches to the queue (each
+/// then costs a relay pass, the queue's round trips and a worker's read of the pickup); with
+/// 32, none.
+const INLINE_DISPATCHES: usize = 32;
 /// At most this many more wait for their turn; beyond that (and for any that wait longer
 /// than [`crate::pickups::booking::INLINE_DISPATCH_GRACE`]) the queue does the work.
 const INLINE_DISPATCHES_QUEUED: usize = 256;

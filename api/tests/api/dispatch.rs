@@ -388,6 +388,19 @@ async fn a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_disp
         .filter(|n| n["kind"] == "manual_dispatch" && n["data"]["pickup_id"] == id.as_str())
         .count();
     assert_eq!(told, 1, "the resident is told once: {inbox}");
+    // The resident signed in with WeChat: the one-statement escalation staged the message's
+    // delivery (no WeChat here, so a worker settles it as not configured), rather than
+    // settling it at once as for a user without an openid.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use wufei_domain::entities::notification;
+    let notice = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(resident_id))
+        .filter(notification::Column::Kind.eq("manual_dispatch"))
+        .one(&app.platform.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(notice.wechat_error.as_deref(), Some("no_openid"));
     // A booker's dispatch whose job is gone (a relay took it) does nothing, even from a
     // stale copy of the pickup.
     let stale = wufei_domain::entities::pickup::Model {

@@ -337,6 +337,48 @@ on_both!(
     super::the_worker_sends_the_configured_template_to_a_wechat_user
 );
 
+async fn a_user_without_wechat_gets_no_delivery_job(fp: Footprint) {
+    let app = TestApp::spawn_with(fp, with_templates).await;
+    let wechat = resident(&app, "openid-linked").await;
+    app.create_user("13900000019", "a long password", Role::Recycler, None, None)
+        .await;
+    let phone_only = user_of(&app.login("13900000019", "a long password").await);
+
+    // Read inside the transaction: what it staged, before any relay can move it.
+    let txn = app.platform.db.begin().await.unwrap();
+    let linked = notify(&txn, new(wechat.id, "pickup_status", "linked"))
+        .await
+        .unwrap();
+    let unlinked = notify(&txn, new(phone_only.id, "pickup_status", "unlinked"))
+        .await
+        .unwrap();
+    let staged: Vec<String> = outbox::Entity::find()
+        .all(&txn)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.topic == "notify.deliver")
+        .map(|r| r.payload)
+        .collect();
+    let rows: Vec<notification::Model> = notification::Entity::find().all(&txn).await.unwrap();
+    txn.commit().await.unwrap();
+
+    assert_eq!(staged.len(), 1, "one delivery job: {staged:?}");
+    assert!(staged[0].contains(&linked.to_string()));
+    let row = |id: Uuid| rows.iter().find(|n| n.id == id).unwrap().clone();
+    assert_eq!(row(linked).wechat_state, "pending");
+    assert_eq!(row(linked).wechat_error, None);
+    assert_eq!(row(unlinked).wechat_state, "none");
+    assert_eq!(row(unlinked).wechat_error.as_deref(), Some("no_openid"));
+    assert!(row(unlinked).wechat_updated_at.is_some());
+    assert_eq!(row(unlinked).title, "unlinked");
+    assert_eq!(row(unlinked).user_id, phone_only.id);
+}
+on_both!(
+    a_user_without_wechat_gets_no_delivery_job_tests,
+    super::a_user_without_wechat_gets_no_delivery_job
+);
+
 async fn a_refusing_user_is_not_retried_and_a_failure_is_recorded_and_retried(fp: Footprint) {
     let app = TestApp::spawn_with(fp, with_templates).await;
     let _worker = app.start_worker("worker-1").await;

@@ -48,16 +48,22 @@ pub(crate) fn rows(
     jobs: Vec<(&str, serde_json::Value, Option<DateTime<Utc>>)>,
 ) -> Vec<outbox::Model> {
     let now = Utc::now();
-    jobs.into_iter()
-        .map(|(topic, payload, run_at)| outbox::Model {
-            // Ids in staging order, so the relay (oldest first) keeps it.
-            id: Uuid::now_v7(),
-            topic: topic.to_string(),
-            payload: payload.to_string(),
-            run_at: run_at.unwrap_or(now),
-            created_at: now,
-        })
-        .collect()
+    jobs.into_iter().map(|job| row(job, now)).collect()
+}
+
+/// The outbox row of `job` (topic, payload, run at — `now` if `None`), to insert.
+pub(crate) fn row(
+    (topic, payload, run_at): (&str, serde_json::Value, Option<DateTime<Utc>>),
+    now: DateTime<Utc>,
+) -> outbox::Model {
+    outbox::Model {
+        // Ids in staging order, so the relay (oldest first) keeps it.
+        id: Uuid::now_v7(),
+        topic: topic.to_string(),
+        payload: payload.to_string(),
+        run_at: run_at.unwrap_or(now),
+        created_at: now,
+    }
 }
 
 /// Wakes the in-process relay right after a commit that staged jobs, so the embedded

@@ -13,11 +13,12 @@ pub mod deliver;
 pub mod inbox;
 
 use chrono::{SubsecRound, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    db::SqlArgs,
     entities::notification,
     error::{Error, Result},
     jobs::outbox,
@@ -111,6 +112,10 @@ pub struct NewNotification {
 /// the caller's transaction `txn`; returns the notification's id. Nothing is sent if the
 /// transaction rolls back. Call `OutboxSignal::committed` after committing, as for any
 /// staged job.
+///
+/// A recipient with no WeChat account linked (no openid: accounts made by phone or by an
+/// administrator) gets no delivery job: the row is settled `none` (`no_openid`) as it is
+/// written, in the same statement that reads the openid.
 pub async fn notify(txn: &impl ConnectionTrait, n: NewNotification) -> Result<Uuid> {
     notify_staging(txn, n, Vec::new()).await
 }
@@ -124,11 +129,50 @@ pub async fn notify_staging(
 ) -> Result<Uuid> {
     let row = inbox_row(n)?;
     let id = row.id;
-    row.into_active_model().reset_all().insert(txn).await?;
-    let mut staged = vec![delivery_job(id)];
+    let mut a = SqlArgs::default();
+    let sql = format!(
+        "{} RETURNING wechat_state",
+        insert_sql(&mut a, row, "(SELECT 1) AS one")
+    );
+    let state: String = txn
+        .query_one_raw(a.statement_for(crate::db::backend(txn), sql))
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("notification insert returned no row")))?
+        .try_get("", "wechat_state")?;
+    let mut staged = Vec::with_capacity(jobs.len() + 1);
+    if state == WechatState::Pending.as_str() {
+        staged.push(delivery_job(id));
+    }
     staged.extend(jobs);
     outbox::stage_all(txn, staged).await?;
     Ok(id)
+}
+
+/// `INSERT INTO notifications … SELECT … FROM {from}` of `row`: one row per row of `from`
+/// (a one-row source, or a `WITH` clause that holds a row only if a change took). Its WeChat
+/// state is `pending` if the recipient has an openid, else `none` with reason `no_openid`
+/// (see [`notify`]). SQL both backends read; a statement may add `RETURNING`.
+pub(crate) fn insert_sql(a: &mut SqlArgs, row: notification::Model, from: &str) -> String {
+    let created = a.arg(row.created_at);
+    format!(
+        "INSERT INTO notifications (id, user_id, kind, title, body, data, read_at, created_at, \
+           wechat_state, wechat_error, wechat_updated_at) \
+         SELECT {}, {}, {}, {}, {}, {}, NULL, {created}, \
+           CASE WHEN w.linked THEN '{}' ELSE '{}' END, \
+           CASE WHEN w.linked THEN NULL ELSE 'no_openid' END, \
+           CASE WHEN w.linked THEN NULL ELSE {created} END \
+         FROM {from}, (SELECT EXISTS (SELECT 1 FROM users \
+           WHERE id = {} AND wechat_openid <> '') AS linked) AS w",
+        a.arg(row.id),
+        a.arg(row.user_id),
+        a.arg(row.kind),
+        a.arg(row.title),
+        a.arg(row.body),
+        a.arg(row.data),
+        WechatState::Pending.as_str(),
+        WechatState::None.as_str(),
+        a.arg(row.user_id),
+    )
 }
 
 /// The `notify.deliver` job of notification `id`, to stage with it.
