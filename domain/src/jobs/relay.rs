@@ -124,19 +124,29 @@ impl Relay {
     /// Relays until `stop`, waking on commits and polling every 500 ms. While rows keep
     /// coming, a pass that moved some is followed by the next one [`LINGER`] later rather
     /// than at the next commit, so that a busy relay moves batches instead of a transaction
-    /// per job.
+    /// per job. Passes start at least [`LINGER`] apart even when they find nothing: under a
+    /// rush of commits that stage nothing due (a booking's dispatch job waits for its
+    /// grace), waking on every commit would cost a read per commit.
     pub async fn run(self, stop: CancellationToken) {
         let mut busy = false;
+        let mut last: Option<tokio::time::Instant> = None;
         loop {
-            if busy {
+            let next = match (busy, last) {
+                (true, _) => Some(tokio::time::Instant::now() + LINGER),
+                (false, Some(last)) => Some(last + LINGER),
+                (false, None) => None,
+            };
+            if let Some(next) = next {
                 tokio::select! {
                     _ = stop.cancelled() => break,
-                    _ = tokio::time::sleep(LINGER) => {}
+                    _ = tokio::time::sleep_until(next) => {}
                 }
             }
+            last = Some(tokio::time::Instant::now());
             match self.relay_once().await {
                 Ok(n) if n as u64 == self.batch => {
                     busy = false;
+                    last = None;
                     continue;
                 }
                 Ok(n) => busy = n > 0,
