@@ -3,7 +3,8 @@
 //! Every status change that a user should hear about calls [`notify`] inside its own
 //! transaction: the inbox row and a `notify.deliver` job are written together, so a
 //! notification exists if and only if the change committed, and its delivery happens later
-//! in a worker ([`deliver::Deliver`]) — a WeChat failure never fails the user's request.
+//! in a worker ([`deliver::Deliver`]) — a WeChat failure never fails the user's request. A
+//! recipient with no openid gets no job: the row is written already settled (`no_openid`).
 //! The inbox ([`inbox`]) only ever shows a user their own notifications.
 //!
 //! This module never sends anything to WeChat from inside a caller's transaction.
