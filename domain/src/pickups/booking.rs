@@ -317,7 +317,7 @@ struct Named {
 /// come back under its own prefix.
 async fn read_booking(conn: &impl ConnectionTrait, input: &BookingInput) -> Result<Named> {
     use sea_orm::{
-        FromQueryResult, IdenStatic, Iterable,
+        IdenStatic, Iterable,
         sea_query::{Alias, Condition, JoinType, Query, SelectStatement},
     };
     let (a, s, c) = (Alias::new("a"), Alias::new("s"), Alias::new("c"));
@@ -366,13 +366,6 @@ async fn read_booking(conn: &impl ConnectionTrait, input: &BookingInput) -> Resu
     let rows = conn
         .query_all_raw(conn.get_database_backend().build(&q))
         .await?;
-    // A prefix's row is there when its id is not NULL.
-    fn found<M: FromQueryResult>(row: &sea_orm::QueryResult, pre: &str) -> Result<Option<M>> {
-        match row.try_get::<Option<Uuid>>(pre, "id")? {
-            Some(_) => Ok(Some(M::from_query_result(row, pre)?)),
-            None => Ok(None),
-        }
-    }
     let mut named = Named {
         addr: None,
         slot: None,
@@ -390,14 +383,16 @@ async fn read_booking(conn: &impl ConnectionTrait, input: &BookingInput) -> Resu
 
 /// Books a pickup.
 ///
-/// Round trips are what a booking costs, so it makes few. On PostgreSQL: one validation
-/// read (of the address, the slot and the categories together, [`read_booking`]), then ONE
-/// statement that takes the slot's capacity by a conditional update and,
-/// only if that took, inserts the pickup, its items, its timeline row and its dispatch job
+/// Round trips are what a booking costs, so it makes few. On PostgreSQL a booking that
+/// is valid costs ONE statement ([`insert_booking_pg`]): it checks the address, the items
+/// and the slot, takes the slot's capacity by a conditional update and, only if all of
+/// that held, inserts the pickup, its items, its timeline row and its dispatch job
 /// (data-modifying `WITH` clauses; the statement is its own transaction, so the slot row
-/// that every booking of that slot updates is locked for one statement). On SQLite: the
-/// same reads and writes in one transaction, the slot's update last. The answer is built
-/// from what was written rather than read back.
+/// that every booking of that slot updates is locked for one statement). Only when it
+/// refuses does the booking read the rows it names ([`read_booking`]) to say why, with
+/// the same rules the SQLite path checks. On SQLite: the reads, the checks and the writes
+/// in one transaction, the slot's update last. The answer is built from what was written
+/// rather than read back.
 #[tracing::instrument(skip_all, fields(user_id = %who.user_id))]
 pub async fn book(
     db: &DatabaseConnection,
@@ -410,117 +405,75 @@ pub async fn book(
     if note.chars().count() > 200 {
         return Err(Error::field("note", "too_long", "at most 200 characters"));
     }
+    // What the database will hand back when the row is read: PostgreSQL keeps microseconds.
     let pg = db.get_database_backend() == DatabaseBackend::Postgres;
-    let txn = if pg { None } else { Some(db.begin().await?) };
-    let checked = match &txn {
-        Some(txn) => check_booking(txn, who, rules, &input).await?,
-        None => check_booking(db, who, rules, &input).await?,
+    let now = if pg {
+        Utc::now().trunc_subsecs(6)
+    } else {
+        Utc::now()
     };
+    let actor = Actor::of(who);
+    let id = Uuid::now_v7();
+    let draft = Draft {
+        id,
+        now,
+        note,
+        photo_ids: serde_json::to_string(&input.photo_ids).unwrap_or_else(|_| "[]".into()),
+        event: pickup_event::Model {
+            id: Uuid::now_v7(),
+            pickup_id: id,
+            from_status: None,
+            to_status: Status::PendingDispatch.as_str().into(),
+            actor_id: actor.user_id,
+            actor_role: actor.role.into(),
+            reason: "booked".into(),
+            created_at: now,
+        },
+        job: crate::entities::outbox::Model {
+            id: Uuid::now_v7(),
+            topic: DISPATCH.into(),
+            payload: serde_json::json!({ "pickup_id": id }).to_string(),
+            // The booking process dispatches the pickup itself right after the commit (see
+            // `Platform::dispatch_after_commit`); the queue does it only if that has not
+            // claimed the job within the grace.
+            run_at: now + INLINE_DISPATCH_GRACE,
+            created_at: now,
+        },
+    };
+    let item_ids: Vec<Uuid> = input.items.iter().map(|_| Uuid::now_v7()).collect();
+    let checked = if pg {
+        book_pg(db, who, rules, &input, &draft, &item_ids).await?
+    } else {
+        let txn = db.begin().await?;
+        let checked = check_booking(&txn, who, rules, &input).await?;
+        let row = draft.pickup(who, &checked);
+        pickup::Entity::insert(row.into_active_model().reset_all())
+            .exec_without_returning(&txn)
+            .await?;
+        pickup_item::Entity::insert_many(
+            draft
+                .items(&input, &item_ids)
+                .map(|i| i.into_active_model().reset_all()),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        pickup_event::Entity::insert(draft.event.clone().into_active_model().reset_all())
+            .exec_without_returning(&txn)
+            .await?;
+        crate::entities::outbox::Entity::insert(draft.job.clone().into_active_model().reset_all())
+            .exec_without_returning(&txn)
+            .await?;
+        take_slot(&txn, checked.slot.id, checked.needs_van).await?;
+        txn.commit().await?;
+        checked
+    };
+    let row = draft.pickup(who, &checked);
     let Checked {
         addr,
         needs_van,
         cats,
         slot,
     } = checked;
-    // What the database will hand back when the row is read: PostgreSQL keeps microseconds.
-    let now = if pg {
-        Utc::now().trunc_subsecs(6)
-    } else {
-        Utc::now()
-    };
-    let id = Uuid::now_v7();
-    let snapshot =
-        serde_json::to_string(&addresses::AddressView::from(addr.clone())).unwrap_or_default();
-    let photo_ids = serde_json::to_string(&input.photo_ids).unwrap_or_else(|_| "[]".into());
-    let actor = Actor::of(who);
-    let reason = "booked";
-    let row = pickup::Model {
-        id,
-        resident_id: who.user_id,
-        address_id: addr.id,
-        address_snapshot: snapshot.clone(),
-        district_code: addr.district_code.clone(),
-        community_id: addr.community_id,
-        lat: addr.lat,
-        lng: addr.lng,
-        slot_id: slot.id,
-        status: Status::PendingDispatch.as_str().into(),
-        recycler_id: None,
-        needs_van,
-        note: note.clone(),
-        photo_ids: photo_ids.clone(),
-        completion_photo_ids: "[]".into(),
-        manual_dispatch: false,
-        dispatch_round: 0,
-        late_cancellation: false,
-        rating: None,
-        rating_comment: None,
-        complaint: None,
-        dispute: None,
-        dispute_state: None,
-        completed_at: None,
-        created_at: now,
-        updated_at: now,
-    };
-    let items: Vec<pickup_item::Model> = input
-        .items
-        .iter()
-        .map(|item| pickup_item::Model {
-            id: Uuid::now_v7(),
-            pickup_id: id,
-            category_id: item.category_id,
-            estimated_weight_g: item.estimated_weight_g,
-            estimated_count: item.estimated_count,
-            actual_weight_g: None,
-            actual_count: None,
-        })
-        .collect();
-    let event = pickup_event::Model {
-        id: Uuid::now_v7(),
-        pickup_id: id,
-        from_status: None,
-        to_status: Status::PendingDispatch.as_str().into(),
-        actor_id: actor.user_id,
-        actor_role: actor.role.into(),
-        reason: reason.into(),
-        created_at: now,
-    };
-    let job = crate::entities::outbox::Model {
-        id: Uuid::now_v7(),
-        topic: DISPATCH.into(),
-        payload: serde_json::json!({ "pickup_id": id }).to_string(),
-        // The booking process dispatches the pickup itself right after the commit (see
-        // `Platform::dispatch_after_commit`); the queue does it only if that has not
-        // claimed the job within the grace.
-        run_at: now + INLINE_DISPATCH_GRACE,
-        created_at: now,
-    };
-    let dispatch_job = job.id;
-    match txn {
-        None => {
-            if !insert_booking_pg(db, &row, &items, &event, &job).await? {
-                return Err(super::slot_full(needs_van));
-            }
-        }
-        Some(txn) => {
-            pickup::Entity::insert(row.clone().into_active_model().reset_all())
-                .exec_without_returning(&txn)
-                .await?;
-            pickup_item::Entity::insert_many(
-                items.into_iter().map(|i| i.into_active_model().reset_all()),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-            pickup_event::Entity::insert(event.into_active_model().reset_all())
-                .exec_without_returning(&txn)
-                .await?;
-            crate::entities::outbox::Entity::insert(job.into_active_model().reset_all())
-                .exec_without_returning(&txn)
-                .await?;
-            take_slot(&txn, slot.id, needs_van).await?;
-            txn.commit().await?;
-        }
-    }
     // In the order `view` reads them back.
     let mut ordered: Vec<&ItemInput> = input.items.iter().collect();
     ordered.sort_by_key(|i| i.category_id);
@@ -541,17 +494,18 @@ pub async fn book(
         })
         .collect();
     let view = PickupView {
-        id,
+        id: draft.id,
         status: Status::PendingDispatch,
         resident_id: who.user_id,
-        address: serde_json::from_str(&snapshot).unwrap_or(serde_json::Value::Null),
+        address: serde_json::to_value(addresses::AddressView::from(addr.clone()))
+            .unwrap_or(serde_json::Value::Null),
         district_code: addr.district_code,
         slot_id: slot.id,
         slot_starts_at: Some(slot.starts_at),
         slot_ends_at: Some(slot.ends_at),
         needs_van,
-        note,
-        photo_ids: super::uuids(&photo_ids),
+        note: draft.note.clone(),
+        photo_ids: super::uuids(&draft.photo_ids),
         completion_photo_ids: Vec::new(),
         items,
         recycler: None,
@@ -562,74 +516,167 @@ pub async fn book(
         completed_at: None,
         timeline: vec![EventView {
             from: None,
-            to: Status::PendingDispatch.as_str().into(),
-            actor_role: actor.role.into(),
-            actor_id: actor.user_id,
-            reason: reason.into(),
+            to: draft.event.to_status.clone(),
+            actor_role: draft.event.actor_role.clone(),
+            actor_id: draft.event.actor_id,
+            reason: draft.event.reason.clone(),
             at: now,
         }],
         created_at: now,
     };
     Ok(Booked {
         view,
-        dispatch_job,
+        dispatch_job: draft.job.id,
         pickup: row,
         slot_starts_at: slot.starts_at,
     })
 }
 
-/// The writes of a booking on PostgreSQL, as one statement: the slot's capacity is taken
-/// by a conditional update, and the pickup, its items, its timeline row and its dispatch
-/// job are inserted only from that update's result, so either all of it is written or —
-/// the slot being full — none of it. Returns whether it was written.
+/// What a booking writes that does not depend on the rows it names: the pickup's id and
+/// time, its note and photos, its timeline row and its dispatch job.
+struct Draft {
+    id: Uuid,
+    now: DateTime<Utc>,
+    note: String,
+    photo_ids: String,
+    event: pickup_event::Model,
+    job: crate::entities::outbox::Model,
+}
+
+impl Draft {
+    /// The pickup's row, given what the booking was checked against.
+    fn pickup(&self, who: &Principal, c: &Checked) -> pickup::Model {
+        pickup::Model {
+            id: self.id,
+            resident_id: who.user_id,
+            address_id: c.addr.id,
+            address_snapshot: serde_json::to_string(&addresses::AddressView::from(c.addr.clone()))
+                .unwrap_or_default(),
+            district_code: c.addr.district_code.clone(),
+            community_id: c.addr.community_id,
+            lat: c.addr.lat,
+            lng: c.addr.lng,
+            slot_id: c.slot.id,
+            status: Status::PendingDispatch.as_str().into(),
+            recycler_id: None,
+            needs_van: c.needs_van,
+            note: self.note.clone(),
+            photo_ids: self.photo_ids.clone(),
+            completion_photo_ids: "[]".into(),
+            manual_dispatch: false,
+            dispatch_round: 0,
+            late_cancellation: false,
+            rating: None,
+            rating_comment: None,
+            complaint: None,
+            dispute: None,
+            dispute_state: None,
+            completed_at: None,
+            created_at: self.now,
+            updated_at: self.now,
+        }
+    }
+
+    /// The pickup's item rows, `ids[n]` for `input.items[n]`.
+    fn items<'a>(
+        &'a self,
+        input: &'a BookingInput,
+        ids: &'a [Uuid],
+    ) -> impl Iterator<Item = pickup_item::Model> + 'a {
+        input
+            .items
+            .iter()
+            .zip(ids)
+            .map(|(item, &id)| pickup_item::Model {
+                id,
+                pickup_id: self.id,
+                category_id: item.category_id,
+                estimated_weight_g: item.estimated_weight_g,
+                estimated_count: item.estimated_count,
+                actual_weight_g: None,
+                actual_count: None,
+            })
+    }
+}
+
+/// A booking on PostgreSQL: the one statement that checks and writes it; if that refuses,
+/// the reads that say why ([`check_booking`]). When they find nothing wrong, what the
+/// statement found and they cannot see is the slot's room: 409 `slot_full`.
+async fn book_pg(
+    db: &DatabaseConnection,
+    who: &Principal,
+    rules: Rules,
+    input: &BookingInput,
+    draft: &Draft,
+    item_ids: &[Uuid],
+) -> Result<Checked> {
+    // The checks that need no row are left to the diagnosis, which states them all.
+    let distinct: HashSet<Uuid> = input.items.iter().map(|i| i.category_id).collect();
+    let shaped = (1..=20).contains(&input.items.len())
+        && distinct.len() == input.items.len()
+        && input.photo_ids.len() <= 9;
+    if shaped
+        && let Some(checked) = insert_booking_pg(db, who, rules, input, draft, item_ids).await?
+    {
+        return Ok(checked);
+    }
+    let checked = check_booking(db, who, rules, input).await?;
+    Err(super::slot_full(checked.needs_van))
+}
+
+/// `table.column AS "{pre}column"` for every column of `C`, comma-separated.
+fn prefixed_columns<C: sea_orm::IdenStatic + sea_orm::Iterable>(table: &str, pre: &str) -> String {
+    C::iter()
+        .map(|col| format!("{table}.\"{0}\" AS \"{pre}{0}\"", col.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The model under prefix `pre` in `row`, if its id is not NULL (a left join found it).
+fn found<M: sea_orm::FromQueryResult>(row: &sea_orm::QueryResult, pre: &str) -> Result<Option<M>> {
+    match row.try_get::<Option<Uuid>>(pre, "id")? {
+        Some(_) => Ok(Some(M::from_query_result(row, pre)?)),
+        None => Ok(None),
+    }
+}
+
+/// A booking on PostgreSQL as one statement. It holds only when every check holds:
+///
+/// - the address is the caller's and not deleted;
+/// - every item's category is active and its estimate is in range for its unit (weight
+///   for `kg`, count otherwise), and every photo is the caller's `pickup_photo` upload;
+/// - the slot serves the address (same district; a community slot only its community), is
+///   still open (`starts_at` after now plus the booking lead) and has room, for a van too
+///   when an item needs one — taken by the conditional update that reserves it.
+///
+/// Then the pickup (its address snapshot made from the address row, as
+/// [`addresses::AddressView`] serialises it), its items, its timeline row and its dispatch
+/// job are inserted from that update's result, so either all of it is written or none.
+/// Returns the rows it checked against, or `None` when any check failed (the caller finds
+/// out which). Items must be 1 to 20 distinct categories and photos at most 9, checked by
+/// the caller: the statement counts matches against them.
 async fn insert_booking_pg(
     db: &DatabaseConnection,
-    p: &pickup::Model,
-    items: &[pickup_item::Model],
-    event: &pickup_event::Model,
-    job: &crate::entities::outbox::Model,
-) -> Result<bool> {
+    who: &Principal,
+    rules: Rules,
+    input: &BookingInput,
+    draft: &Draft,
+    item_ids: &[Uuid],
+) -> Result<Option<Checked>> {
     let mut args = crate::db::SqlArgs::default();
     let mut arg = |v: sea_orm::Value| args.arg(v);
-    let van = if p.needs_van {
-        ", van_booked = van_booked + 1"
-    } else {
-        ""
-    };
-    let van_room = if p.needs_van {
-        " AND van_booked < van_capacity"
-    } else {
-        ""
-    };
-    let slot = arg(p.slot_id.into());
-    let pickup_values = [
-        arg(p.id.into()),
-        arg(p.resident_id.into()),
-        arg(p.address_id.into()),
-        arg(p.address_snapshot.clone().into()),
-        arg(p.district_code.clone().into()),
-        arg(p.community_id.into()),
-        arg(p.lat.into()),
-        arg(p.lng.into()),
-        "s.id".to_owned(),
-        arg(p.status.clone().into()),
-        arg(p.needs_van.into()),
-        arg(p.note.clone().into()),
-        arg(p.photo_ids.clone().into()),
-        arg(p.completion_photo_ids.clone().into()),
-        arg(p.manual_dispatch.into()),
-        arg(p.dispatch_round.into()),
-        arg(p.late_cancellation.into()),
-        arg(p.created_at.into()),
-        arg(p.updated_at.into()),
-    ]
-    .join(", ");
-    let item_rows = items
+    let address = arg(input.address_id.into());
+    let user = arg(who.user_id.into());
+    let slot = arg(input.slot_id.into());
+    let open_after = arg((Utc::now() + rules.booking_lead).into());
+    let item_rows = input
+        .items
         .iter()
-        .map(|i| {
+        .zip(item_ids)
+        .map(|(i, &id)| {
             format!(
                 "({}::uuid, {}::uuid, {}::int4, {}::int4)",
-                arg(i.id.into()),
+                arg(id.into()),
                 arg(i.category_id.into()),
                 arg(i.estimated_weight_g.into()),
                 arg(i.estimated_count.into()),
@@ -637,40 +684,103 @@ async fn insert_booking_pg(
         })
         .collect::<Vec<_>>()
         .join(", ");
+    let photos: HashSet<Uuid> = input.photo_ids.iter().copied().collect();
+    let photos_held = if photos.is_empty() {
+        String::new()
+    } else {
+        let ids = photos
+            .iter()
+            .map(|&id| arg(id.into()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            " AND (SELECT count(*) FROM uploads WHERE id IN ({ids}) AND owner_id = {user} \
+               AND purpose = 'pickup_photo') = {}",
+            photos.len()
+        )
+    };
+    let pickup_values = [
+        arg(draft.id.into()),
+        user.clone(),
+        "a.id".into(),
+        "(SELECT row_to_json(v)::text FROM (SELECT a.id, a.label, a.contact_name, \
+           a.contact_phone, a.district_code, a.community, a.community_id, a.detail, a.lat, \
+           a.lng) v)"
+            .into(),
+        "a.district_code".into(),
+        "a.community_id".into(),
+        "a.lat".into(),
+        "a.lng".into(),
+        "s.id".into(),
+        arg(Status::PendingDispatch.as_str().into()),
+        "s.needs_van".into(),
+        arg(draft.note.clone().into()),
+        arg(draft.photo_ids.clone().into()),
+        "'[]'".into(),
+        "false".into(),
+        "0".into(),
+        "false".into(),
+        arg(draft.now.into()),
+        arg(draft.now.into()),
+    ]
+    .join(", ");
+    let e = &draft.event;
     let event_values = [
-        arg(event.id.into()),
-        "p.id".to_owned(),
-        arg(event.from_status.clone().into()),
-        arg(event.to_status.clone().into()),
-        arg(event.actor_id.into()),
-        arg(event.actor_role.clone().into()),
-        arg(event.reason.clone().into()),
-        arg(event.created_at.into()),
+        arg(e.id.into()),
+        "p.id".into(),
+        arg(e.from_status.clone().into()),
+        arg(e.to_status.clone().into()),
+        arg(e.actor_id.into()),
+        arg(e.actor_role.clone().into()),
+        arg(e.reason.clone().into()),
+        arg(e.created_at.into()),
     ]
     .join(", ");
+    let j = &draft.job;
     let job_values = [
-        arg(job.id.into()),
-        arg(job.topic.clone().into()),
-        arg(job.payload.clone().into()),
-        arg(job.run_at.into()),
-        arg(job.created_at.into()),
+        arg(j.id.into()),
+        arg(j.topic.clone().into()),
+        arg(j.payload.clone().into()),
+        arg(j.run_at.into()),
+        arg(j.created_at.into()),
     ]
     .join(", ");
+    let n_items = input.items.len();
+    let a_cols = prefixed_columns::<crate::entities::address::Column>("a", "a_");
+    let s_cols = prefixed_columns::<pickup_slot::Column>("s", "s_");
+    let c_cols = prefixed_columns::<category::Column>("c", "c_");
     let sql = format!(
-        "WITH s AS (\
-           UPDATE pickup_slots SET booked = booked + 1{van} \
-           WHERE id = {slot} AND booked < capacity{van_room} RETURNING id), \
+        "WITH a AS (\
+           SELECT * FROM addresses WHERE id = {address} AND user_id = {user} AND NOT deleted), \
+         c AS (\
+           SELECT k.*, v.item_id, v.weight, v.count \
+           FROM (VALUES {item_rows}) AS v (item_id, category_id, weight, count) \
+           JOIN categories k ON k.id = v.category_id \
+           WHERE k.active AND CASE WHEN k.unit = 'kg' \
+             THEN v.weight BETWEEN 1 AND {MAX_WEIGHT_G} \
+             ELSE v.count BETWEEN 1 AND {MAX_COUNT} END), \
+         n AS (SELECT count(*) AS items, coalesce(bool_or(needs_van), false) AS van FROM c), \
+         s AS (\
+           UPDATE pickup_slots AS t SET booked = t.booked + 1, \
+             van_booked = t.van_booked + CASE WHEN n.van THEN 1 ELSE 0 END \
+           FROM a, n \
+           WHERE t.id = {slot} AND n.items = {n_items}{photos_held} \
+             AND t.district_code = a.district_code \
+             AND (t.community_id IS NULL OR t.community_id = a.community_id) \
+             AND t.starts_at > {open_after} \
+             AND t.booked < t.capacity \
+             AND (NOT n.van OR t.van_booked < t.van_capacity) \
+           RETURNING t.*, n.van AS needs_van), \
          p AS (\
            INSERT INTO pickups (id, resident_id, address_id, address_snapshot, district_code, \
              community_id, lat, lng, slot_id, status, needs_van, note, photo_ids, \
              completion_photo_ids, manual_dispatch, dispatch_round, late_cancellation, \
              created_at, updated_at) \
-           SELECT {pickup_values} FROM s RETURNING id), \
+           SELECT {pickup_values} FROM s, a RETURNING id), \
          i AS (\
            INSERT INTO pickup_items (id, pickup_id, category_id, estimated_weight_g, \
              estimated_count) \
-           SELECT v.id, p.id, v.category_id, v.weight, v.count \
-           FROM p, (VALUES {item_rows}) AS v (id, category_id, weight, count)), \
+           SELECT c.item_id, p.id, c.id, c.weight, c.count FROM p, c), \
          e AS (\
            INSERT INTO pickup_events (id, pickup_id, from_status, to_status, actor_id, \
              actor_role, reason, created_at) \
@@ -678,14 +788,26 @@ async fn insert_booking_pg(
          o AS (\
            INSERT INTO outbox (id, topic, payload, run_at, created_at) \
            SELECT {job_values} FROM p) \
-         SELECT count(*) AS n FROM s"
+         SELECT {a_cols}, {s_cols}, s.needs_van, {c_cols} FROM s, a, c"
     );
-    let row = db.query_one_raw(args.statement(sql)).await?;
-    let n: i64 = match row {
-        Some(r) => r.try_get("", "n")?,
-        None => 0,
+    let rows = db.query_all_raw(args.statement(sql)).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
     };
-    Ok(n == 1)
+    let (Some(addr), Some(slot)) = (found(first, "a_")?, found(first, "s_")?) else {
+        return Ok(None);
+    };
+    let needs_van: bool = first.try_get("", "needs_van")?;
+    let mut cats = Vec::with_capacity(rows.len());
+    for row in &rows {
+        cats.extend(found::<category::Model>(row, "c_")?);
+    }
+    Ok(Some(Checked {
+        addr,
+        needs_van,
+        cats,
+        slot,
+    }))
 }
 
 /// The caller's pickups, newest first.
