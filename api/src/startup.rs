@@ -116,7 +116,7 @@ fn server(
     closing: routes::ws::Closing,
 ) -> anyhow::Result<Server> {
     let settings = &platform.settings;
-    let data = web::Data::new(platform.clone());
+    let shared = platform.clone();
     let closing = web::Data::new(closing);
     let openapi = ApiDoc::openapi();
     let (json_limit, grace, workers) = (
@@ -125,8 +125,14 @@ fn server(
         settings.http_workers,
     );
     let mut http = HttpServer::new(move || {
+        let shared = shared.clone();
         App::new()
-            .app_data(data.clone())
+            // Each HTTP worker thread gets the platform with a Redis connection driven on
+            // that thread (see `Platform::on_this_thread`), as `web::Data<Platform>`.
+            .data_factory(move || {
+                let shared = shared.clone();
+                async move { Ok::<_, std::convert::Infallible>(shared.on_this_thread().await) }
+            })
             .app_data(closing.clone())
             .app_data(
                 web::JsonConfig::default()

@@ -60,6 +60,9 @@ pub struct Platform {
     pub redis: Option<redis::Client>,
     /// WeChat's access token, shared by every task (and, through Redis, every instance).
     pub wechat_tokens: Arc<AccessTokens>,
+    /// The Redis adapters behind `limiter`, `geo` and `pubsub`, for
+    /// [`Self::on_this_thread`].
+    redis_adapters: Option<RedisAdapters>,
     /// Bounds the dispatches this process runs at once right after its own bookings.
     inline_dispatch: Arc<Semaphore>,
     /// Bounds those running or waiting for [`Self::inline_dispatch`].
@@ -81,7 +84,16 @@ struct Adapters {
     limiter: Arc<dyn RateLimiter>,
     geo: Arc<dyn GeoIndex>,
     pubsub: Arc<dyn PubSub>,
-    redis: Option<redis::Client>,
+    redis: Option<(redis::Client, RedisAdapters)>,
+}
+
+/// The Redis adapters that talk over one multiplexed connection, kept as themselves so
+/// that [`Platform::on_this_thread`] can put them on another.
+#[derive(Clone)]
+struct RedisAdapters {
+    limiter: RedisRateLimiter,
+    geo: RedisGeoIndex,
+    pubsub: RedisPubSub,
 }
 
 fn infra(what: &str, e: impl std::fmt::Display) -> Error {
@@ -132,13 +144,17 @@ impl Platform {
                     .map_err(|e| infra("redis", e))?;
                 let prefix = &settings.redis_prefix;
                 let queue = RedisQueue::connect(client.clone(), prefix.clone(), policy).await?;
-                let pubsub = RedisPubSub::connect(client.clone(), prefix.clone()).await?;
+                let parts = RedisAdapters {
+                    limiter: RedisRateLimiter::new(manager.clone(), prefix.clone()),
+                    geo: RedisGeoIndex::new(manager, prefix.clone()),
+                    pubsub: RedisPubSub::connect(client.clone(), prefix.clone()).await?,
+                };
                 Adapters {
                     queue: Arc::new(queue),
-                    limiter: Arc::new(RedisRateLimiter::new(manager.clone(), prefix.clone())),
-                    geo: Arc::new(RedisGeoIndex::new(manager, prefix.clone())),
-                    pubsub: Arc::new(pubsub),
-                    redis: Some(client),
+                    limiter: Arc::new(parts.limiter.clone()),
+                    geo: Arc::new(parts.geo.clone()),
+                    pubsub: Arc::new(parts.pubsub.clone()),
+                    redis: Some((client, parts)),
                 }
             }
             None => Adapters {
@@ -170,6 +186,7 @@ impl Platform {
         let secret = tokens::load_or_create_secret(&settings)?;
         let keys = TokenKeys::new(&secret, &settings)?;
         let wechat = WechatClient::new(&settings)?;
+        let (redis, redis_adapters) = redis.unzip();
         let wechat_tokens = Arc::new(match &redis {
             Some(client) => AccessTokens::redis(
                 wechat.clone(),
@@ -210,9 +227,41 @@ impl Platform {
             outbox_signal: OutboxSignal::default(),
             redis,
             wechat_tokens,
+            redis_adapters,
             inline_dispatch: Arc::new(Semaphore::new(INLINE_DISPATCHES)),
             inline_queued: Arc::new(Semaphore::new(INLINE_DISPATCHES_QUEUED)),
         })
+    }
+
+    /// This platform with a Redis connection of its own for the rate limiter, the geo index
+    /// and publishing, driven by the runtime of the calling thread (the same platform in
+    /// the embedded footprint, or if Redis cannot be reached now: it keeps the shared one).
+    ///
+    /// A multiplexed connection is driven by a task on the runtime that opened it, so the
+    /// one [`Self::build`] opens lives on the main thread, and every command an HTTP worker
+    /// thread sent over it crossed to that thread and back: two wake-ups of another thread
+    /// per round trip, on a path that makes two or three per request (the rate limit, and
+    /// for a booking the dispatch's geo lookup and push). wufei-api calls this once per
+    /// HTTP worker thread, as the thread starts.
+    pub async fn on_this_thread(&self) -> Platform {
+        let (Some(client), Some(parts)) = (&self.redis, &self.redis_adapters) else {
+            return self.clone();
+        };
+        let conn = match client.get_connection_manager().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "no Redis connection of its own for this thread; sharing the process's");
+                return self.clone();
+            }
+        };
+        let limiter: Arc<dyn RateLimiter> = Arc::new(parts.limiter.over(conn.clone()));
+        Platform {
+            auth: self.auth.with_limiter(limiter.clone()),
+            limiter,
+            geo: Arc::new(parts.geo.over(conn.clone())),
+            pubsub: Arc::new(parts.pubsub.publishing_over(conn)),
+            ..self.clone()
+        }
     }
 
     /// Starts the relay, the job runner and the scheduler; they stop when `stop` is

@@ -81,6 +81,14 @@ impl AuthService {
         }
     }
 
+    /// This service counting login attempts with `limiter`.
+    pub fn with_limiter(&self, limiter: Arc<dyn RateLimiter>) -> Self {
+        Self {
+            limiter,
+            ..self.clone()
+        }
+    }
+
     /// The token keys (for the HTTP edge's extractor).
     pub fn keys(&self) -> &TokenKeys {
         &self.keys

@@ -43,7 +43,7 @@ const BACKEND: &str = "redis";
 /// The geo-index port on Redis.
 #[derive(Debug, Clone)]
 pub struct RedisGeoIndex {
-    /// The shared, reconnecting connection.
+    /// The reconnecting connection (multiplexed: one serves every task).
     conn: ConnectionManager,
     /// `{prefix}:geo:pos`.
     pos_key: String,
@@ -64,6 +64,15 @@ impl RedisGeoIndex {
             pos_key: format!("{prefix}:geo:pos"),
             seen_key: format!("{prefix}:geo:seen"),
             upsert: Script::new(UPSERT_SCRIPT),
+        }
+    }
+
+    /// This index over another connection to the same Redis (see
+    /// [`crate::Platform::on_this_thread`]).
+    pub fn over(&self, conn: ConnectionManager) -> Self {
+        Self {
+            conn,
+            ..self.clone()
         }
     }
 

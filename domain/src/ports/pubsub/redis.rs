@@ -1,7 +1,8 @@
 //! Redis pub/sub, for the production footprint: a message published on any instance
 //! reaches the subscribers on every instance.
 //!
-//! Publishing is `PUBLISH {prefix}:ps:{channel}` over a shared reconnecting connection.
+//! Publishing is `PUBLISH {prefix}:ps:{channel}` over a reconnecting connection (one per
+//! HTTP worker thread in wufei-api, see [`crate::Platform::on_this_thread`]).
 //! Receiving is **one** dedicated connection per process holding `PSUBSCRIBE
 //! {prefix}:ps:*`, whose messages a background task hands to the local [`Hub`]; so ten
 //! thousand WebSockets on an instance cost one Redis connection, and subscribing or
@@ -39,7 +40,8 @@ const MIN_BACKOFF: Duration = Duration::from_millis(100);
 /// Longest wait between resubscription attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// The pub/sub port on Redis.
+/// The pub/sub port on Redis. Its clones share the subscription and the local subscribers.
+#[derive(Clone)]
 pub struct RedisPubSub {
     /// Publishes.
     conn: ConnectionManager,
@@ -47,8 +49,8 @@ pub struct RedisPubSub {
     channel_prefix: String,
     /// The local subscribers, fed by the listener task.
     hub: Arc<Hub>,
-    /// Stops the listener task when this is dropped.
-    _stop: DropGuard,
+    /// Stops the listener task when the last clone is dropped.
+    _stop: Arc<DropGuard>,
 }
 
 impl std::fmt::Debug for RedisPubSub {
@@ -83,8 +85,18 @@ impl RedisPubSub {
             conn,
             channel_prefix,
             hub,
-            _stop: stop.drop_guard(),
+            _stop: Arc::new(stop.drop_guard()),
         })
+    }
+
+    /// This port publishing over another connection to the same Redis (see
+    /// [`crate::Platform::on_this_thread`]); it shares the subscription and the local
+    /// subscribers.
+    pub fn publishing_over(&self, conn: ConnectionManager) -> Self {
+        Self {
+            conn,
+            ..self.clone()
+        }
     }
 }
 

@@ -75,7 +75,7 @@ const BACKEND: &str = "redis";
 /// the server's clock.
 #[derive(Debug, Clone)]
 pub struct RedisRateLimiter {
-    /// The shared, reconnecting connection.
+    /// The reconnecting connection (multiplexed: one serves every task).
     conn: ConnectionManager,
     /// Namespace for every key this limiter writes (`{prefix}:rl:…`).
     prefix: String,
@@ -90,6 +90,15 @@ impl RedisRateLimiter {
             conn,
             prefix,
             script: Script::new(GCRA_SCRIPT),
+        }
+    }
+
+    /// This limiter over another connection to the same Redis (see
+    /// [`crate::Platform::on_this_thread`]).
+    pub fn over(&self, conn: ConnectionManager) -> Self {
+        Self {
+            conn,
+            ..self.clone()
         }
     }
 
