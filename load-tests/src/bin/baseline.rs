@@ -243,6 +243,7 @@ async fn main() -> anyhow::Result<()> {
     opts.sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(Duration::from_millis(500)) // wufei_domain::db::PING_IF_IDLE_FOR
         .max_connections(args.pool)
         .min_connections(1);
     let db = Database::connect(opts)
