@@ -179,16 +179,22 @@ fn uuid_at(v: &Value, pointer: &str) -> anyhow::Result<Uuid> {
         .with_context(|| format!("no uuid at {pointer} in {v}"))
 }
 
-/// Tomorrow in Asia/Shanghai, `YYYY-MM-DD`.
-fn tomorrow() -> String {
-    (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(1))
+/// `days` days from today in Asia/Shanghai, `YYYY-MM-DD`.
+fn day(days: u32) -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(days.into()))
         .format("%Y-%m-%d")
         .to_string()
 }
 
 impl Fixture {
-    /// Builds the fixture: `residents` residents, `recyclers` recyclers.
-    pub async fn build(env: &Env, residents: usize, recyclers: usize) -> anyhow::Result<Self> {
+    /// Builds the fixture: `residents` residents, `recyclers` recyclers, and the bookable
+    /// slots of `slot_days` days from tomorrow.
+    pub async fn build(
+        env: &Env,
+        residents: usize,
+        recyclers: usize,
+        slot_days: u32,
+    ) -> anyhow::Result<Self> {
         let api = env.api;
         let cats = call(
             api,
@@ -240,22 +246,26 @@ impl Fixture {
         let Some(first) = out.first() else {
             bail!("no resident");
         };
-        let spec = RequestSpec::get(format!(
-            "/v1/pickup-slots?address_id={}&date={}",
-            first.address,
-            tomorrow()
-        ))
-        .bearer(&first.token)?;
-        let slots_answer = call(api, &spec, StatusCode::OK).await?;
-        let slots: Vec<Uuid> = slots_answer
-            .as_array()
-            .context("pickup-slots: not a list")?
-            .iter()
-            .filter(|s| s.get("bookable").and_then(Value::as_bool) == Some(true))
-            .filter_map(|s| uuid_at(s, "/id").ok())
-            .collect();
-        if slots.is_empty() {
-            bail!("no bookable slot tomorrow: {slots_answer}");
+        let mut slots: Vec<Uuid> = Vec::new();
+        for d in 1..=slot_days.max(1) {
+            let spec = RequestSpec::get(format!(
+                "/v1/pickup-slots?address_id={}&date={}",
+                first.address,
+                day(d)
+            ))
+            .bearer(&first.token)?;
+            let answer = call(api, &spec, StatusCode::OK).await?;
+            let found = answer
+                .as_array()
+                .context("pickup-slots: not a list")?
+                .iter()
+                .filter(|s| s.get("bookable").and_then(Value::as_bool) == Some(true))
+                .filter_map(|s| uuid_at(s, "/id").ok())
+                .collect::<Vec<_>>();
+            if found.is_empty() {
+                bail!("no bookable slot on {}: {answer}", day(d));
+            }
+            slots.extend(found);
         }
         env.db
             .execute_unprepared(

@@ -113,6 +113,11 @@ struct Args {
     /// Door-to-door scenarios: recyclers created (approved over HTTP).
     #[arg(long, default_value_t = 8)]
     recyclers: usize,
+    /// Door-to-door scenarios: book into the slots of this many days from tomorrow (three
+    /// a day). 1 (the default) is a rush on three slots, whose rows every booking of the
+    /// slot updates in turn; more days spread it.
+    #[arg(long, default_value_t = 1)]
+    slot_days: u32,
     /// `book`: the open-loop rate as a fraction of each side's closed-loop maximum.
     #[arg(long, default_value_t = 0.7)]
     rate_fraction: f64,
@@ -644,7 +649,9 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
                         "[{footprint}] creating {} residents and {recyclers} recyclers",
                         args.residents
                     );
-                    fixture = Some(door::Fixture::build(de, args.residents, recyclers).await?);
+                    fixture = Some(
+                        door::Fixture::build(de, args.residents, recyclers, args.slot_days).await?,
+                    );
                 }
                 if let (Some(bin), true, None) = (&worker_bin, footprint == "redis", &worker) {
                     println!("[{footprint}] starting wufei-worker");

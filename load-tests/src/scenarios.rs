@@ -30,7 +30,7 @@ pub const CATALOGUE: &[(&str, &str)] = &[
     ),
     (
         "book",
-        "POST /v1/pickups by many residents into tomorrow's slots vs POST /bare/book (one INSERT and one SELECT, same pool); then both in open loop at 70 % of their maximum (p99 from the scheduled send time)",
+        "POST /v1/pickups by many residents into tomorrow's slots (--slot-days: more days') vs POST /bare/book (one INSERT and one SELECT, same pool); then both in open loop at 70 % of their maximum (p99 from the scheduled send time)",
     ),
     (
         "dispatch",
@@ -165,7 +165,7 @@ pub async fn book(ctx: &Ctx, fx: &crate::door::Fixture) -> anyhow::Result<Compar
         },
         goal: 0.4,
         note: Some(format!(
-            "{} residents booking into tomorrow's {} slots (capacity raised by SQL)",
+            "{} residents booking into {} slots from tomorrow on (capacity raised by SQL)",
             fx.residents.len(),
             fx.slots.len()
         )),
