@@ -94,6 +94,10 @@ pub struct BookingInput {
 pub const MAX_WEIGHT_G: i32 = 2_000_000;
 /// The largest count one item may claim.
 pub const MAX_COUNT: i32 = 100;
+/// The most items (categories) one booking may name.
+pub const MAX_ITEMS: usize = 20;
+/// The most photos one booking (or completion) may carry.
+pub const MAX_PHOTOS: usize = 9;
 
 /// Checks items against the catalogue; returns whether any needs a van.
 pub(crate) async fn validate_items(
@@ -124,8 +128,12 @@ fn check_items(
             "name at least one item",
         ));
     }
-    if items.len() > 20 {
-        errors.push(FieldError::new("items", "too_many", "at most 20 items"));
+    if items.len() > MAX_ITEMS {
+        errors.push(FieldError::new(
+            "items",
+            "too_many",
+            format!("at most {MAX_ITEMS} items"),
+        ));
     }
     let mut seen = HashSet::new();
     let mut needs_van = false;
@@ -195,11 +203,11 @@ pub(crate) async fn validate_photos(
     field: &str,
     min: usize,
 ) -> Result<()> {
-    if ids.len() < min || ids.len() > 9 {
+    if ids.len() < min || ids.len() > MAX_PHOTOS {
         return Err(Error::field(
             field,
             "count",
-            format!("give {min} to 9 photos"),
+            format!("give {min} to {MAX_PHOTOS} photos"),
         ));
     }
     let found = upload::Entity::find()
@@ -612,9 +620,9 @@ async fn book_pg(
 ) -> Result<Checked> {
     // The checks that need no row are left to the diagnosis, which states them all.
     let distinct: HashSet<Uuid> = input.items.iter().map(|i| i.category_id).collect();
-    let shaped = (1..=20).contains(&input.items.len())
+    let shaped = (1..=MAX_ITEMS).contains(&input.items.len())
         && distinct.len() == input.items.len()
-        && input.photo_ids.len() <= 9;
+        && input.photo_ids.len() <= MAX_PHOTOS;
     if shaped
         && let Some(checked) = insert_booking_pg(db, who, rules, input, draft, item_ids).await?
     {
@@ -653,8 +661,8 @@ fn found<M: sea_orm::FromQueryResult>(row: &sea_orm::QueryResult, pre: &str) -> 
 /// [`addresses::AddressView`] serialises it), its items, its timeline row and its dispatch
 /// job are inserted from that update's result, so either all of it is written or none.
 /// Returns the rows it checked against, or `None` when any check failed (the caller finds
-/// out which). Items must be 1 to 20 distinct categories and photos at most 9, checked by
-/// the caller: the statement counts matches against them.
+/// out which). Items must be 1 to [`MAX_ITEMS`] distinct categories and photos at most
+/// [`MAX_PHOTOS`], checked by the caller: the statement counts matches against them.
 async fn insert_booking_pg(
     db: &DatabaseConnection,
     who: &Principal,
