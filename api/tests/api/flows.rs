@@ -160,22 +160,27 @@ pub async fn book(
     .await
 }
 
-/// Polls `f` until it returns Some, for at most `secs` seconds.
-pub async fn eventually<T, F, Fut>(secs: u64, mut f: F) -> T
+/// Polls `f` until it returns Some, for at most `secs` seconds. A timeout names the line
+/// that waited.
+#[track_caller]
+pub fn eventually<T, F, Fut>(secs: u64, mut f: F) -> impl std::future::Future<Output = T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
+    let waiter = std::panic::Location::caller();
+    async move {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if let Some(v) = f().await {
+                return v;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "condition not reached within {secs} s (waited at {waiter})"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "condition not reached within {secs} s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 
