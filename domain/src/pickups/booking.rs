@@ -449,13 +449,15 @@ pub async fn book(
         },
     };
     let item_ids: Vec<Uuid> = input.items.iter().map(|_| Uuid::now_v7()).collect();
-    let checked = if pg {
-        book_pg(db, who, rules, &input, &draft, &item_ids).await?
+    let (checked, row) = if pg {
+        let checked = book_pg(db, who, rules, &input, &draft, &item_ids).await?;
+        let row = draft.pickup(who, &checked);
+        (checked, row)
     } else {
         let txn = db.begin().await?;
         let checked = check_booking(&txn, who, rules, &input).await?;
         let row = draft.pickup(who, &checked);
-        pickup::Entity::insert(row.into_active_model().reset_all())
+        pickup::Entity::insert(row.clone().into_active_model().reset_all())
             .exec_without_returning(&txn)
             .await?;
         pickup_item::Entity::insert_many(
@@ -473,9 +475,8 @@ pub async fn book(
             .await?;
         take_slot(&txn, checked.slot.id, checked.needs_van).await?;
         txn.commit().await?;
-        checked
+        (checked, row)
     };
-    let row = draft.pickup(who, &checked);
     let Checked {
         addr,
         needs_van,
@@ -505,8 +506,7 @@ pub async fn book(
         id: draft.id,
         status: Status::PendingDispatch,
         resident_id: who.user_id,
-        address: serde_json::to_value(addresses::AddressView::from(addr.clone()))
-            .unwrap_or(serde_json::Value::Null),
+        address: serde_json::from_str(&row.address_snapshot).unwrap_or(serde_json::Value::Null),
         district_code: addr.district_code,
         slot_id: slot.id,
         slot_starts_at: Some(slot.starts_at),
