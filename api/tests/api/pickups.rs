@@ -404,6 +404,18 @@ async fn the_full_journey_and_every_illegal_step(fp: Footprint) {
             "completed"
         ]
     );
+    // Completion staged the event settlement consumes; the worker settles the pickup. The
+    // test waits for it before disputing: a dispute opened first holds settlement until an
+    // administrator decides (points.rs covers that order).
+    let p = eventually(20, || async {
+        let p = pickup(&app, &t, &id).await;
+        (p["status"] == "settled").then_some(p)
+    })
+    .await;
+    assert_eq!(
+        p["timeline"].as_array().unwrap().last().unwrap()["to"],
+        "settled"
+    );
     assert_eq!(
         app.post_json(
             &format!("/v1/pickups/{id}/rating"),
@@ -432,17 +444,9 @@ async fn the_full_journey_and_every_illegal_step(fp: Footprint) {
             &json!({ "text": "秤不准" }),
         )
         .await;
-    assert_eq!(res.json::<Value>().await.unwrap()["dispute_state"], "open");
-    // Completion staged the event settlement consumes; the worker settles the pickup.
-    let p = eventually(20, || async {
-        let p = pickup(&app, &t, &id).await;
-        (p["status"] == "settled").then_some(p)
-    })
-    .await;
-    assert_eq!(
-        p["timeline"].as_array().unwrap().last().unwrap()["to"],
-        "settled"
-    );
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["dispute_state"], "open");
+    assert_eq!(p["status"], "settled");
 }
 on_both!(
     the_full_journey_tests,
