@@ -155,6 +155,9 @@ pub struct Settings {
     /// `WUFEI_MANUAL_DISPATCH_BEFORE_MINUTES`: a pickup still without a recycler this long
     /// before its slot goes to manual dispatch.
     pub manual_dispatch_before_minutes: u32,
+    /// `WUFEI_DISPATCH_RETRY_SECS`: a pickup nobody can take yet is dispatched again this
+    /// long after (1..=86400), until its slot is near.
+    pub dispatch_retry_secs: u32,
     /// `WUFEI_POINTS_EXPIRY_DAYS`: points expire this many days after they were earned
     /// (1..=3650).
     pub points_expiry_days: u32,
@@ -216,6 +219,7 @@ impl Default for Settings {
             dispatch_radius_m: 15_000,
             location_fresh_secs: 600,
             manual_dispatch_before_minutes: 30,
+            dispatch_retry_secs: 600,
             points_expiry_days: 365,
             points_district_budget: 100_000_000,
             qr_token_ttl_secs: 120,
@@ -397,6 +401,12 @@ impl Settings {
             return Err(invalid(
                 "WUFEI_OFFER_WINDOW_SECS",
                 "offer window, broadcast size and offers per pickup must be at least 1",
+            ));
+        }
+        if !(1..=86_400).contains(&self.dispatch_retry_secs) {
+            return Err(invalid(
+                "WUFEI_DISPATCH_RETRY_SECS",
+                "must be between 1 and 86400",
             ));
         }
         if self.queue_max_attempts == 0 || self.queue_visibility_timeout_secs == 0 {

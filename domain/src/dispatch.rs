@@ -6,6 +6,14 @@
 //! Unanswered offers expire through delayed jobs; after the last round, or when the slot is
 //! near, the pickup waits in the manual-dispatch queue and the resident is told.
 //!
+//! A pickup nobody can take yet (nobody on shift nearby, or every one of them full or
+//! already asked) is not sent to manual dispatch while its slot is far off: it waits, and
+//! is dispatched again when a recycler serving its district comes on shift
+//! ([`ON_SHIFT`]), every `WUFEI_DISPATCH_RETRY_SECS`, and, finally, when its slot is near
+//! — then, still without a recycler, it goes to manual dispatch. A booking made at night
+//! for the morning is offered when the morning shift starts, rather than landing on a
+//! station manager's desk.
+//!
 //! Every handler is idempotent: a round is written on condition that the pickup is still
 //! as it was read (on PostgreSQL one statement whose conditional update guards the rest;
 //! on SQLite a transaction under the pickup's lock) and does nothing when the work is
@@ -49,6 +57,10 @@ use crate::{
 pub const OFFER_TIMEOUT: &str = "pickup.offer_timeout";
 /// Topic of the job that tells recyclers about new offers.
 pub const OFFERS_MADE: &str = "pickup.offers_made";
+/// Topic of the job that offers waiting pickups to a recycler who came on shift.
+pub const ON_SHIFT: &str = "recycler.on_shift";
+/// Waiting pickups one recycler's coming on shift dispatches again, soonest slot first.
+const ON_SHIFT_BATCH: u64 = 100;
 
 /// Dispatch parameters, from the settings.
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +77,9 @@ pub struct Policy {
     pub fresh_within: Duration,
     /// Manual dispatch when the slot starts within this.
     pub manual_before: Duration,
+    /// A pickup nobody can take yet is dispatched again after this (or when its slot is
+    /// near, if sooner).
+    pub retry_every: Duration,
 }
 
 impl Policy {
@@ -77,6 +92,7 @@ impl Policy {
             radius_m: f64::from(s.dispatch_radius_m),
             fresh_within: Duration::from_secs(u64::from(s.location_fresh_secs)),
             manual_before: Duration::from_secs(60 * u64::from(s.manual_dispatch_before_minutes)),
+            retry_every: Duration::from_secs(u64::from(s.dispatch_retry_secs)),
         }
     }
 }
@@ -151,6 +167,24 @@ enum Plan {
     Escalate(&'static str),
     /// Offers, among these recyclers nearby (still to be filtered and ranked).
     Offer(Vec<Nearby>),
+    /// Nobody is nearby, and the slot is not near yet: wait.
+    Wait,
+}
+
+/// What a round does when nobody can take the pickup yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IfNobody {
+    /// Schedule the next try: this round carries the pickup's dispatch (the booking's, or
+    /// a queued `pickup.dispatch` job's).
+    Retry,
+    /// Nothing: the pickup's next try is already scheduled (a recycler coming on shift
+    /// nudged it).
+    Leave,
+}
+
+#[derive(Deserialize)]
+struct RecyclerJob {
+    recycler_id: Uuid,
 }
 
 #[derive(Deserialize)]
@@ -178,14 +212,26 @@ impl Dispatcher {
         self
     }
 
-    /// Offers a pending pickup to the next recycler(s), or sends it to manual dispatch.
+    /// Offers a pending pickup to the next recycler(s), sends it to manual dispatch, or,
+    /// when nobody can take it yet and its slot is not near, schedules its next try.
+    pub async fn dispatch(&self, pickup_id: Uuid) -> Result<()> {
+        self.dispatch_as(pickup_id, None, IfNobody::Retry).await
+    }
+
+    /// One round for pickup `pickup_id`, unless it is no longer pending, or (with `round`:
+    /// a scheduled retry) it has had another round since.
     ///
     /// On PostgreSQL the pickup is read without a lock: when it needs nothing (it is no
     /// longer pending) that read is all; otherwise [`Self::round_now`] writes the round in
     /// one conditional statement. On SQLite the round is a transaction under the pickup's
     /// lock ([`Self::dispatch_in`]).
     #[tracing::instrument(skip(self), fields(pickup_id = %pickup_id))]
-    pub async fn dispatch(&self, pickup_id: Uuid) -> Result<()> {
+    async fn dispatch_as(
+        &self,
+        pickup_id: Uuid,
+        round: Option<i32>,
+        if_nobody: IfNobody,
+    ) -> Result<()> {
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
             let Some((p, slot)) = pickup::Entity::find_by_id(pickup_id)
                 .find_also_related(pickup_slot::Entity)
@@ -194,16 +240,16 @@ impl Dispatcher {
             else {
                 return Ok(());
             };
-            if p.status != Status::PendingDispatch.as_str() || p.manual_dispatch {
+            if !due(&p, round) {
                 return Ok(());
             }
             let slot = slot
                 .ok_or_else(|| Error::Internal(anyhow::anyhow!("pickup {} has no slot", p.id)))?;
-            self.round_now(&p, slot.starts_at, None).await?;
+            self.round_now(&p, slot.starts_at, None, if_nobody).await?;
             return Ok(());
         }
         let txn = self.db.begin().await?;
-        let offered = self.dispatch_in(&txn, pickup_id).await?;
+        let offered = self.dispatch_in(&txn, pickup_id, round, if_nobody).await?;
         txn.commit().await?;
         self.push_offers(offered).await;
         Ok(())
@@ -225,13 +271,15 @@ impl Dispatcher {
         job: Uuid,
     ) -> Result<bool> {
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
-            return self.round_now(p, slot_starts_at, Some(job)).await;
+            return self
+                .round_now(p, slot_starts_at, Some(job), IfNobody::Retry)
+                .await;
         }
         let txn = self.db.begin().await?;
         if !claim_outbox_row(&txn, job).await? {
             return Ok(false);
         }
-        let offered = self.dispatch_in(&txn, p.id).await?;
+        let offered = self.dispatch_in(&txn, p.id, None, IfNobody::Retry).await?;
         txn.commit().await?;
         self.push_offers(offered).await;
         Ok(true)
@@ -248,24 +296,24 @@ impl Dispatcher {
         p: &pickup::Model,
         slot_starts_at: chrono::DateTime<Utc>,
         claim: Option<Uuid>,
+        if_nobody: IfNobody,
     ) -> Result<bool> {
         let nearby = match self.plan(p, slot_starts_at, None).await? {
             Plan::Escalate(why) => return self.escalate_now(p, why, claim).await,
+            Plan::Wait => return self.wait_now(p, slot_starts_at, claim, if_nobody).await,
             Plan::Offer(nearby) => nearby,
         };
         let shortlist = self.candidates(&self.db, p, &nearby).await?;
         if shortlist.candidates.is_empty() {
-            return self
-                .escalate_now(p, "no recycler is available", claim)
-                .await;
+            return self.wait_now(p, slot_starts_at, claim, if_nobody).await;
         }
         let round = self.round(p, shortlist, Utc::now().trunc_subsecs(6));
         self.offer_now(p, round, claim).await
     }
 
     /// What a round for `p` (pending, not in manual dispatch) does: manual dispatch when
-    /// its slot is near or its rounds are used up or no recycler is nearby, else offers
-    /// among the recyclers nearby. `known` is a geo lookup already made for `p`.
+    /// its slot is near or its rounds are used up, else offers among the recyclers nearby,
+    /// or waits when there are none. `known` is a geo lookup already made for `p`.
     async fn plan(
         &self,
         p: &pickup::Model,
@@ -299,10 +347,111 @@ impl Dispatcher {
             }
         };
         Ok(if nearby.is_empty() {
-            Plan::Escalate("no recycler is available")
+            Plan::Wait
         } else {
             Plan::Offer(nearby)
         })
+    }
+
+    /// When a pickup nobody can take yet is tried again: after the retry interval, or when
+    /// its slot is near (that round sends it to manual dispatch), whichever is sooner.
+    fn retry_at(&self, slot_starts_at: DateTime<Utc>) -> DateTime<Utc> {
+        let every = chrono::Duration::from_std(self.policy.retry_every).unwrap_or_default();
+        let manual_before =
+            chrono::Duration::from_std(self.policy.manual_before).unwrap_or_default();
+        (Utc::now() + every).min(slot_starts_at - manual_before)
+    }
+
+    /// Nobody can take pending pickup `p` yet (PostgreSQL). With `claim` (the booking's own
+    /// dispatch job, still in the outbox), that job becomes the next try: ONE statement
+    /// moves it to [`Self::retry_at`] unless a relay holds it, which claims it as deleting
+    /// it would, and commits asynchronously as [`run_round`] explains (a lost move leaves
+    /// the job due within the booking's grace, and the round is made again). Without a
+    /// claim, the next try is staged when this round carries the pickup's dispatch. Returns
+    /// whether the claim held (always `true` without one).
+    async fn wait_now(
+        &self,
+        p: &pickup::Model,
+        slot_starts_at: DateTime<Utc>,
+        claim: Option<Uuid>,
+        if_nobody: IfNobody,
+    ) -> Result<bool> {
+        let at = self.retry_at(slot_starts_at);
+        let Some(job) = claim else {
+            if if_nobody == IfNobody::Retry {
+                outbox::stage(&self.db, DISPATCH, retry_payload(p), Some(at)).await?;
+                tracing::info!(pickup_id = %p.id, retry_at = %at, "no recycler can take the pickup yet; waiting");
+            }
+            return Ok(true);
+        };
+        let mut a = SqlArgs::default();
+        let sql = format!(
+            "WITH c AS (UPDATE outbox SET run_at = {}, payload = {} WHERE id IN (\
+               SELECT id FROM outbox WHERE id = {} FOR UPDATE SKIP LOCKED) RETURNING id) \
+             SELECT (SELECT count(*) FROM c) AS claimed, \
+               set_config('synchronous_commit', 'off', true) AS commit_mode",
+            a.arg(at),
+            a.arg(retry_payload(p).to_string()),
+            a.arg(job),
+        );
+        let claimed = match self.db.query_one_raw(a.statement(sql)).await? {
+            Some(row) => row.try_get::<i64>("", "claimed")? == 1,
+            None => false,
+        };
+        if claimed {
+            tracing::info!(pickup_id = %p.id, retry_at = %at, "no recycler can take the pickup yet; waiting");
+        }
+        Ok(claimed)
+    }
+
+    /// [`Self::wait_now`] in a transaction (SQLite): stages the next try if this round
+    /// carries the pickup's dispatch.
+    async fn wait_in(
+        &self,
+        txn: &DatabaseTransaction,
+        p: &pickup::Model,
+        slot_starts_at: DateTime<Utc>,
+        if_nobody: IfNobody,
+    ) -> Result<()> {
+        if if_nobody == IfNobody::Retry {
+            let at = self.retry_at(slot_starts_at);
+            outbox::stage(txn, DISPATCH, retry_payload(p), Some(at)).await?;
+            tracing::info!(pickup_id = %p.id, retry_at = %at, "no recycler can take the pickup yet; waiting");
+        }
+        Ok(())
+    }
+
+    /// A recycler came on shift: dispatches again the waiting pickups of the districts they
+    /// serve (pending, not in manual dispatch, slot not near; at most [`ON_SHIFT_BATCH`],
+    /// soonest slot first). Each round is an ordinary one, so the pickup may go to another
+    /// recycler who ranks better; one that still finds nobody is left to its scheduled
+    /// retry. Returns how many pickups it tried.
+    #[tracing::instrument(skip(self))]
+    pub async fn recycler_on_shift(&self, recycler_id: Uuid) -> Result<usize> {
+        let manual_before =
+            chrono::Duration::from_std(self.policy.manual_before).unwrap_or_default();
+        let backend = self.db.get_database_backend();
+        let mut a = SqlArgs::default();
+        let sql = format!(
+            "SELECT p.id FROM pickups p \
+             JOIN recycler_districts d ON d.district_code = p.district_code \
+               AND d.recycler_id = {} \
+             JOIN pickup_slots s ON s.id = p.slot_id \
+             WHERE p.status = {} AND p.manual_dispatch = {} AND s.starts_at > {} \
+             ORDER BY s.starts_at, p.id LIMIT {ON_SHIFT_BATCH}",
+            a.arg(recycler_id),
+            a.arg(Status::PendingDispatch.as_str()),
+            a.arg(false),
+            a.arg(Utc::now() + manual_before),
+        );
+        let rows = self.db.query_all_raw(a.statement_for(backend, sql)).await?;
+        let mut tried = 0;
+        for row in rows {
+            let id: Uuid = row.try_get("", "id")?;
+            self.dispatch_as(id, None, IfNobody::Leave).await?;
+            tried += 1;
+        }
+        Ok(tried)
     }
 
     /// The dispatch itself, in the caller's transaction, under the pickup's lock; returns
@@ -311,11 +460,13 @@ impl Dispatcher {
         &self,
         txn: &DatabaseTransaction,
         pickup_id: Uuid,
+        round: Option<i32>,
+        if_nobody: IfNobody,
     ) -> Result<Option<Offered>> {
         let Some((p, slot)) = lock_pickup_with_slot(txn, pickup_id).await? else {
             return Ok(None);
         };
-        if p.status != Status::PendingDispatch.as_str() || p.manual_dispatch {
+        if !due(&p, round) {
             return Ok(None);
         }
         let slot =
@@ -325,11 +476,15 @@ impl Dispatcher {
                 escalate(txn, &p, why).await?;
                 return Ok(None);
             }
+            Plan::Wait => {
+                self.wait_in(txn, &p, slot.starts_at, if_nobody).await?;
+                return Ok(None);
+            }
             Plan::Offer(nearby) => nearby,
         };
         let shortlist = self.candidates(txn, &p, &nearby).await?;
         if shortlist.candidates.is_empty() {
-            escalate(txn, &p, "no recycler is available").await?;
+            self.wait_in(txn, &p, slot.starts_at, if_nobody).await?;
             return Ok(None);
         }
         let mut round = self.round(&p, shortlist, Utc::now());
@@ -730,6 +885,21 @@ impl Round {
     }
 }
 
+/// Whether pickup `p` needs a dispatch round: it is pending and not in manual dispatch,
+/// and, for a scheduled retry of round `round`, has had no other round since.
+fn due(p: &pickup::Model, round: Option<i32>) -> bool {
+    p.status == Status::PendingDispatch.as_str()
+        && !p.manual_dispatch
+        && round.is_none_or(|r| r == p.dispatch_round)
+}
+
+/// The `pickup.dispatch` job that tries pickup `p` again: it names the round it follows,
+/// so that it does nothing if the pickup has had a round since (each round that finds
+/// nobody schedules its own retry).
+fn retry_payload(p: &pickup::Model) -> serde_json::Value {
+    serde_json::json!({ "pickup_id": p.id, "round": p.dispatch_round })
+}
+
 // ---- One-statement rounds on PostgreSQL: the clauses `offer_now` and `escalate_now`
 // share. Each binds its values in `a` and returns SQL to put in the statement's WITH list.
 
@@ -986,7 +1156,22 @@ pub struct DispatchHandler(pub Dispatcher);
 impl JobHandler for DispatchHandler {
     async fn handle(&self, job: &Delivery) -> anyhow::Result<()> {
         let j: PickupJob = serde_json::from_value(job.payload.clone())?;
-        Ok(self.0.dispatch(j.pickup_id).await?)
+        Ok(self
+            .0
+            .dispatch_as(j.pickup_id, j.round, IfNobody::Retry)
+            .await?)
+    }
+}
+
+/// `recycler.on_shift`.
+pub struct OnShiftHandler(pub Dispatcher);
+
+#[async_trait]
+impl JobHandler for OnShiftHandler {
+    async fn handle(&self, job: &Delivery) -> anyhow::Result<()> {
+        let j: RecyclerJob = serde_json::from_value(job.payload.clone())?;
+        self.0.recycler_on_shift(j.recycler_id).await?;
+        Ok(())
     }
 }
 

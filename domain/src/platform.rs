@@ -281,6 +281,10 @@ impl Platform {
             Arc::new(crate::dispatch::DispatchHandler(self.dispatcher())),
         )
         .register(
+            crate::dispatch::ON_SHIFT,
+            Arc::new(crate::dispatch::OnShiftHandler(self.dispatcher())),
+        )
+        .register(
             crate::dispatch::OFFER_TIMEOUT,
             Arc::new(crate::dispatch::OfferTimeoutHandler(self.dispatcher())),
         )

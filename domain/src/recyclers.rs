@@ -563,6 +563,8 @@ pub struct ShiftInput {
 }
 
 /// Goes on or off shift. Off shift, the recycler leaves the geo index and gets no offers.
+/// Coming on shift stages [`crate::dispatch::ON_SHIFT`], which offers them the pickups
+/// waiting in their districts.
 pub async fn shift(
     db: &DatabaseConnection,
     geo: &dyn GeoIndex,
@@ -578,12 +580,25 @@ pub async fn shift(
     } else {
         geo.remove(who.user_id).await?;
     }
-    recycler::Entity::update_many()
+    let txn = db.begin().await?;
+    let changed = recycler::Entity::update_many()
         .col_expr(recycler::Column::OnShift, Expr::value(input.on_shift))
         .col_expr(recycler::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(recycler::Column::UserId.eq(r.user_id))
-        .exec(db)
+        .filter(recycler::Column::OnShift.ne(input.on_shift))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if changed == 1 && input.on_shift {
+        crate::jobs::outbox::stage(
+            &txn,
+            crate::dispatch::ON_SHIFT,
+            serde_json::json!({ "recycler_id": r.user_id }),
+            None,
+        )
         .await?;
+    }
+    txn.commit().await?;
     mine(db, who).await
 }
 

@@ -507,6 +507,22 @@ impl Workload for BareBookWorkload {
     }
 }
 
+/// Sends the pickups an earlier scenario left waiting for a recycler (the booking rush's,
+/// made with nobody on shift; the dispatch scenario's, declined) to manual dispatch and
+/// drops their scheduled retries, so that recyclers coming on shift in the next scenario
+/// are not offered them and their retries do not run during it.
+pub async fn retire_waiting(env: &Env) -> anyhow::Result<()> {
+    env.db
+        .execute_unprepared(
+            "WITH w AS (UPDATE pickups SET manual_dispatch = true \
+               WHERE status = 'pending_dispatch' AND NOT manual_dispatch RETURNING id) \
+             DELETE FROM outbox WHERE topic = 'pickup.dispatch' AND run_at > now()",
+        )
+        .await
+        .context("retiring waiting pickups")?;
+    Ok(())
+}
+
 /// Waits until the outbox (and, on the embedded footprint, whose queue is the `jobs`
 /// table, the queue) holds nothing due — the previous scenario's background work is done —
 /// at most `limit`; returns whether it drained. The Redis queue is not inspected.

@@ -667,6 +667,7 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
                         .await?;
                     worker = Some(w);
                 }
+                door::retire_waiting(de).await?;
                 let started = Instant::now();
                 let drained = door::drain(
                     de,

@@ -147,10 +147,14 @@ on_both!(
     super::an_unanswered_offer_moves_to_the_next_candidate
 );
 
-async fn a_declined_offer_moves_on_at_once_and_without_candidates_it_goes_to_manual_dispatch(
+async fn a_declined_offer_moves_on_at_once_and_after_the_last_round_it_goes_to_manual_dispatch(
     fp: Footprint,
 ) {
-    let app = TestApp::spawn_with(fp, |s| s.offer_window_secs = 60).await;
+    let app = TestApp::spawn_with(fp, |s| {
+        s.offer_window_secs = 60;
+        s.dispatch_max_offers = 1;
+    })
+    .await;
     let (r, r_id) = recycler_at(&app, "13500000301", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
     let (t, _) = resident(&app, "openid-manual").await;
     let addr = address(&app, &t).await;
@@ -158,28 +162,17 @@ async fn a_declined_offer_moves_on_at_once_and_without_candidates_it_goes_to_man
     let paper = category(&app, "paper").await;
     let p: Value = book(&app, &t, addr, s, paper).await.json().await.unwrap();
     let id = p["id"].as_str().unwrap().to_string();
-    let o = eventually(10, || async { offers(&app, &r).await.into_iter().next() }).await;
-    let res = app
-        .post_json(
-            &format!("/v1/recycler/offers/{}/reject", o["id"].as_str().unwrap()),
-            Some(&r),
-            &json!({ "reason": "太远" }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    // Nobody else: manual dispatch, visible to the district's administrator.
-    let p = eventually(10, || async {
-        let p = pickup(&app, &t, &id).await;
-        (p["manual_dispatch"] == true).then_some(p)
-    })
-    .await;
+    let o = offer_for(&app, &r, &id).await;
+    reject(&app, &r, &o).await;
+    // That was the last round: manual dispatch, visible to the district's administrator.
+    let p = in_manual_dispatch(&app, &t, &id, 10).await;
     assert_eq!(p["status"], "pending_dispatch");
     assert!(
         p["timeline"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["reason"].as_str().unwrap().starts_with("manual dispatch"))
+            .any(|e| e["reason"] == "manual dispatch: no recycler accepted in time")
     );
     app.create_user(
         "13600000010",
@@ -250,7 +243,7 @@ async fn a_declined_offer_moves_on_at_once_and_without_candidates_it_goes_to_man
 }
 on_both!(
     manual_dispatch_tests,
-    super::a_declined_offer_moves_on_at_once_and_without_candidates_it_goes_to_manual_dispatch
+    super::a_declined_offer_moves_on_at_once_and_after_the_last_round_it_goes_to_manual_dispatch
 );
 
 /// Books as the resident through the domain, so that no dispatch follows the booking:
@@ -351,10 +344,11 @@ on_both!(
 async fn a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_dispatch_it(
     fp: Footprint,
 ) {
-    // Nobody on shift. The pickup is booked in the domain (no dispatch after the booking),
-    // then its booker's dispatch (claiming the staged job) runs five times at once with five
-    // plain dispatches, while the relay may carry the same job to the running worker loops.
-    let app = TestApp::spawn(fp).await;
+    // Nobody on shift, and the slot is near (manual dispatch two days ahead). The pickup is
+    // booked in the domain (no dispatch after the booking), then its booker's dispatch
+    // (claiming the staged job) runs five times at once with five plain dispatches, while
+    // the relay may carry the same job to the running worker loops.
+    let app = TestApp::spawn_with(fp, |s| s.manual_dispatch_before_minutes = 48 * 60).await;
     let (t, resident_id) = resident(&app, "openid-manual-once").await;
     let addr = address(&app, &t).await;
     let s = slot(&app, 30, 5, 1).await;
@@ -363,11 +357,7 @@ async fn a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_disp
     let dispatcher = app.platform.dispatcher();
     race_dispatches(&dispatcher, &booked).await;
     let id = booked.pickup.id.to_string();
-    let p = eventually(10, || async {
-        let p = pickup(&app, &t, &id).await;
-        (p["manual_dispatch"] == true).then_some(p)
-    })
-    .await;
+    let p = in_manual_dispatch(&app, &t, &id, 10).await;
     // Let a relayed copy of the job run too.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let p2 = pickup(&app, &t, &id).await;
@@ -417,4 +407,209 @@ async fn a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_disp
 on_both!(
     manual_once_tests,
     super::a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_dispatch_it
+);
+
+/// The pickup's scheduled `pickup.dispatch` jobs in the outbox, as (run_at, payload).
+async fn next_tries(app: &TestApp, id: &str) -> Vec<(chrono::DateTime<chrono::Utc>, Value)> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use wufei_domain::entities::outbox;
+    outbox::Entity::find()
+        .filter(outbox::Column::Topic.eq(wufei_domain::pickups::booking::DISPATCH))
+        .all(&app.platform.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|row| {
+            let payload: Value = serde_json::from_str(&row.payload).unwrap();
+            (payload["pickup_id"] == id).then_some((row.run_at, payload))
+        })
+        .collect()
+}
+
+/// Pickup `id` as its resident sees it once it is in manual dispatch (within `secs`).
+#[track_caller]
+fn in_manual_dispatch<'a>(
+    app: &'a TestApp,
+    token: &'a str,
+    id: &'a str,
+    secs: u64,
+) -> impl std::future::Future<Output = Value> + 'a {
+    eventually(secs, move || async move {
+        let p = pickup(app, token, id).await;
+        (p["manual_dispatch"] == true).then_some(p)
+    })
+}
+
+/// The recycler's open offer of pickup `id`, once it has arrived.
+async fn offer_for(app: &TestApp, token: &str, id: &str) -> Value {
+    eventually(10, || async {
+        offers(app, token)
+            .await
+            .into_iter()
+            .find(|o| o["pickup_id"] == id)
+    })
+    .await
+}
+
+async fn reject(app: &TestApp, token: &str, offer: &Value) {
+    let res = app
+        .post_json(
+            &format!(
+                "/v1/recycler/offers/{}/reject",
+                offer["id"].as_str().unwrap()
+            ),
+            Some(token),
+            &json!({ "reason": "太远" }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+async fn a_pickup_nobody_can_take_yet_waits_for_a_recycler_to_come_on_shift(fp: Footprint) {
+    use chrono::{Duration, Utc};
+    use wufei_domain::jobs::JobHandler;
+    let app = TestApp::spawn(fp).await;
+    let (r, _) = recycler_at(&app, "13500000501", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
+    let res = app
+        .post_json(
+            "/v1/recycler/shift",
+            Some(&r),
+            &json!({ "on_shift": false }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (t, _) = resident(&app, "openid-wait").await;
+    let addr = address(&app, &t).await;
+    let s = slot(&app, 30, 5, 1).await;
+    let paper = category(&app, "paper").await;
+    let p: Value = book(&app, &t, addr, s, paper).await.json().await.unwrap();
+    let id = p["id"].as_str().unwrap().to_string();
+    // Nobody is on shift and the slot is a day away: the pickup waits for a recycler, its
+    // next try a retry interval (ten minutes) away. No manual dispatch, nobody told.
+    let first = eventually(10, || async {
+        next_tries(&app, &id)
+            .await
+            .into_iter()
+            .find(|(at, _)| *at > Utc::now() + Duration::minutes(5))
+    })
+    .await;
+    assert!(first.0 <= Utc::now() + Duration::minutes(10));
+    assert_eq!(first.1["round"], 0);
+    assert_eq!(next_tries(&app, &id).await.len(), 1, "one next try");
+    let p = pickup(&app, &t, &id).await;
+    assert_eq!(p["status"], "pending_dispatch");
+    assert_eq!(p["manual_dispatch"], false);
+    assert_eq!(p["timeline"].as_array().unwrap().len(), 1, "{p}");
+    let told = inbox(&app, &t).await;
+    assert!(
+        told["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["kind"] != "manual_dispatch"),
+        "{told}"
+    );
+    // The recycler comes on shift nearby: the waiting pickup is offered to them.
+    let res = app
+        .post_json(
+            "/v1/recycler/shift",
+            Some(&r),
+            &json!({ "on_shift": true, "lat": CENTRE.0 + 0.001, "lng": CENTRE.1 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let o = offer_for(&app, &r, &id).await;
+    // They decline and nobody else is about: it waits again, with a next try of its own.
+    reject(&app, &r, &o).await;
+    eventually(10, || async {
+        next_tries(&app, &id)
+            .await
+            .into_iter()
+            .find(|(_, job)| job["round"] == 1)
+    })
+    .await;
+    let p = pickup(&app, &t, &id).await;
+    assert_eq!(p["status"], "pending_dispatch");
+    assert_eq!(p["manual_dispatch"], false);
+    // The first try, when it comes due, belongs to a round that has passed: it does nothing.
+    let handler = wufei_domain::dispatch::DispatchHandler(app.platform.dispatcher());
+    handler
+        .handle(&wufei_domain::ports::queue::Delivery {
+            id: uuid::Uuid::now_v7(),
+            topic: wufei_domain::pickups::booking::DISPATCH.into(),
+            payload: first.1,
+            attempt: 1,
+            receipt: "1".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(pickup(&app, &t, &id).await["timeline"], p["timeline"]);
+    assert_eq!(next_tries(&app, &id).await.len(), 2, "no third try");
+}
+on_both!(
+    waiting_for_a_shift_tests,
+    super::a_pickup_nobody_can_take_yet_waits_for_a_recycler_to_come_on_shift
+);
+
+async fn a_waiting_pickup_is_tried_again_until_its_slot_is_near(fp: Footprint) {
+    use chrono::{Duration, Utc};
+    let app = TestApp::spawn_with(fp, |s| {
+        s.dispatch_retry_secs = 1;
+        s.manual_dispatch_before_minutes = 2;
+        s.booking_lead_minutes = 1;
+    })
+    .await;
+    // On shift, but 55 km away.
+    let (r, _) = recycler_at(&app, "13500000601", "tricycle", CENTRE.0 + 0.5, CENTRE.1).await;
+    let (t, _) = resident(&app, "openid-retry").await;
+    let addr = address(&app, &t).await;
+    // Manual dispatch would start 20 s from now.
+    let s = slot_at(&app, Utc::now() + Duration::seconds(140), 5, 1).await;
+    let paper = category(&app, "paper").await;
+    let p: Value = book(&app, &t, addr, s, paper).await.json().await.unwrap();
+    let id = p["id"].as_str().unwrap().to_string();
+    eventually(10, || async {
+        (!next_tries(&app, &id).await.is_empty()).then_some(())
+    })
+    .await;
+    // The recycler drives into range; a later try offers them the pickup.
+    let res = app
+        .post_json(
+            "/v1/recycler/location",
+            Some(&r),
+            &json!({ "lat": CENTRE.0 + 0.001, "lng": CENTRE.1 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let o = offer_for(&app, &r, &id).await;
+    // They decline; nobody else is about, and then the slot is near: manual dispatch, and
+    // the resident is told.
+    reject(&app, &r, &o).await;
+    let p = in_manual_dispatch(&app, &t, &id, 40).await;
+    assert_eq!(p["status"], "pending_dispatch");
+    let reasons: Vec<&str> = p["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons.last(),
+        Some(&"manual dispatch: the slot is near and no recycler has the pickup"),
+        "{reasons:?}"
+    );
+    assert_eq!(transitions_to(&p, "offered"), 1, "{reasons:?}");
+    let told = inbox(&app, &t).await;
+    assert!(
+        told["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "manual_dispatch" && n["data"]["pickup_id"] == id.as_str()),
+        "{told}"
+    );
+}
+on_both!(
+    retry_until_near_tests,
+    super::a_waiting_pickup_is_tried_again_until_its_slot_is_near
 );

@@ -49,6 +49,16 @@ pub async fn address(app: &TestApp, token: &str) -> Uuid {
 /// A district-wide slot starting `hours` from now.
 pub async fn slot(app: &TestApp, hours: i64, capacity: i32, van_capacity: i32) -> Uuid {
     let starts = Utc::now() + Duration::hours(hours) + Duration::seconds(rand_secs());
+    slot_at(app, starts, capacity, van_capacity).await
+}
+
+/// A slot of the test district starting at `starts`.
+pub async fn slot_at(
+    app: &TestApp,
+    starts: chrono::DateTime<Utc>,
+    capacity: i32,
+    van_capacity: i32,
+) -> Uuid {
     let id = Uuid::now_v7();
     pickup_slot::ActiveModel {
         id: Set(id),
