@@ -192,6 +192,26 @@ struct PickupJob {
     pickup_id: Uuid,
     #[serde(default)]
     round: Option<i32>,
+    #[serde(default)]
+    slot_id: Option<Uuid>,
+}
+
+impl PickupJob {
+    /// The round a scheduled try follows, if this job is one.
+    fn after(&self) -> Option<After> {
+        self.round.map(|round| After {
+            round,
+            slot_id: self.slot_id,
+        })
+    }
+}
+
+/// The round a scheduled try of a pickup follows: the pickup's round and slot when the
+/// round that found nobody read it.
+#[derive(Debug, Clone, Copy)]
+struct After {
+    round: i32,
+    slot_id: Option<Uuid>,
 }
 
 impl Dispatcher {
@@ -218,8 +238,8 @@ impl Dispatcher {
         self.dispatch_as(pickup_id, None, IfNobody::Retry).await
     }
 
-    /// One round for pickup `pickup_id`, unless it is no longer pending, or (with `round`:
-    /// a scheduled retry) it has had another round since.
+    /// One round for pickup `pickup_id`, unless it is no longer pending, or (with `after`:
+    /// a scheduled try) it has had another round since, or moved to another slot.
     ///
     /// On PostgreSQL the pickup is read without a lock: when it needs nothing (it is no
     /// longer pending) that read is all; otherwise [`Self::round_now`] writes the round in
@@ -229,7 +249,7 @@ impl Dispatcher {
     async fn dispatch_as(
         &self,
         pickup_id: Uuid,
-        round: Option<i32>,
+        after: Option<After>,
         if_nobody: IfNobody,
     ) -> Result<()> {
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
@@ -240,7 +260,7 @@ impl Dispatcher {
             else {
                 return Ok(());
             };
-            if !due(&p, round) {
+            if !due(&p, after) {
                 return Ok(());
             }
             let slot = slot
@@ -249,7 +269,7 @@ impl Dispatcher {
             return Ok(());
         }
         let txn = self.db.begin().await?;
-        let offered = self.dispatch_in(&txn, pickup_id, round, if_nobody).await?;
+        let offered = self.dispatch_in(&txn, pickup_id, after, if_nobody).await?;
         txn.commit().await?;
         self.push_offers(offered).await;
         Ok(())
@@ -257,9 +277,9 @@ impl Dispatcher {
 
     /// Dispatches pickup `p`, just booked for a slot starting at `slot_starts_at`, right
     /// away in the process that booked it, when no relay has taken its dispatch job (outbox
-    /// row `job`) yet: deleting that row in the dispatch's own write claims the job, so
-    /// either this call or the queued job does the work (and a second run is a no-op
-    /// anyway). Returns whether it ran; `false` means the queue has the job. On an error
+    /// row `job`) yet: deleting that row in the dispatch's own write claims the job (on
+    /// PostgreSQL, a round that finds nobody moves it to the next try instead), so either
+    /// this call or the queued job does the work (and a second run is a no-op anyway). Returns whether it ran; `false` means the queue has the job. On an error
     /// nothing is written, the row stays in the outbox and the queue runs the job.
     ///
     /// On PostgreSQL the round, claim included, is one statement ([`Self::round_now`]).
@@ -460,13 +480,13 @@ impl Dispatcher {
         &self,
         txn: &DatabaseTransaction,
         pickup_id: Uuid,
-        round: Option<i32>,
+        after: Option<After>,
         if_nobody: IfNobody,
     ) -> Result<Option<Offered>> {
         let Some((p, slot)) = lock_pickup_with_slot(txn, pickup_id).await? else {
             return Ok(None);
         };
-        if !due(&p, round) {
+        if !due(&p, after) {
             return Ok(None);
         }
         let slot =
@@ -886,18 +906,20 @@ impl Round {
 }
 
 /// Whether pickup `p` needs a dispatch round: it is pending and not in manual dispatch,
-/// and, for a scheduled retry of round `round`, has had no other round since.
-fn due(p: &pickup::Model, round: Option<i32>) -> bool {
+/// and, for a scheduled try, still in the round and slot that try follows.
+fn due(p: &pickup::Model, after: Option<After>) -> bool {
     p.status == Status::PendingDispatch.as_str()
         && !p.manual_dispatch
-        && round.is_none_or(|r| r == p.dispatch_round)
+        && after
+            .is_none_or(|a| a.round == p.dispatch_round && a.slot_id.is_none_or(|s| s == p.slot_id))
 }
 
-/// The `pickup.dispatch` job that tries pickup `p` again: it names the round it follows,
-/// so that it does nothing if the pickup has had a round since (each round that finds
-/// nobody schedules its own retry).
+/// The `pickup.dispatch` job that tries pickup `p` again: it names the round and slot it
+/// follows, so that it does nothing once the pickup has had another round or been
+/// rescheduled (each round that finds nobody schedules its own next try, and a
+/// rescheduled pickup starts a new chain).
 fn retry_payload(p: &pickup::Model) -> serde_json::Value {
-    serde_json::json!({ "pickup_id": p.id, "round": p.dispatch_round })
+    serde_json::json!({ "pickup_id": p.id, "round": p.dispatch_round, "slot_id": p.slot_id })
 }
 
 // ---- One-statement rounds on PostgreSQL: the clauses `offer_now` and `escalate_now`
@@ -1158,7 +1180,7 @@ impl JobHandler for DispatchHandler {
         let j: PickupJob = serde_json::from_value(job.payload.clone())?;
         Ok(self
             .0
-            .dispatch_as(j.pickup_id, j.round, IfNobody::Retry)
+            .dispatch_as(j.pickup_id, j.after(), IfNobody::Retry)
             .await?)
     }
 }

@@ -376,7 +376,8 @@ impl Platform {
     /// Dispatches a pickup this process has just booked right after the commit, rather than
     /// after the relay and the queue have carried its `pickup.dispatch` job to a worker
     /// (see [`crate::dispatch::Dispatcher::dispatch_booked`]). The job stays the fallback:
-    /// the dispatch claims it by deleting its outbox row in the dispatch's own write, and
+    /// the dispatch claims it in the dispatch's own write, by deleting its outbox row (or
+    /// moving it to the next try, when nobody can take the pickup yet), and
     /// leaves it to the queue when a relay took it first, when the dispatch fails, when the
     /// process stops mid-way, or when [`INLINE_DISPATCHES_QUEUED`] are already waiting.
     pub fn dispatch_after_commit(&self, booked: &crate::pickups::booking::Booked) {

@@ -13,6 +13,7 @@ mod m20261129_000006_catalog_admin;
 mod m20261129_000007_points;
 mod m20261130_000008_pickups_district_status;
 mod m20261130_000009_jobs_due;
+mod m20261130_000010_outbox_due;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_points::Migration),
             Box::new(m20261130_000008_pickups_district_status::Migration),
             Box::new(m20261130_000009_jobs_due::Migration),
+            Box::new(m20261130_000010_outbox_due::Migration),
         ]
     }
 }

@@ -451,6 +451,17 @@ async fn offer_for(app: &TestApp, token: &str, id: &str) -> Value {
     .await
 }
 
+/// A delivery of the `pickup.dispatch` job `payload`, as a worker would get it.
+fn dispatch_job(payload: Value) -> wufei_domain::ports::queue::Delivery {
+    wufei_domain::ports::queue::Delivery {
+        id: uuid::Uuid::now_v7(),
+        topic: wufei_domain::pickups::booking::DISPATCH.into(),
+        payload,
+        attempt: 1,
+        receipt: "1".into(),
+    }
+}
+
 async fn reject(app: &TestApp, token: &str, offer: &Value) {
     let res = app
         .post_json(
@@ -533,18 +544,47 @@ async fn a_pickup_nobody_can_take_yet_waits_for_a_recycler_to_come_on_shift(fp: 
     assert_eq!(p["manual_dispatch"], false);
     // The first try, when it comes due, belongs to a round that has passed: it does nothing.
     let handler = wufei_domain::dispatch::DispatchHandler(app.platform.dispatcher());
-    handler
-        .handle(&wufei_domain::ports::queue::Delivery {
-            id: uuid::Uuid::now_v7(),
-            topic: wufei_domain::pickups::booking::DISPATCH.into(),
-            payload: first.1,
-            attempt: 1,
-            receipt: "1".into(),
-        })
-        .await
-        .unwrap();
+    handler.handle(&dispatch_job(first.1)).await.unwrap();
     assert_eq!(pickup(&app, &t, &id).await["timeline"], p["timeline"]);
     assert_eq!(next_tries(&app, &id).await.len(), 2, "no third try");
+    // The recycler goes off shift, and the resident reschedules while the pickup waits: the
+    // new slot's dispatch starts a chain of its own, and the old slot's try, though of the
+    // same round, does nothing.
+    let res = app
+        .post_json(
+            "/v1/recycler/shift",
+            Some(&r),
+            &json!({ "on_shift": false }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let before = next_tries(&app, &id).await;
+    let (_, old_slot) = before
+        .iter()
+        .find(|(_, job)| job["round"] == 1)
+        .cloned()
+        .unwrap();
+    let later = slot(&app, 54, 5, 1).await;
+    let res = app
+        .post_json(
+            &format!("/v1/pickups/{id}/reschedule"),
+            Some(&t),
+            &json!({ "slot_id": later }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    eventually(10, || async {
+        next_tries(&app, &id)
+            .await
+            .into_iter()
+            .find(|(_, job)| job["slot_id"] == later.to_string().as_str())
+    })
+    .await;
+    let p = pickup(&app, &t, &id).await;
+    let tries = next_tries(&app, &id).await.len();
+    handler.handle(&dispatch_job(old_slot)).await.unwrap();
+    assert_eq!(pickup(&app, &t, &id).await["timeline"], p["timeline"]);
+    assert_eq!(next_tries(&app, &id).await.len(), tries);
 }
 on_both!(
     waiting_for_a_shift_tests,

@@ -1,5 +1,5 @@
-//! The relay: moves committed outbox rows onto the queue once they are due, oldest first,
-//! then deletes them.
+//! The relay: moves committed outbox rows onto the queue once they are due, the earliest
+//! due first, then deletes them.
 //! A crash between enqueue and delete relays a row twice (same job id); handlers are
 //! idempotent, so that is harmless. On PostgreSQL several relays share the work with
 //! `FOR UPDATE SKIP LOCKED`; SQLite has one process.
@@ -51,9 +51,12 @@ impl Relay {
         // handed to the queue when it should run, and a booking's dispatch job is left to
         // the process that booked it for a grace period (see `pickups::booking::book`).
         let now = chrono::Utc::now();
+        // In the order of `idx_outbox_due (run_at, id)`, so that PostgreSQL walks it and stops
+        // at the batch, however many rows wait for later (see that migration) and whatever
+        // the table's statistics say.
         let select = outbox::Entity::find()
             .filter(outbox::Column::RunAt.lte(now))
-            .order_by_asc(outbox::Column::CreatedAt)
+            .order_by_asc(outbox::Column::RunAt)
             .order_by_asc(outbox::Column::Id)
             .limit(self.batch);
         if self.db.get_database_backend() != DatabaseBackend::Postgres {
@@ -68,6 +71,7 @@ impl Relay {
         // says so in one round trip instead of a transaction's three.
         let any = outbox::Entity::find()
             .filter(outbox::Column::RunAt.lte(now))
+            .order_by_asc(outbox::Column::RunAt)
             .select_only()
             .column(outbox::Column::Id)
             .limit(1)
@@ -91,7 +95,7 @@ impl Relay {
             )
             .exec_with_returning(&txn)
             .await?;
-        rows.sort_by_key(|r| (r.created_at, r.id));
+        rows.sort_by_key(|r| (r.run_at, r.id));
         self.publish(&rows).await?;
         txn.commit().await?;
         Ok(rows.len())
