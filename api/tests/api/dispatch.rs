@@ -451,6 +451,18 @@ async fn offer_for(app: &TestApp, token: &str, id: &str) -> Value {
     .await
 }
 
+/// Puts the recycler on shift at `at`, or off shift.
+async fn shift(app: &TestApp, token: &str, at: Option<(f64, f64)>) {
+    let body = match at {
+        Some((lat, lng)) => json!({ "on_shift": true, "lat": lat, "lng": lng }),
+        None => json!({ "on_shift": false }),
+    };
+    let res = app
+        .post_json("/v1/recycler/shift", Some(token), &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
 /// A delivery of the `pickup.dispatch` job `payload`, as a worker would get it.
 fn dispatch_job(payload: Value) -> wufei_domain::ports::queue::Delivery {
     wufei_domain::ports::queue::Delivery {
@@ -481,14 +493,7 @@ async fn a_pickup_nobody_can_take_yet_waits_for_a_recycler_to_come_on_shift(fp: 
     use wufei_domain::jobs::JobHandler;
     let app = TestApp::spawn(fp).await;
     let (r, _) = recycler_at(&app, "13500000501", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
-    let res = app
-        .post_json(
-            "/v1/recycler/shift",
-            Some(&r),
-            &json!({ "on_shift": false }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    shift(&app, &r, None).await;
     let (t, _) = resident(&app, "openid-wait").await;
     let addr = address(&app, &t).await;
     let s = slot(&app, 30, 5, 1).await;
@@ -521,14 +526,7 @@ async fn a_pickup_nobody_can_take_yet_waits_for_a_recycler_to_come_on_shift(fp: 
         "{told}"
     );
     // The recycler comes on shift nearby: the waiting pickup is offered to them.
-    let res = app
-        .post_json(
-            "/v1/recycler/shift",
-            Some(&r),
-            &json!({ "on_shift": true, "lat": CENTRE.0 + 0.001, "lng": CENTRE.1 }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    shift(&app, &r, Some((CENTRE.0 + 0.001, CENTRE.1))).await;
     let o = offer_for(&app, &r, &id).await;
     // They decline and nobody else is about: it waits again, with a next try of its own.
     reject(&app, &r, &o).await;
@@ -550,14 +548,7 @@ async fn a_pickup_nobody_can_take_yet_waits_for_a_recycler_to_come_on_shift(fp: 
     // The recycler goes off shift, and the resident reschedules while the pickup waits: the
     // new slot's dispatch starts a chain of its own, and the old slot's try, though of the
     // same round, does nothing.
-    let res = app
-        .post_json(
-            "/v1/recycler/shift",
-            Some(&r),
-            &json!({ "on_shift": false }),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    shift(&app, &r, None).await;
     let before = next_tries(&app, &id).await;
     let (_, old_slot) = before
         .iter()
