@@ -373,13 +373,9 @@ impl Dispatcher {
         })
     }
 
-    /// When a pickup nobody can take yet is tried again: after the retry interval, or when
-    /// its slot is near (that round sends it to manual dispatch), whichever is sooner.
+    /// When a pickup nobody can take yet is tried again ([`next_try`], from now).
     fn retry_at(&self, slot_starts_at: DateTime<Utc>) -> DateTime<Utc> {
-        let every = chrono::Duration::from_std(self.policy.retry_every).unwrap_or_default();
-        let manual_before =
-            chrono::Duration::from_std(self.policy.manual_before).unwrap_or_default();
-        (Utc::now() + every).min(slot_starts_at - manual_before)
+        next_try(&self.policy, slot_starts_at, Utc::now())
     }
 
     /// Nobody can take pending pickup `p` yet (PostgreSQL). With `claim` (the booking's own
@@ -905,6 +901,14 @@ impl Round {
     }
 }
 
+/// When a pickup nobody can take at `now` is tried again: after the retry interval, or when
+/// its slot becomes near (that round sends it to manual dispatch), whichever is sooner.
+fn next_try(policy: &Policy, slot_starts_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let every = chrono::Duration::from_std(policy.retry_every).unwrap_or_default();
+    let manual_before = chrono::Duration::from_std(policy.manual_before).unwrap_or_default();
+    (now + every).min(slot_starts_at - manual_before)
+}
+
 /// Whether pickup `p` needs a dispatch round: it is pending and not in manual dispatch,
 /// and, for a scheduled try, still in the round and slot that try follows.
 fn due(p: &pickup::Model, after: Option<After>) -> bool {
@@ -1246,6 +1250,92 @@ mod tests {
         let tired = c(1000.0, 0, None, 20);
         let fresh = c(2000.0, 0, None, 0);
         assert_eq!(rank(vec![tired, fresh.clone()])[0], fresh);
+    }
+
+    fn policy() -> Policy {
+        Policy::from_settings(&Settings::default())
+    }
+
+    #[test]
+    fn a_waiting_pickup_is_tried_every_interval_until_its_slot_is_near() {
+        let now = Utc::now();
+        let p = policy();
+        let (every, near) = (chrono::Duration::minutes(10), chrono::Duration::minutes(30));
+        // A slot tomorrow: the interval.
+        let tomorrow = now + chrono::Duration::hours(20);
+        assert_eq!(next_try(&p, tomorrow, now), now + every);
+        // A slot 35 minutes off: when manual dispatch is due, 5 minutes from now.
+        let soon = now + chrono::Duration::minutes(35);
+        assert_eq!(next_try(&p, soon, now), soon - near);
+    }
+
+    fn waiting(round: i32, slot_id: Uuid) -> pickup::Model {
+        let now = Utc::now();
+        pickup::Model {
+            id: Uuid::now_v7(),
+            resident_id: Uuid::now_v7(),
+            address_id: Uuid::now_v7(),
+            address_snapshot: "{}".into(),
+            district_code: "371502".into(),
+            community_id: None,
+            lat: 36.456,
+            lng: 115.985,
+            slot_id,
+            status: Status::PendingDispatch.as_str().into(),
+            recycler_id: None,
+            needs_van: false,
+            note: String::new(),
+            photo_ids: "[]".into(),
+            completion_photo_ids: "[]".into(),
+            manual_dispatch: false,
+            dispatch_round: round,
+            late_cancellation: false,
+            rating: None,
+            rating_comment: None,
+            complaint: None,
+            dispute: None,
+            dispute_state: None,
+            completed_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_scheduled_try_runs_only_in_the_round_and_slot_it_follows() {
+        let slot = Uuid::now_v7();
+        let p = waiting(1, slot);
+        let try_of = |round, slot_id| {
+            Some(After {
+                round,
+                slot_id: Some(slot_id),
+            })
+        };
+        assert!(due(&p, None), "a plain dispatch job");
+        assert!(due(&p, try_of(1, slot)));
+        assert!(
+            !due(&p, try_of(0, slot)),
+            "the pickup has had a round since"
+        );
+        assert!(!due(&p, try_of(1, Uuid::now_v7())), "it was rescheduled");
+        // A try staged before tries named their slot.
+        assert!(due(
+            &p,
+            Some(After {
+                round: 1,
+                slot_id: None
+            })
+        ));
+        let manual = pickup::Model {
+            manual_dispatch: true,
+            ..p.clone()
+        };
+        assert!(!due(&manual, None));
+        let offered = pickup::Model {
+            status: Status::Offered.as_str().into(),
+            ..p
+        };
+        assert!(!due(&offered, try_of(1, slot)));
     }
 
     #[test]
