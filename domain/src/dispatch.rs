@@ -279,8 +279,9 @@ impl Dispatcher {
     /// away in the process that booked it, when no relay has taken its dispatch job (outbox
     /// row `job`) yet: deleting that row in the dispatch's own write claims the job (on
     /// PostgreSQL, a round that finds nobody moves it to the next try instead), so either
-    /// this call or the queued job does the work (and a second run is a no-op anyway). Returns whether it ran; `false` means the queue has the job. On an error
-    /// nothing is written, the row stays in the outbox and the queue runs the job.
+    /// this call or the queued job does the work (and a second run is a no-op anyway).
+    /// Returns whether it ran; `false` means the queue has the job. On an error nothing is
+    /// written, the row stays in the outbox and the queue runs the job.
     ///
     /// On PostgreSQL the round, claim included, is one statement ([`Self::round_now`]).
     #[tracing::instrument(skip(self, p, slot_starts_at), fields(pickup_id = %p.id))]
@@ -396,7 +397,7 @@ impl Dispatcher {
         let Some(job) = claim else {
             if if_nobody == IfNobody::Retry {
                 outbox::stage(&self.db, DISPATCH, retry_payload(p), Some(at)).await?;
-                tracing::info!(pickup_id = %p.id, retry_at = %at, "no recycler can take the pickup yet; waiting");
+                log_waiting(p, at);
             }
             return Ok(true);
         };
@@ -415,7 +416,7 @@ impl Dispatcher {
             None => false,
         };
         if claimed {
-            tracing::info!(pickup_id = %p.id, retry_at = %at, "no recycler can take the pickup yet; waiting");
+            log_waiting(p, at);
         }
         Ok(claimed)
     }
@@ -432,7 +433,7 @@ impl Dispatcher {
         if if_nobody == IfNobody::Retry {
             let at = self.retry_at(slot_starts_at);
             outbox::stage(txn, DISPATCH, retry_payload(p), Some(at)).await?;
-            tracing::info!(pickup_id = %p.id, retry_at = %at, "no recycler can take the pickup yet; waiting");
+            log_waiting(p, at);
         }
         Ok(())
     }
@@ -907,6 +908,11 @@ fn next_try(policy: &Policy, slot_starts_at: DateTime<Utc>, now: DateTime<Utc>) 
     let every = chrono::Duration::from_std(policy.retry_every).unwrap_or_default();
     let manual_before = chrono::Duration::from_std(policy.manual_before).unwrap_or_default();
     (now + every).min(slot_starts_at - manual_before)
+}
+
+/// Logs that pickup `p` waits for a recycler until its next try `at`.
+fn log_waiting(p: &pickup::Model, at: DateTime<Utc>) {
+    tracing::info!(pickup_id = %p.id, next_try = %at, "no recycler can take the pickup yet; waiting");
 }
 
 /// Whether pickup `p` needs a dispatch round: it is pending and not in manual dispatch,
