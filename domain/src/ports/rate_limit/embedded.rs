@@ -169,10 +169,14 @@ impl EmbeddedRateLimiter {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// [`RateLimiter::hit_all`] at a given instant; separated so unit tests can drive the
-    /// clock. Every shard the keys live in is locked, in ascending order (so two calls
-    /// cannot deadlock), for the whole decision: it is atomic, as the Redis script is.
-    fn hit_all_at(&self, checks: &[(&str, Limit)], now_us: u64) -> Decision {
+    /// [`RateLimiter::hit_all`] at the instant `now` reads; separated so unit tests can
+    /// drive the clock. Every shard the keys live in is locked, in ascending order (so two
+    /// calls cannot deadlock), for the whole decision: it is atomic, as the Redis script
+    /// is. The clock is read once the locks are held, as the script reads Redis's: read
+    /// before, a hit could be decided after another that read a later instant, and count
+    /// from a TAT already ahead of its own now — two concurrent hits then saw the same
+    /// `remaining` (the conformance suite's hundred-hit burst caught it).
+    fn hit_all_at(&self, checks: &[(&str, Limit)], now: impl FnOnce() -> u64) -> Decision {
         if let Some(refused) = refuse_any_zero(checks) {
             return refused;
         }
@@ -182,6 +186,7 @@ impl EmbeddedRateLimiter {
         order.dedup();
         let mut guards: Vec<(usize, std::sync::MutexGuard<'_, Shard>)> =
             order.into_iter().map(|i| (i, self.lock(i))).collect();
+        let now_us = now();
         for (_, shard) in &mut guards {
             shard.ops_until_prune = shard.ops_until_prune.saturating_sub(1);
             if shard.ops_until_prune == 0 {
@@ -234,7 +239,7 @@ impl EmbeddedRateLimiter {
     /// [`RateLimiter::hit`] at a given instant.
     #[cfg(test)]
     fn hit_at(&self, key: &str, limit: Limit, now_us: u64) -> Decision {
-        self.hit_all_at(&[(key, limit)], now_us)
+        self.hit_all_at(&[(key, limit)], || now_us)
     }
 
     /// How many keys are held, expired or not.
@@ -256,7 +261,7 @@ impl Default for EmbeddedRateLimiter {
 #[async_trait]
 impl RateLimiter for EmbeddedRateLimiter {
     async fn hit_all(&self, checks: &[(&str, Limit)]) -> Result<Decision, PortError> {
-        Ok(self.hit_all_at(checks, self.now_us()))
+        Ok(self.hit_all_at(checks, || self.now_us()))
     }
 
     async fn reset(&self, key: &str) -> Result<(), PortError> {
