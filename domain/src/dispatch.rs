@@ -175,8 +175,10 @@ enum Plan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum IfNobody {
     /// Schedule the next try: this round carries the pickup's dispatch (the booking's, or
-    /// a queued `pickup.dispatch` job's).
-    Retry,
+    /// that of the queued `pickup.dispatch` job named here). A queued job's try gets an id
+    /// derived from the job's ([`next_try_id`]), so that a second delivery of the job (a
+    /// worker died before acknowledging it) stages no second try.
+    Retry(Option<Uuid>),
     /// Nothing: the pickup's next try is already scheduled (a recycler coming on shift
     /// nudged it).
     Leave,
@@ -235,7 +237,8 @@ impl Dispatcher {
     /// Offers a pending pickup to the next recycler(s), sends it to manual dispatch, or,
     /// when nobody can take it yet and its slot is not near, schedules its next try.
     pub async fn dispatch(&self, pickup_id: Uuid) -> Result<()> {
-        self.dispatch_as(pickup_id, None, IfNobody::Retry).await
+        self.dispatch_as(pickup_id, None, IfNobody::Retry(None))
+            .await
     }
 
     /// One round for pickup `pickup_id`, unless it is no longer pending, or (with `after`:
@@ -293,14 +296,16 @@ impl Dispatcher {
     ) -> Result<bool> {
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
             return self
-                .round_now(p, slot_starts_at, Some(job), IfNobody::Retry)
+                .round_now(p, slot_starts_at, Some(job), IfNobody::Retry(None))
                 .await;
         }
         let txn = self.db.begin().await?;
         if !claim_outbox_row(&txn, job).await? {
             return Ok(false);
         }
-        let offered = self.dispatch_in(&txn, p.id, None, IfNobody::Retry).await?;
+        let offered = self
+            .dispatch_in(&txn, p.id, None, IfNobody::Retry(None))
+            .await?;
         txn.commit().await?;
         self.push_offers(offered).await;
         Ok(true)
@@ -393,14 +398,12 @@ impl Dispatcher {
         claim: Option<Uuid>,
         if_nobody: IfNobody,
     ) -> Result<bool> {
-        let at = self.retry_at(slot_starts_at);
         let Some(job) = claim else {
-            if if_nobody == IfNobody::Retry {
-                outbox::stage(&self.db, DISPATCH, retry_payload(p), Some(at)).await?;
-                log_waiting(p, at);
-            }
+            self.stage_next_try(&self.db, p, slot_starts_at, if_nobody)
+                .await?;
             return Ok(true);
         };
+        let at = self.retry_at(slot_starts_at);
         let mut a = SqlArgs::default();
         let sql = format!(
             "WITH c AS (UPDATE outbox SET run_at = {}, payload = {} WHERE id IN (\
@@ -421,20 +424,30 @@ impl Dispatcher {
         Ok(claimed)
     }
 
-    /// [`Self::wait_now`] in a transaction (SQLite): stages the next try if this round
-    /// carries the pickup's dispatch.
-    async fn wait_in(
+    /// Stages pending pickup `p`'s next try, in `conn`'s transaction, if this round
+    /// carries its dispatch (see [`IfNobody`]). On SQLite this is the whole of a round
+    /// that finds nobody.
+    async fn stage_next_try(
         &self,
-        txn: &DatabaseTransaction,
+        conn: &impl ConnectionTrait,
         p: &pickup::Model,
         slot_starts_at: DateTime<Utc>,
         if_nobody: IfNobody,
     ) -> Result<()> {
-        if if_nobody == IfNobody::Retry {
-            let at = self.retry_at(slot_starts_at);
-            outbox::stage(txn, DISPATCH, retry_payload(p), Some(at)).await?;
-            log_waiting(p, at);
+        let IfNobody::Retry(job) = if_nobody else {
+            return Ok(());
+        };
+        let at = self.retry_at(slot_starts_at);
+        let payload = retry_payload(p);
+        match job {
+            Some(job) => {
+                outbox::stage_once(conn, next_try_id(job), DISPATCH, payload, Some(at)).await?;
+            }
+            None => {
+                outbox::stage(conn, DISPATCH, payload, Some(at)).await?;
+            }
         }
+        log_waiting(p, at);
         Ok(())
     }
 
@@ -494,14 +507,16 @@ impl Dispatcher {
                 return Ok(None);
             }
             Plan::Wait => {
-                self.wait_in(txn, &p, slot.starts_at, if_nobody).await?;
+                self.stage_next_try(txn, &p, slot.starts_at, if_nobody)
+                    .await?;
                 return Ok(None);
             }
             Plan::Offer(nearby) => nearby,
         };
         let shortlist = self.candidates(txn, &p, &nearby).await?;
         if shortlist.candidates.is_empty() {
-            self.wait_in(txn, &p, slot.starts_at, if_nobody).await?;
+            self.stage_next_try(txn, &p, slot.starts_at, if_nobody)
+                .await?;
             return Ok(None);
         }
         let mut round = self.round(&p, shortlist, Utc::now());
@@ -910,6 +925,13 @@ fn next_try(policy: &Policy, slot_starts_at: DateTime<Utc>, now: DateTime<Utc>) 
     (now + every).min(slot_starts_at - manual_before)
 }
 
+/// The id of the try a queued `pickup.dispatch` job `job` stages when it finds nobody: the
+/// job's id plus one, so every delivery of that job stages the same row (and the outbox's
+/// primary key keeps one). A chain of tries is a run of consecutive ids.
+fn next_try_id(job: Uuid) -> Uuid {
+    Uuid::from_u128(job.as_u128().wrapping_add(1))
+}
+
 /// Logs that pickup `p` waits for a recycler until its next try `at`.
 fn log_waiting(p: &pickup::Model, at: DateTime<Utc>) {
     tracing::info!(pickup_id = %p.id, next_try = %at, "no recycler can take the pickup yet; waiting");
@@ -1190,7 +1212,7 @@ impl JobHandler for DispatchHandler {
         let j: PickupJob = serde_json::from_value(job.payload.clone())?;
         Ok(self
             .0
-            .dispatch_as(j.pickup_id, j.after(), IfNobody::Retry)
+            .dispatch_as(j.pickup_id, j.after(), IfNobody::Retry(Some(job.id)))
             .await?)
     }
 }

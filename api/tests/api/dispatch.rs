@@ -576,6 +576,12 @@ async fn a_pickup_nobody_can_take_yet_waits_for_a_recycler_to_come_on_shift(fp: 
     handler.handle(&dispatch_job(old_slot)).await.unwrap();
     assert_eq!(pickup(&app, &t, &id).await["timeline"], p["timeline"]);
     assert_eq!(next_tries(&app, &id).await.len(), tries);
+    // A dispatch job delivered twice (its worker died before acknowledging it) stages one
+    // next try, not two.
+    let job = dispatch_job(json!({ "pickup_id": id }));
+    handler.handle(&job).await.unwrap();
+    handler.handle(&job).await.unwrap();
+    assert_eq!(next_tries(&app, &id).await.len(), tries + 1);
 }
 on_both!(
     waiting_for_a_shift_tests,

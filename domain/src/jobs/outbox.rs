@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, sea_query::OnConflict,
+};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -21,6 +23,31 @@ pub async fn stage(
 ) -> Result<Uuid> {
     let ids = stage_all(txn, vec![(topic, payload, run_at)]).await?;
     Ok(ids.into_iter().next().unwrap_or_default())
+}
+
+/// Stages job `id` inside the caller's transaction, unless the outbox already holds a row
+/// with that id: a handler that may run twice for one delivery stages its follow-up under
+/// an id derived from the delivery's, and the second run stages nothing.
+pub async fn stage_once(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    topic: &str,
+    payload: serde_json::Value,
+    run_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let row = outbox::Model {
+        id,
+        ..row((topic, payload, run_at), Utc::now())
+    };
+    outbox::Entity::insert(row.into_active_model().reset_all())
+        .on_conflict(
+            OnConflict::column(outbox::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
 }
 
 /// Stages several jobs inside the caller's transaction with one statement; returns their
@@ -57,7 +84,8 @@ pub(crate) fn row(
     now: DateTime<Utc>,
 ) -> outbox::Model {
     outbox::Model {
-        // Ids in staging order, so the relay (oldest first) keeps it.
+        // Ids in staging order, so the relay (due first, then by id) keeps it among jobs
+        // due at once.
         id: Uuid::now_v7(),
         topic: topic.to_string(),
         payload: payload.to_string(),
