@@ -387,7 +387,7 @@ impl Dispatcher {
     /// Nobody can take pending pickup `p` yet (PostgreSQL). With `claim` (the booking's own
     /// dispatch job, still in the outbox), that job becomes the next try: ONE statement
     /// moves it to [`Self::retry_at`] unless a relay holds it, which claims it as deleting
-    /// it would, and commits asynchronously as [`run_round`] explains (a lost move leaves
+    /// it would, and is run and committed asynchronously by [`run_round`] (a lost move leaves
     /// the job due within the booking's grace, and the round is made again). Without a
     /// claim, the next try is staged when this round carries the pickup's dispatch. Returns
     /// whether the claim held (always `true` without one).
@@ -405,19 +405,16 @@ impl Dispatcher {
         };
         let at = self.retry_at(slot_starts_at);
         let mut a = SqlArgs::default();
+        // `m` (what moved) is the claim itself: nothing else is written.
         let sql = format!(
             "WITH c AS (UPDATE outbox SET run_at = {}, payload = {} WHERE id IN (\
-               SELECT id FROM outbox WHERE id = {} FOR UPDATE SKIP LOCKED) RETURNING id) \
-             SELECT (SELECT count(*) FROM c) AS claimed, \
-               set_config('synchronous_commit', 'off', true) AS commit_mode",
+               SELECT id FROM outbox WHERE id = {} FOR UPDATE SKIP LOCKED) RETURNING id), \
+             m AS (SELECT id FROM c)",
             a.arg(at),
             a.arg(retry_payload(p).to_string()),
             a.arg(job),
         );
-        let claimed = match self.db.query_one_raw(a.statement(sql)).await? {
-            Some(row) => row.try_get::<i64>("", "claimed")? == 1,
-            None => false,
-        };
+        let (claimed, _) = run_round(&self.db, a, sql, true).await?;
         if claimed {
             log_waiting(p, at);
         }

@@ -39,12 +39,7 @@ async fn fifty_recyclers_accept_one_broadcast_offer_and_exactly_one_wins(fp: Foo
         recyclers
             .push(recycler_at(&app, &format!("135000001{i:02}"), "tricycle", lat, CENTRE.1).await);
     }
-    let (t, _) = resident(&app, "openid-broadcast").await;
-    let addr = address(&app, &t).await;
-    let s = slot(&app, 30, 5, 1).await;
-    let paper = category(&app, "paper").await;
-    let p: Value = book(&app, &t, addr, s, paper).await.json().await.unwrap();
-    let id = p["id"].as_str().unwrap().to_string();
+    let (t, id) = booked_tomorrow(&app, "openid-broadcast").await;
     let mut offer_ids = Vec::new();
     for (token, _) in &recyclers {
         let o = eventually(20, || async {
@@ -101,12 +96,7 @@ async fn an_unanswered_offer_moves_to_the_next_candidate(fp: Footprint) {
         recycler_at(&app, "13500000201", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
     let (far, far_id) =
         recycler_at(&app, "13500000202", "tricycle", CENTRE.0 + 0.05, CENTRE.1).await;
-    let (t, _) = resident(&app, "openid-timeout").await;
-    let addr = address(&app, &t).await;
-    let s = slot(&app, 30, 5, 1).await;
-    let paper = category(&app, "paper").await;
-    let p: Value = book(&app, &t, addr, s, paper).await.json().await.unwrap();
-    let id = p["id"].as_str().unwrap().to_string();
+    let (t, id) = booked_tomorrow(&app, "openid-timeout").await;
     let first = eventually(10, || async {
         offers(&app, &near).await.into_iter().next()
     })
@@ -156,12 +146,7 @@ async fn a_declined_offer_moves_on_at_once_and_after_the_last_round_it_goes_to_m
     })
     .await;
     let (r, r_id) = recycler_at(&app, "13500000301", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
-    let (t, _) = resident(&app, "openid-manual").await;
-    let addr = address(&app, &t).await;
-    let s = slot(&app, 30, 5, 1).await;
-    let paper = category(&app, "paper").await;
-    let p: Value = book(&app, &t, addr, s, paper).await.json().await.unwrap();
-    let id = p["id"].as_str().unwrap().to_string();
+    let (t, id) = booked_tomorrow(&app, "openid-manual").await;
     let o = offer_for(&app, &r, &id).await;
     reject(&app, &r, &o).await;
     // That was the last round: manual dispatch, visible to the district's administrator.
@@ -245,6 +230,17 @@ on_both!(
     manual_dispatch_tests,
     super::a_declined_offer_moves_on_at_once_and_after_the_last_round_it_goes_to_manual_dispatch
 );
+
+/// A new resident (WeChat `openid`) and the pickup they book over HTTP into a slot about
+/// 30 hours off: (their token, the pickup's id).
+async fn booked_tomorrow(app: &TestApp, openid: &str) -> (String, String) {
+    let (t, _) = resident(app, openid).await;
+    let addr = address(app, &t).await;
+    let s = slot(app, 30, 5, 1).await;
+    let paper = category(app, "paper").await;
+    let p: Value = book(app, &t, addr, s, paper).await.json().await.unwrap();
+    (t, p["id"].as_str().unwrap().to_string())
+}
 
 /// Books as the resident through the domain, so that no dispatch follows the booking:
 /// the test runs it.
@@ -494,12 +490,7 @@ async fn a_pickup_nobody_can_take_yet_waits_for_a_recycler_to_come_on_shift(fp: 
     let app = TestApp::spawn(fp).await;
     let (r, _) = recycler_at(&app, "13500000501", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
     shift(&app, &r, None).await;
-    let (t, _) = resident(&app, "openid-wait").await;
-    let addr = address(&app, &t).await;
-    let s = slot(&app, 30, 5, 1).await;
-    let paper = category(&app, "paper").await;
-    let p: Value = book(&app, &t, addr, s, paper).await.json().await.unwrap();
-    let id = p["id"].as_str().unwrap().to_string();
+    let (t, id) = booked_tomorrow(&app, "openid-wait").await;
     // Nobody is on shift and the slot is a day away: the pickup waits for a recycler, its
     // next try a retry interval (ten minutes) away. No manual dispatch, nobody told.
     let first = eventually(10, || async {
