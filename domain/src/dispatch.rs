@@ -95,6 +95,42 @@ impl Policy {
             retry_every: Duration::from_secs(u64::from(s.dispatch_retry_secs)),
         }
     }
+
+    /// [`Self::manual_before`] as a time delta.
+    pub fn manual_before_delta(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.manual_before).unwrap_or_default()
+    }
+}
+
+/// When a booking's own `pickup.dispatch` job first runs, decided before the booking is
+/// written ([`Dispatcher::first_try`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub enum FirstTry {
+    /// At once: the booking process makes the first round right after its commit (the
+    /// queue does, if that has not claimed the job within the booking's grace).
+    #[default]
+    AtOnce,
+    /// Nobody at all is on shift with a fresh position, so a round now would find nobody
+    /// and schedule the pickup's next try. Unless its slot is near (a round now sends it
+    /// to manual dispatch), the booking writes its job as that next try and no round is
+    /// made now: the same outcome, without a round's reads and writes.
+    Wait(Policy),
+}
+
+impl FirstTry {
+    /// When the first try of a pickup booked at `now` into a slot starting at
+    /// `slot_starts_at` runs, if it waits; `None` when it runs at once.
+    pub fn waits_until(
+        &self,
+        slot_starts_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        match self {
+            FirstTry::AtOnce => None,
+            FirstTry::Wait(policy) => (!slot_is_near(policy, slot_starts_at, now))
+                .then(|| next_try(policy, slot_starts_at, now)),
+        }
+    }
 }
 
 /// A recycler who could take a pickup.
@@ -234,6 +270,28 @@ impl Dispatcher {
         self
     }
 
+    /// How the dispatch job of a booking about to be written first runs: it waits for its
+    /// next try when nobody at all is on shift with a fresh position (the geo index's
+    /// [`GeoIndex::any_fresh`]), else it runs at once. When the geo index cannot answer,
+    /// at once: that round then finds out for itself, or the queue retries it.
+    ///
+    /// A recycler whose first fresh position arrives between this answer and the booking's
+    /// commit is not offered this pickup until its next try, just as one whose position
+    /// arrives after their shift-on nudge.
+    pub async fn first_try(&self) -> FirstTry {
+        if self.policy.max_rounds < 1 {
+            return FirstTry::AtOnce;
+        }
+        match self.geo.any_fresh(self.policy.fresh_within).await {
+            Ok(false) => FirstTry::Wait(self.policy),
+            Ok(true) => FirstTry::AtOnce,
+            Err(e) => {
+                tracing::warn!(error = %e, "the geo index did not answer; a booking dispatches at once");
+                FirstTry::AtOnce
+            }
+        }
+    }
+
     /// Offers a pending pickup to the next recycler(s), sends it to manual dispatch, or,
     /// when nobody can take it yet and its slot is not near, schedules its next try.
     pub async fn dispatch(&self, pickup_id: Uuid) -> Result<()> {
@@ -346,9 +404,7 @@ impl Dispatcher {
         slot_starts_at: chrono::DateTime<Utc>,
         known: Option<Vec<Nearby>>,
     ) -> Result<Plan> {
-        let manual_before =
-            chrono::Duration::from_std(self.policy.manual_before).unwrap_or_default();
-        if slot_starts_at - manual_before <= Utc::now() {
+        if slot_is_near(&self.policy, slot_starts_at, Utc::now()) {
             return Ok(Plan::Escalate(
                 "the slot is near and no recycler has the pickup",
             ));
@@ -455,8 +511,7 @@ impl Dispatcher {
     /// retry. Returns how many pickups it tried.
     #[tracing::instrument(skip(self))]
     pub async fn recycler_on_shift(&self, recycler_id: Uuid) -> Result<usize> {
-        let manual_before =
-            chrono::Duration::from_std(self.policy.manual_before).unwrap_or_default();
+        let manual_before = self.policy.manual_before_delta();
         let backend = self.db.get_database_backend();
         let mut a = SqlArgs::default();
         let sql = format!(
@@ -918,8 +973,13 @@ impl Round {
 /// its slot becomes near (that round sends it to manual dispatch), whichever is sooner.
 fn next_try(policy: &Policy, slot_starts_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
     let every = chrono::Duration::from_std(policy.retry_every).unwrap_or_default();
-    let manual_before = chrono::Duration::from_std(policy.manual_before).unwrap_or_default();
-    (now + every).min(slot_starts_at - manual_before)
+    (now + every).min(slot_starts_at - policy.manual_before_delta())
+}
+
+/// Whether a slot starting at `slot_starts_at` is near at `now`: a round then sends a
+/// pickup nobody has to manual dispatch.
+fn slot_is_near(policy: &Policy, slot_starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    slot_starts_at - policy.manual_before_delta() <= now
 }
 
 /// The id of the try a queued `pickup.dispatch` job `job` stages when it finds nobody: the
@@ -930,7 +990,7 @@ fn next_try_id(job: Uuid) -> Uuid {
 }
 
 /// Logs that pickup `p` waits for a recycler until its next try `at`.
-fn log_waiting(p: &pickup::Model, at: DateTime<Utc>) {
+pub(crate) fn log_waiting(p: &pickup::Model, at: DateTime<Utc>) {
     tracing::info!(pickup_id = %p.id, next_try = %at, "no recycler can take the pickup yet; waiting");
 }
 
@@ -948,7 +1008,13 @@ fn due(p: &pickup::Model, after: Option<After>) -> bool {
 /// rescheduled (each round that finds nobody schedules its own next try, and a
 /// rescheduled pickup starts a new chain).
 fn retry_payload(p: &pickup::Model) -> serde_json::Value {
-    serde_json::json!({ "pickup_id": p.id, "round": p.dispatch_round, "slot_id": p.slot_id })
+    try_payload(p.id, p.dispatch_round, p.slot_id)
+}
+
+/// The `pickup.dispatch` job that tries pickup `pickup_id` again once it has had `round`
+/// rounds in slot `slot_id` (see [`retry_payload`]).
+pub(crate) fn try_payload(pickup_id: Uuid, round: i32, slot_id: Uuid) -> serde_json::Value {
+    serde_json::json!({ "pickup_id": pickup_id, "round": round, "slot_id": slot_id })
 }
 
 // ---- One-statement rounds on PostgreSQL: the clauses `offer_now` and `escalate_now`
@@ -1292,6 +1358,30 @@ mod tests {
         // A slot 35 minutes off: when manual dispatch is due, 5 minutes from now.
         let soon = now + chrono::Duration::minutes(35);
         assert_eq!(next_try(&p, soon, now), soon - near);
+    }
+
+    #[test]
+    fn a_booking_made_with_nobody_on_shift_waits_unless_its_slot_is_near() {
+        let now = Utc::now();
+        let p = policy();
+        let near = chrono::Duration::minutes(30);
+        let tomorrow = now + chrono::Duration::hours(20);
+        let wait = FirstTry::Wait(p);
+        assert_eq!(
+            wait.waits_until(tomorrow, now),
+            Some(now + chrono::Duration::minutes(10))
+        );
+        // Not near yet: its first try is when it becomes near.
+        let soon = now + chrono::Duration::minutes(35);
+        assert_eq!(wait.waits_until(soon, now), Some(soon - near));
+        // Near (to the microsecond): a round now sends it to manual dispatch.
+        assert_eq!(wait.waits_until(now + near, now), None);
+        assert_eq!(
+            wait.waits_until(now + near + chrono::Duration::microseconds(1), now),
+            Some(now + chrono::Duration::microseconds(1))
+        );
+        // Somebody is on shift: at once, whatever the slot.
+        assert_eq!(FirstTry::AtOnce.waits_until(tomorrow, now), None);
     }
 
     fn waiting(round: i32, slot_id: Uuid) -> pickup::Model {

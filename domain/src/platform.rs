@@ -381,6 +381,10 @@ impl Platform {
     /// leaves it to the queue when a relay took it first, when the dispatch fails, when the
     /// process stops mid-way, or when [`INLINE_DISPATCHES_QUEUED`] are already waiting.
     pub fn dispatch_after_commit(&self, booked: &crate::pickups::booking::Booked) {
+        if booked.waits_until.is_some() {
+            // Its job is its next try (nobody was on shift): there is no round to make now.
+            return;
+        }
         let Ok(queued) = self.inline_queued.clone().try_acquire_owned() else {
             return;
         };

@@ -158,6 +158,31 @@ async fn members_silent_for_a_day_are_forgotten(geo: Arc<dyn GeoIndex>) {
     assert_eq!(geo.position(gone).await.expect("position"), None);
 }
 
+async fn any_fresh_is_whether_anyone_was_seen_within_the_window(geo: Arc<dyn GeoIndex>) {
+    assert!(!geo.any_fresh(FRESH).await.expect("any_fresh"), "empty");
+    let far_away = Position {
+        lat: 39.9,
+        lng: 116.4,
+    };
+    let (stale, fresh) = (Uuid::new_v4(), Uuid::new_v4());
+    upsert(&geo, stale, offset(10.0, 0.0), ago(10 * 60)).await;
+    assert!(
+        !geo.any_fresh(FRESH).await.expect("any_fresh"),
+        "only stale"
+    );
+    assert!(
+        geo.any_fresh(Duration::from_secs(3600))
+            .await
+            .expect("any_fresh"),
+        "a wider window sees the stale one"
+    );
+    // However far from anywhere a search would look.
+    upsert(&geo, fresh, far_away, ago(1)).await;
+    assert!(geo.any_fresh(FRESH).await.expect("any_fresh"), "one fresh");
+    geo.remove(fresh).await.expect("remove");
+    assert!(!geo.any_fresh(FRESH).await.expect("any_fresh"), "removed");
+}
+
 async fn remove_forgets_the_member(geo: Arc<dyn GeoIndex>) {
     let (gone, kept) = (Uuid::new_v4(), Uuid::new_v4());
     upsert(&geo, gone, offset(10.0, 0.0), ago(1)).await;
@@ -287,6 +312,7 @@ conformance!(
     stale_members_are_left_out_of_nearby_but_keep_their_position,
     many_stale_neighbours_do_not_hide_a_fresh_member_further_away,
     members_silent_for_a_day_are_forgotten,
+    any_fresh_is_whether_anyone_was_seen_within_the_window,
     remove_forgets_the_member,
     an_update_moves_the_member,
     an_older_update_does_not_overwrite_a_newer_one,

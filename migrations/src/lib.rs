@@ -14,6 +14,7 @@ mod m20261129_000007_points;
 mod m20261130_000008_pickups_district_status;
 mod m20261130_000009_jobs_due;
 mod m20261130_000010_outbox_due;
+mod m20261130_000011_booking_indexes;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_pickups_district_status::Migration),
             Box::new(m20261130_000009_jobs_due::Migration),
             Box::new(m20261130_000010_outbox_due::Migration),
+            Box::new(m20261130_000011_booking_indexes::Migration),
         ]
     }
 }

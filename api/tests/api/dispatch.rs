@@ -261,6 +261,7 @@ async fn book_in_domain(
         &app.platform.db,
         &who,
         wufei_domain::pickups::booking::Rules::from_settings(&app.platform.settings),
+        wufei_domain::dispatch::FirstTry::AtOnce,
         serde_json::from_value(json!({
             "address_id": addr, "slot_id": s,
             "items": [{ "category_id": paper, "estimated_weight_g": 5000 }]
@@ -366,14 +367,11 @@ async fn a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_disp
         .count();
     assert_eq!(manual, 1, "one manual-dispatch event: {}", p["timeline"]);
     assert_eq!(p["status"], "pending_dispatch");
-    let inbox = inbox(&app, &t).await;
-    let told = inbox["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["kind"] == "manual_dispatch" && n["data"]["pickup_id"] == id.as_str())
-        .count();
-    assert_eq!(told, 1, "the resident is told once: {inbox}");
+    assert_eq!(
+        manual_dispatch_notices(&app, &t, &id).await,
+        1,
+        "the resident is told once"
+    );
     // The resident signed in with WeChat: the one-statement escalation staged the message's
     // delivery (no WeChat here, so a worker settles it as not configured), rather than
     // settling it at once as for a user without an openid.
@@ -434,6 +432,16 @@ fn in_manual_dispatch<'a>(
         let p = pickup(app, token, id).await;
         (p["manual_dispatch"] == true).then_some(p)
     })
+}
+
+/// How many times the resident's inbox says pickup `id` went to manual dispatch.
+async fn manual_dispatch_notices(app: &TestApp, token: &str, id: &str) -> usize {
+    inbox(app, token).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "manual_dispatch" && n["data"]["pickup_id"] == id)
+        .count()
 }
 
 /// The recycler's open offer of pickup `id`, once it has arrived.
@@ -627,17 +635,54 @@ async fn a_waiting_pickup_is_tried_again_until_its_slot_is_near(fp: Footprint) {
         "{reasons:?}"
     );
     assert_eq!(transitions_to(&p, "offered"), 1, "{reasons:?}");
-    let told = inbox(&app, &t).await;
-    assert!(
-        told["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["kind"] == "manual_dispatch" && n["data"]["pickup_id"] == id.as_str()),
-        "{told}"
-    );
+    assert_eq!(manual_dispatch_notices(&app, &t, &id).await, 1);
 }
 on_both!(
     retry_until_near_tests,
     super::a_waiting_pickup_is_tried_again_until_its_slot_is_near
+);
+
+async fn a_booking_made_with_nobody_on_shift_writes_its_next_try_unless_its_slot_is_near(
+    fp: Footprint,
+) {
+    use chrono::{Duration, Utc};
+    // Manual dispatch a day ahead; nobody has ever been on shift.
+    let app = TestApp::spawn_with(fp, |s| s.manual_dispatch_before_minutes = 24 * 60).await;
+    let (t, _) = resident(&app, "openid-first-try").await;
+    let addr = address(&app, &t).await;
+    let paper = category(&app, "paper").await;
+    // Two days off: the booking writes its dispatch job as the pickup's next try, ten
+    // minutes out, and makes no round; it is there as the booking answers.
+    let booked_at = Utc::now();
+    let far = slot(&app, 48, 5, 1).await;
+    let p: Value = book(&app, &t, addr, far, paper).await.json().await.unwrap();
+    let id = p["id"].as_str().unwrap();
+    let tries = next_tries(&app, id).await;
+    assert_eq!(tries.len(), 1, "{tries:?}");
+    let (at, job) = &tries[0];
+    assert!(*at >= booked_at + Duration::minutes(10), "{at}");
+    assert!(*at <= Utc::now() + Duration::minutes(10), "{at}");
+    assert_eq!(
+        *job,
+        json!({ "pickup_id": id, "round": 0, "slot_id": far.to_string() })
+    );
+    let p = pickup(&app, &t, id).await;
+    assert_eq!(p["timeline"].as_array().unwrap().len(), 1, "{p}");
+    assert_eq!(p["manual_dispatch"], false);
+    // Twenty hours off: near already, so the booking's round is due at once, and it sends
+    // the pickup to manual dispatch; the resident is told.
+    let near = slot(&app, 20, 5, 1).await;
+    let q: Value = book(&app, &t, addr, near, paper)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let qid = q["id"].as_str().unwrap();
+    in_manual_dispatch(&app, &t, qid, 10).await;
+    assert_eq!(manual_dispatch_notices(&app, &t, qid).await, 1);
+    assert_eq!(pickup(&app, &t, id).await["manual_dispatch"], false);
+}
+on_both!(
+    first_try_tests,
+    super::a_booking_made_with_nobody_on_shift_writes_its_next_try_unless_its_slot_is_near
 );

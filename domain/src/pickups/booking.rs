@@ -21,6 +21,7 @@ use super::{
 use crate::{
     auth::{Principal, Role},
     config::Settings,
+    dispatch::FirstTry,
     entities::{category, offer, pickup, pickup_event, pickup_item, pickup_slot, recycler, upload},
     error::{Error, FieldError, Result},
     jobs::outbox,
@@ -275,6 +276,9 @@ pub struct Booked {
     pub view: PickupView,
     /// The outbox row of its `pickup.dispatch` job.
     pub dispatch_job: Uuid,
+    /// When that job runs, if it was written as the pickup's next try (nobody was on
+    /// shift): no round is made after the commit. `None`: a round is due at once.
+    pub waits_until: Option<DateTime<Utc>>,
     /// The pickup's row as written.
     pub pickup: pickup::Model,
     /// When its slot starts.
@@ -401,11 +405,16 @@ async fn read_booking(conn: &impl ConnectionTrait, input: &BookingInput) -> Resu
 /// the same rules the SQLite path checks. On SQLite: the reads, the checks and the writes
 /// in one transaction, the slot's update last. The answer is built from what was written
 /// rather than read back.
+///
+/// `first` is when the dispatch job first runs ([`crate::dispatch::Dispatcher::first_try`]):
+/// when it waits and the slot is not near, the job is written as the pickup's next try
+/// ([`Booked::waits_until`]) and the booking makes no round after its commit.
 #[tracing::instrument(skip_all, fields(user_id = %who.user_id))]
 pub async fn book(
     db: &DatabaseConnection,
     who: &Principal,
     rules: Rules,
+    first: FirstTry,
     input: BookingInput,
 ) -> Result<Booked> {
     who.require_role(&[Role::Resident])?;
@@ -450,13 +459,14 @@ pub async fn book(
     };
     let item_ids: Vec<Uuid> = input.items.iter().map(|_| Uuid::now_v7()).collect();
     let (checked, row) = if pg {
-        let checked = book_pg(db, who, rules, &input, &draft, &item_ids).await?;
+        let checked = book_pg(db, who, rules, first, &input, &draft, &item_ids).await?;
         let row = draft.pickup(who, &checked);
         (checked, row)
     } else {
         let txn = db.begin().await?;
         let checked = check_booking(&txn, who, rules, &input).await?;
         let row = draft.pickup(who, &checked);
+        let waits = first.waits_until(checked.slot.starts_at, now);
         pickup::Entity::insert(row.clone().into_active_model().reset_all())
             .exec_without_returning(&txn)
             .await?;
@@ -470,13 +480,22 @@ pub async fn book(
         pickup_event::Entity::insert(draft.event.clone().into_active_model().reset_all())
             .exec_without_returning(&txn)
             .await?;
-        crate::entities::outbox::Entity::insert(draft.job.clone().into_active_model().reset_all())
-            .exec_without_returning(&txn)
-            .await?;
+        crate::entities::outbox::Entity::insert(
+            draft
+                .job(checked.slot.id, waits)
+                .into_active_model()
+                .reset_all(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
         take_slot(&txn, checked.slot.id, checked.needs_van).await?;
         txn.commit().await?;
         (checked, row)
     };
+    let waits_until = first.waits_until(checked.slot.starts_at, now);
+    if let Some(at) = waits_until {
+        crate::dispatch::log_waiting(&row, at);
+    }
     let Checked {
         addr,
         needs_van,
@@ -535,13 +554,15 @@ pub async fn book(
     Ok(Booked {
         view,
         dispatch_job: draft.job.id,
+        waits_until,
         pickup: row,
         slot_starts_at: slot.starts_at,
     })
 }
 
 /// What a booking writes that does not depend on the rows it names: the pickup's id and
-/// time, its note and photos, its timeline row and its dispatch job.
+/// time, its note and photos, its timeline row and its dispatch job (as a job due at
+/// once; see [`Draft::job`]).
 struct Draft {
     id: Uuid,
     now: DateTime<Utc>,
@@ -585,6 +606,17 @@ impl Draft {
         }
     }
 
+    /// The dispatch job, or, when it `waits` ([`FirstTry::waits_until`]), the pickup's
+    /// next try at that time, after round 0 in slot `slot_id`.
+    fn job(&self, slot_id: Uuid, waits: Option<DateTime<Utc>>) -> crate::entities::outbox::Model {
+        let mut job = self.job.clone();
+        if let Some(at) = waits {
+            job.run_at = at;
+            job.payload = crate::dispatch::try_payload(self.id, 0, slot_id).to_string();
+        }
+        job
+    }
+
     /// The pickup's item rows, `ids[n]` for `input.items[n]`.
     fn items<'a>(
         &'a self,
@@ -614,6 +646,7 @@ async fn book_pg(
     db: &DatabaseConnection,
     who: &Principal,
     rules: Rules,
+    first: FirstTry,
     input: &BookingInput,
     draft: &Draft,
     item_ids: &[Uuid],
@@ -624,7 +657,8 @@ async fn book_pg(
         && distinct.len() == input.items.len()
         && input.photo_ids.len() <= MAX_PHOTOS;
     if shaped
-        && let Some(checked) = insert_booking_pg(db, who, rules, input, draft, item_ids).await?
+        && let Some(checked) =
+            insert_booking_pg(db, who, rules, first, input, draft, item_ids).await?
     {
         return Ok(checked);
     }
@@ -667,6 +701,7 @@ async fn insert_booking_pg(
     db: &DatabaseConnection,
     who: &Principal,
     rules: Rules,
+    first: FirstTry,
     input: &BookingInput,
     draft: &Draft,
     item_ids: &[Uuid],
@@ -745,11 +780,35 @@ async fn insert_booking_pg(
     ]
     .join(", ");
     let j = &draft.job;
+    let (payload, run_at) = (arg(j.payload.clone().into()), arg(j.run_at.into()));
+    // When it waits, what `Draft::job` makes of it, decided on the slot's start in SQL.
+    let (payload, run_at) = match first {
+        FirstTry::AtOnce => (payload, run_at),
+        FirstTry::Wait(policy) => {
+            let far = arg((draft.now + policy.manual_before_delta()).into());
+            let wait_payload = crate::dispatch::try_payload(draft.id, 0, input.slot_id);
+            let retry_at = arg((draft.now
+                + Duration::from_std(policy.retry_every).unwrap_or_default())
+            .into());
+            let manual_before_secs = arg(policy.manual_before.as_secs_f64().into());
+            (
+                format!(
+                    "CASE WHEN s.starts_at > {far} THEN {} ELSE {payload} END",
+                    arg(wait_payload.to_string().into())
+                ),
+                format!(
+                    "CASE WHEN s.starts_at > {far} THEN least({retry_at}, \
+                       s.starts_at - make_interval(secs => {manual_before_secs})) \
+                     ELSE {run_at} END"
+                ),
+            )
+        }
+    };
     let job_values = [
         arg(j.id.into()),
         arg(j.topic.clone().into()),
-        arg(j.payload.clone().into()),
-        arg(j.run_at.into()),
+        payload,
+        run_at,
         arg(j.created_at.into()),
     ]
     .join(", ");
@@ -795,7 +854,7 @@ async fn insert_booking_pg(
            SELECT {event_values} FROM p), \
          o AS (\
            INSERT INTO outbox (id, topic, payload, run_at, created_at) \
-           SELECT {job_values} FROM p) \
+           SELECT {job_values} FROM p, s) \
          SELECT {a_cols}, {s_cols}, s.needs_van, {c_cols} FROM s, a, c"
     );
     let rows = db.query_all_raw(args.statement(sql)).await?;

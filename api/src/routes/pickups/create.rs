@@ -28,7 +28,8 @@ pub async fn create(
     body: web::Json<BookingInput>,
 ) -> Result<HttpResponse, ApiError> {
     let rules = Rules::from_settings(&platform.settings);
-    let booked = booking::book(&platform.db, &auth.0, rules, body.into_inner()).await?;
+    let first = platform.dispatcher().first_try().await;
+    let booked = booking::book(&platform.db, &auth.0, rules, first, body.into_inner()).await?;
     platform.dispatch_after_commit(&booked);
     Ok(HttpResponse::Created().json(booked.view))
 }

@@ -125,6 +125,12 @@ impl GeoIndex for EmbeddedGeoIndex {
         Ok(found)
     }
 
+    async fn any_fresh(&self, fresh_within: Duration) -> Result<bool, PortError> {
+        let fresh = fresh_since(Utc::now(), fresh_within);
+        let members = self.members.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(members.values().any(|l| l.at >= fresh))
+    }
+
     async fn ping(&self) -> Result<(), PortError> {
         Ok(())
     }

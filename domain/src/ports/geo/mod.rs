@@ -122,6 +122,10 @@ pub trait GeoIndex: Send + Sync + 'static {
         fresh_within: Duration,
     ) -> Result<Vec<Nearby>, PortError>;
 
+    /// Whether any member, anywhere, was updated within `fresh_within`: when not,
+    /// [`Self::nearby`] finds nobody wherever it looks, until the next update.
+    async fn any_fresh(&self, fresh_within: Duration) -> Result<bool, PortError>;
+
     /// Whether the backend answers.
     async fn ping(&self) -> Result<(), PortError>;
 }

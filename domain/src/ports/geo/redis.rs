@@ -240,6 +240,18 @@ impl GeoIndex for RedisGeoIndex {
         }
     }
 
+    async fn any_fresh(&self, fresh_within: Duration) -> Result<bool, PortError> {
+        let fresh = unix_ms(fresh_since(Utc::now(), fresh_within));
+        let mut conn = self.conn.clone();
+        let count: u64 = redis::cmd("ZCOUNT")
+            .arg(&self.seen_key)
+            .arg(fresh)
+            .arg("+inf")
+            .query_async(&mut conn)
+            .await?;
+        Ok(count > 0)
+    }
+
     async fn ping(&self) -> Result<(), PortError> {
         let mut conn = self.conn.clone();
         redis::cmd("PING").query_async::<()>(&mut conn).await?;
