@@ -698,11 +698,7 @@ pub async fn dispatch(
         if Instant::now() >= deadline {
             break;
         }
-        let jitter_us = u64::try_from(jitter.as_micros()).unwrap_or(u64::MAX);
-        if jitter_us > 0 {
-            let pause = (Uuid::new_v4().as_u128() % u128::from(jitter_us)) as u64;
-            tokio::time::sleep(Duration::from_micros(pause)).await;
-        }
+        pause_randomly(jitter).await;
         result.attempts += 1;
         let resident = &fx.residents[i % fx.residents.len()];
         let slot = fx.slots[i % fx.slots.len()];
@@ -796,6 +792,15 @@ pub async fn dispatch(
     Ok(result)
 }
 
+/// Pauses for a random 0 to `jitter` (uniform, whole microseconds); not at all for 0.
+async fn pause_randomly(jitter: Duration) {
+    let jitter_us = u64::try_from(jitter.as_micros()).unwrap_or(u64::MAX);
+    if jitter_us > 0 {
+        let pause = (Uuid::new_v4().as_u128() % u128::from(jitter_us)) as u64;
+        tokio::time::sleep(Duration::from_micros(pause)).await;
+    }
+}
+
 fn note(result: &mut DispatchResult, what: String) {
     result.errors += 1;
     if result.first_error.is_none() {
@@ -804,8 +809,16 @@ fn note(result: &mut DispatchResult, what: String) {
 }
 
 /// Raw Redis stream latency: a consumer blocked in XREADGROUP on a fresh stream, a producer
-/// XADD-ing `samples` entries stamped with the send time, one every millisecond or so.
-pub async fn redis_stream_latency(url: &str, key: &str, samples: usize) -> anyhow::Result<Latency> {
+/// XADD-ing `samples` entries stamped with the send time: one every millisecond or so, or,
+/// with `jitter`, each after a random pause of 0 to `jitter` (uniform), as the dispatch
+/// scenario paces its bookings. Paced, every sample starts from an idle machine, and pays
+/// what waking idle processes costs on it as each dispatch sample does.
+pub async fn redis_stream_latency(
+    url: &str,
+    key: &str,
+    samples: usize,
+    jitter: Option<Duration>,
+) -> anyhow::Result<Latency> {
     let client = redis::Client::open(url)?;
     let config = redis::AsyncConnectionConfig::new()
         .set_response_timeout(Some(Duration::from_secs(5)))
@@ -828,7 +841,9 @@ pub async fn redis_stream_latency(url: &str, key: &str, samples: usize) -> anyho
     let key_owned = key.to_owned();
     let reader = tokio::spawn(async move {
         let mut got: Vec<u32> = Vec::with_capacity(samples);
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now()
+            + Duration::from_secs(60)
+            + jitter.unwrap_or_default().saturating_mul(samples as u32);
         while got.len() < samples && Instant::now() < deadline {
             let reply: Option<redis::streams::StreamReadReply> = redis::cmd("XREADGROUP")
                 .arg("GROUP")
@@ -857,6 +872,9 @@ pub async fn redis_stream_latency(url: &str, key: &str, samples: usize) -> anyho
     // Let the consumer block first.
     tokio::time::sleep(Duration::from_millis(100)).await;
     for _ in 0..samples {
+        if let Some(jitter) = jitter {
+            pause_randomly(jitter).await;
+        }
         let t = base.elapsed().as_nanos() as u64;
         redis::cmd("XADD")
             .arg(key)
@@ -865,7 +883,9 @@ pub async fn redis_stream_latency(url: &str, key: &str, samples: usize) -> anyho
             .arg(t)
             .query_async::<String>(&mut producer)
             .await?;
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        if jitter.is_none() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
     let got = reader.await??;
     let _ = redis::cmd("DEL")

@@ -473,7 +473,8 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
     let mut baseline: Option<Server> = None;
     let mut account_created = false;
     let mut fixture: Option<door::Fixture> = None;
-    let mut redis_stream: Option<door::Latency> = None;
+    // Raw Redis XADD → XREADGROUP: back to back, then paced as the dispatch samples are.
+    let mut redis_stream: Option<(door::Latency, door::Latency)> = None;
     let mut results = Vec::new();
     for (footprint, extra_env) in footprints {
         if footprint == "embedded" && args.redis_only && redis.is_some() {
@@ -731,10 +732,20 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
                     if let (Some(redis), None) = (&redis, &redis_stream) {
                         println!("[{footprint}] raw Redis XADD → XREADGROUP latency …");
                         let key = format!("{}:bench:stream", redis.prefix());
-                        redis_stream = Some(
-                            door::redis_stream_latency(redis.url(), &key, args.redis_samples)
-                                .await?,
+                        let back_to_back =
+                            door::redis_stream_latency(redis.url(), &key, args.redis_samples, None)
+                                .await?;
+                        println!(
+                            "[{footprint}] raw Redis XADD → XREADGROUP latency, paced as dispatch …"
                         );
+                        let paced = door::redis_stream_latency(
+                            redis.url(),
+                            &key,
+                            args.dispatch_samples,
+                            Some(Duration::from_millis(args.dispatch_jitter_ms)),
+                        )
+                        .await?;
+                        redis_stream = Some((back_to_back, paced));
                     }
                     println!(
                         "[{footprint}] dispatch: {} bookings, one at a time …",
@@ -757,7 +768,8 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
                     );
                     dispatch = Some(DispatchReport {
                         result,
-                        redis: redis_stream.clone(),
+                        redis: redis_stream.as_ref().map(|(b, _)| b.clone()),
+                        redis_paced: redis_stream.as_ref().map(|(_, p)| p.clone()),
                         goal: 5.0,
                     });
                 }
