@@ -703,9 +703,7 @@ pub async fn dispatch(
         let resident = &fx.residents[i % fx.residents.len()];
         let slot = fx.slots[i % fx.slots.len()];
         let spec = booking(resident, slot, fx.paper)?;
-        if booking_conn.is_closed() {
-            booking_conn = Conn::connect(env.api).await?;
-        }
+        booking_conn.reopen_if_closed().await?;
         let sent = Instant::now();
         let answer = tokio::time::timeout(Duration::from_secs(30), booking_conn.send(&spec)).await;
         let committed = Instant::now();
@@ -763,9 +761,7 @@ pub async fn dispatch(
             &json!({ "reason": "bench" }),
         )?
         .bearer(&recycler.token)?;
-        if recycler_conn.is_closed() {
-            recycler_conn = Conn::connect(env.api).await?;
-        }
+        recycler_conn.reopen_if_closed().await?;
         match tokio::time::timeout(Duration::from_secs(30), recycler_conn.send(&reject)).await {
             Ok(Ok((status, _))) if status.is_success() => {}
             Ok(Ok((status, body))) => note(
@@ -1070,6 +1066,12 @@ pub async fn journey(
                             break;
                         }
                     };
+                    // The recycler may have waited for this offer longer than the server
+                    // keeps an idle connection open.
+                    if conn.reopen_if_closed().await.is_err() {
+                        tally_error(&tally, "recycler: cannot reconnect".into());
+                        return;
+                    }
                     match tokio::time::timeout(Duration::from_secs(30), conn.send(&spec)).await {
                         Ok(Ok((status, _))) if status.is_success() => {}
                         Ok(Ok((status, body))) => {
@@ -1131,6 +1133,9 @@ pub async fn journey(
                 let Ok(spec) = booking(&resident, slot, paper) else {
                     break;
                 };
+                if conn.reopen_if_closed().await.is_err() {
+                    return (done, failed + 1);
+                }
                 let sent = Instant::now();
                 let pickup =
                     match tokio::time::timeout(Duration::from_secs(30), conn.send(&spec)).await {

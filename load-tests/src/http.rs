@@ -114,6 +114,7 @@ impl RequestSpec {
 pub struct Conn {
     sender: SendRequest<Full<Bytes>>,
     host: HeaderValue,
+    addr: SocketAddr,
 }
 
 impl Conn {
@@ -131,7 +132,17 @@ impl Conn {
         Ok(Self {
             sender,
             host: HeaderValue::from_str(&addr.to_string())?,
+            addr,
         })
+    }
+
+    /// Opens a new connection in place of this one if the server has closed it (see
+    /// [`Self::is_closed`]); for callers that may have idled since the last request.
+    pub async fn reopen_if_closed(&mut self) -> anyhow::Result<()> {
+        if self.is_closed() {
+            *self = Self::connect(self.addr).await?;
+        }
+        Ok(())
     }
 
     /// Whether the server has closed this connection (an idle keep-alive connection is
