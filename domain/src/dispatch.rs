@@ -100,6 +100,11 @@ impl Policy {
     pub fn manual_before_delta(&self) -> chrono::Duration {
         chrono::Duration::from_std(self.manual_before).unwrap_or_default()
     }
+
+    /// [`Self::retry_every`] as a time delta.
+    pub fn retry_every_delta(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.retry_every).unwrap_or_default()
+    }
 }
 
 /// When a booking's own `pickup.dispatch` job first runs, decided before the booking is
@@ -972,8 +977,7 @@ impl Round {
 /// When a pickup nobody can take at `now` is tried again: after the retry interval, or when
 /// its slot becomes near (that round sends it to manual dispatch), whichever is sooner.
 fn next_try(policy: &Policy, slot_starts_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
-    let every = chrono::Duration::from_std(policy.retry_every).unwrap_or_default();
-    (now + every).min(slot_starts_at - policy.manual_before_delta())
+    (now + policy.retry_every_delta()).min(slot_starts_at - policy.manual_before_delta())
 }
 
 /// Whether a slot starting at `slot_starts_at` is near at `now`: a round then sends a

@@ -458,10 +458,11 @@ pub async fn book(
         },
     };
     let item_ids: Vec<Uuid> = input.items.iter().map(|_| Uuid::now_v7()).collect();
-    let (checked, row) = if pg {
+    let (checked, row, waits_until) = if pg {
         let checked = book_pg(db, who, rules, first, &input, &draft, &item_ids).await?;
         let row = draft.pickup(who, &checked);
-        (checked, row)
+        let waits = first.waits_until(checked.slot.starts_at, now);
+        (checked, row, waits)
     } else {
         let txn = db.begin().await?;
         let checked = check_booking(&txn, who, rules, &input).await?;
@@ -490,9 +491,8 @@ pub async fn book(
         .await?;
         take_slot(&txn, checked.slot.id, checked.needs_van).await?;
         txn.commit().await?;
-        (checked, row)
+        (checked, row, waits)
     };
-    let waits_until = first.waits_until(checked.slot.starts_at, now);
     if let Some(at) = waits_until {
         crate::dispatch::log_waiting(&row, at);
     }
@@ -781,15 +781,14 @@ async fn insert_booking_pg(
     .join(", ");
     let j = &draft.job;
     let (payload, run_at) = (arg(j.payload.clone().into()), arg(j.run_at.into()));
-    // When it waits, what `Draft::job` makes of it, decided on the slot's start in SQL.
+    // When it waits: what `Draft::job` makes of it (its time as `FirstTry::waits_until`
+    // gives it), decided on the slot's start inside the statement.
     let (payload, run_at) = match first {
         FirstTry::AtOnce => (payload, run_at),
         FirstTry::Wait(policy) => {
             let far = arg((draft.now + policy.manual_before_delta()).into());
             let wait_payload = crate::dispatch::try_payload(draft.id, 0, input.slot_id);
-            let retry_at = arg((draft.now
-                + Duration::from_std(policy.retry_every).unwrap_or_default())
-            .into());
+            let retry_at = arg((draft.now + policy.retry_every_delta()).into());
             let manual_before_secs = arg(policy.manual_before.as_secs_f64().into());
             (
                 format!(
