@@ -614,11 +614,17 @@ pub struct LocationInput {
 
 /// Records where an on-shift recycler is. Returns the pickups of theirs that are en route,
 /// whose residents are shown the position.
+///
+/// A heartbeat that puts the recycler back on the map — they had no position younger than
+/// `fresh_within`: they went on shift without one, or their phone was silent — stages
+/// [`crate::dispatch::ON_SHIFT`] as coming on shift does, so the pickups waiting in their
+/// districts are offered now rather than at their next try.
 pub async fn heartbeat(
     db: &DatabaseConnection,
     geo: &dyn GeoIndex,
     who: &Principal,
     input: LocationInput,
+    fresh_within: Duration,
 ) -> Result<Vec<crate::entities::pickup::Model>> {
     let r = crate::pickups::work::approved_recycler(db, who).await?;
     if !r.on_shift {
@@ -627,8 +633,23 @@ pub async fn heartbeat(
             "go on shift before sending your location",
         ));
     }
-    geo.upsert(who.user_id, position(input.lat, input.lng)?, Utc::now())
+    let at = position(input.lat, input.lng)?;
+    let now = Utc::now();
+    let fresh_since = crate::ports::geo::fresh_since(now, fresh_within);
+    let was_on_the_map = geo
+        .position(who.user_id)
+        .await?
+        .is_some_and(|l| l.at >= fresh_since);
+    geo.upsert(who.user_id, at, now).await?;
+    if !was_on_the_map {
+        crate::jobs::outbox::stage(
+            db,
+            crate::dispatch::ON_SHIFT,
+            serde_json::json!({ "recycler_id": r.user_id }),
+            None,
+        )
         .await?;
+    }
     use crate::entities::pickup;
     Ok(pickup::Entity::find()
         .filter(pickup::Column::RecyclerId.eq(who.user_id))

@@ -686,3 +686,35 @@ on_both!(
     first_try_tests,
     super::a_booking_made_with_nobody_on_shift_writes_its_next_try_unless_its_slot_is_near
 );
+
+async fn a_recycler_whose_first_position_comes_after_their_shift_is_offered_what_waits(
+    fp: Footprint,
+) {
+    let app = TestApp::spawn(fp).await;
+    let (r, _) = recycler_at(&app, "13500000701", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
+    shift(&app, &r, None).await;
+    let (_, id) = booked_tomorrow(&app, "openid-first-heartbeat").await;
+    // On shift without a position: their coming on shift finds nobody on the map to offer
+    // the waiting pickup to. Give that nudge time to run.
+    let res = app
+        .post_json("/v1/recycler/shift", Some(&r), &json!({ "on_shift": true }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(offers(&app, &r).await.is_empty());
+    // Their first heartbeat puts them on the map: the pickup is offered now, not at its
+    // next try ten minutes away.
+    let res = app
+        .post_json(
+            "/v1/recycler/location",
+            Some(&r),
+            &json!({ "lat": CENTRE.0 + 0.001, "lng": CENTRE.1 }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    offer_for(&app, &r, &id).await;
+}
+on_both!(
+    first_heartbeat_tests,
+    super::a_recycler_whose_first_position_comes_after_their_shift_is_offered_what_waits
+);

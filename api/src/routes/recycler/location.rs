@@ -12,7 +12,8 @@ use crate::{
 };
 
 /// Location heartbeat of an on-shift recycler (every 10–30 s). Residents whose pickup is en
-/// route see the position live.
+/// route see the position live. A heartbeat that puts the recycler back on the map (no
+/// fresh position before) offers them the pickups waiting in their districts.
 #[utoipa::path(post, path = "/v1/recycler/location", tag = "recycler", security(("bearer" = [])), request_body = LocationInput,
     responses(
         (status = 204),
@@ -27,8 +28,14 @@ pub async fn location(
     body: web::Json<LocationInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner();
-    let en_route =
-        recyclers::heartbeat(&platform.db, &*platform.geo, &auth.0, input.clone()).await?;
+    let en_route = recyclers::heartbeat(
+        &platform.db,
+        &*platform.geo,
+        &auth.0,
+        input.clone(),
+        recyclers::freshness(&platform.settings),
+    )
+    .await?;
     for p in en_route {
         let data = serde_json::json!({ "pickup_id": p.id, "lat": input.lat, "lng": input.lng });
         if let Err(e) = wufei_domain::realtime::push(
