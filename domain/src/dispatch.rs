@@ -36,7 +36,7 @@ use uuid::Uuid;
 use crate::{
     config::Settings,
     db::SqlArgs,
-    entities::{offer, outbox as outbox_row, pickup, pickup_slot},
+    entities::{address, offer, outbox as outbox_row, pickup, pickup_slot},
     error::{Error, Result},
     jobs::{JobHandler, outbox},
     pickups::{
@@ -331,7 +331,8 @@ impl Dispatcher {
             }
             let slot = slot
                 .ok_or_else(|| Error::Internal(anyhow::anyhow!("pickup {} has no slot", p.id)))?;
-            self.round_now(&p, slot.starts_at, None, if_nobody).await?;
+            self.round_now(&p, slot.starts_at, None, if_nobody, None)
+                .await?;
             return Ok(());
         }
         let txn = self.db.begin().await?;
@@ -356,10 +357,17 @@ impl Dispatcher {
         p: &pickup::Model,
         slot_starts_at: chrono::DateTime<Utc>,
         job: Uuid,
+        prefetched: Option<Prefetched>,
     ) -> Result<bool> {
         if self.db.get_database_backend() == DatabaseBackend::Postgres {
             return self
-                .round_now(p, slot_starts_at, Some(job), IfNobody::Retry(None))
+                .round_now(
+                    p,
+                    slot_starts_at,
+                    Some(job),
+                    IfNobody::Retry(None),
+                    prefetched,
+                )
                 .await;
         }
         let txn = self.db.begin().await?;
@@ -379,20 +387,31 @@ impl Dispatcher {
     /// ([`Self::offer_now`] or [`Self::escalate_now`]) on condition that the pickup is still
     /// as read. Two rounds racing for one pickup cannot both write: the second finds the
     /// round moved on and changes nothing. With `claim`, see [`Self::escalate_now`];
-    /// returns whether the claim held (always `true` without one).
+    /// returns whether the claim held (always `true` without one). With `prefetched` (read
+    /// while `p` was booked), neither the recyclers nearby nor the shortlist are read again
+    /// when it answers for `p` ([`Prefetched::first_round`]).
     async fn round_now(
         &self,
         p: &pickup::Model,
         slot_starts_at: chrono::DateTime<Utc>,
         claim: Option<Uuid>,
         if_nobody: IfNobody,
+        prefetched: Option<Prefetched>,
     ) -> Result<bool> {
-        let nearby = match self.plan(p, slot_starts_at, None).await? {
+        let (known, read) = prefetched
+            .and_then(|f| f.first_round(p))
+            .map_or((None, None), |(nearby, shortlist)| {
+                (Some(nearby), Some(shortlist))
+            });
+        let nearby = match self.plan(p, slot_starts_at, known).await? {
             Plan::Escalate(why) => return self.escalate_now(p, why, claim).await,
             Plan::Wait => return self.wait_now(p, slot_starts_at, claim, if_nobody).await,
             Plan::Offer(nearby) => nearby,
         };
-        let shortlist = self.candidates(&self.db, p, &nearby).await?;
+        let shortlist = match read {
+            Some(shortlist) => shortlist,
+            None => self.candidates(&self.db, p, &nearby).await?,
+        };
         if shortlist.candidates.is_empty() {
             return self.wait_now(p, slot_starts_at, claim, if_nobody).await;
         }
@@ -420,17 +439,11 @@ impl Dispatcher {
         let nearby = match known {
             Some(n) => n,
             None => {
-                self.geo
-                    .nearby(
-                        Position {
-                            lat: p.lat,
-                            lng: p.lng,
-                        },
-                        self.policy.radius_m,
-                        200,
-                        self.policy.fresh_within,
-                    )
-                    .await?
+                self.search(Position {
+                    lat: p.lat,
+                    lng: p.lng,
+                })
+                .await?
             }
         };
         Ok(if nearby.is_empty() {
@@ -861,85 +874,220 @@ impl Dispatcher {
     }
 
     /// Those of the recyclers `nearby` who can take `p`, with what ranks them, and the
-    /// district's dispatch mode, in ONE query: approved, on shift, serving the pickup's
-    /// district, in a van if it needs one, below their capacity in its slot and not
-    /// offered it before; with their load in that slot and the offers made to them in the
-    /// last 24 hours. Read without locks: accepting takes the capacity by a conditional
-    /// update, and `uq_offers_pickup_recycler` refuses a second offer to one recycler.
+    /// district's dispatch mode ([`read_candidates`]): in a van if it needs one and not
+    /// offered it before.
     async fn candidates(
         &self,
         conn: &impl ConnectionTrait,
         p: &pickup::Model,
         nearby: &[Nearby],
     ) -> Result<Shortlist> {
-        let mut shortlist = Shortlist {
-            candidates: Vec::new(),
-            mode: "assign".into(),
-        };
-        if nearby.is_empty() {
-            return Ok(shortlist);
-        }
-        let distance: HashMap<Uuid, f64> =
-            nearby.iter().map(|n| (n.member, n.distance_m)).collect();
-        let mut a = SqlArgs::default();
-        let district = a.arg(p.district_code.clone());
-        let day_start = Utc::now() - chrono::Duration::hours(24);
-        let mut sql = format!(
-            "SELECT r.user_id, r.slot_capacity, r.rating_sum, r.rating_count, r.complaints, \
-               COALESCE(l.load, 0) AS load, \
-               (SELECT count(*) FROM offers t WHERE t.recycler_id = r.user_id \
-                  AND t.created_at >= {}) AS offers_today, \
-               (SELECT dispatch_mode FROM districts WHERE code = {district}) AS mode \
-             FROM recyclers r \
-             JOIN recycler_districts d ON d.recycler_id = r.user_id \
-               AND d.district_code = {district} \
-             LEFT JOIN recycler_slot_loads l ON l.recycler_id = r.user_id AND l.slot_id = {} \
-             WHERE r.user_id IN ({}) AND r.status = {} AND r.on_shift = {} \
-               AND COALESCE(l.load, 0) < r.slot_capacity",
-            a.arg(day_start),
-            a.arg(p.slot_id),
-            distance
-                .keys()
-                .map(|id| a.arg(*id))
-                .collect::<Vec<_>>()
-                .join(", "),
-            a.arg("approved"),
-            a.arg(true),
-        );
-        if p.needs_van {
-            sql += &format!(" AND r.vehicle = {}", a.arg("van"));
-        }
         // Offers are only ever made by a dispatch round, which counts itself on the pickup.
-        if p.dispatch_round > 0 {
-            sql += &format!(
-                " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.pickup_id = {} \
-                   AND o.recycler_id = r.user_id)",
-                a.arg(p.id)
-            );
-        }
-        let rows = conn
-            .query_all_raw(a.statement_for(conn.get_database_backend(), sql))
-            .await?;
-        for row in rows {
-            let recycler_id: Uuid = row.try_get("", "user_id")?;
-            let rating_sum: i32 = row.try_get("", "rating_sum")?;
-            let rating_count: i32 = row.try_get("", "rating_count")?;
-            let offers_today: i64 = row.try_get("", "offers_today")?;
-            if let Some(mode) = row.try_get::<Option<String>>("", "mode")? {
-                shortlist.mode = mode;
-            }
-            shortlist.candidates.push(Candidate {
-                recycler_id,
-                distance_m: distance.get(&recycler_id).copied().unwrap_or(f64::MAX),
-                load: row.try_get("", "load")?,
-                capacity: row.try_get("", "slot_capacity")?,
-                rating: (rating_count > 0).then(|| f64::from(rating_sum) / f64::from(rating_count)),
-                complaints: row.try_get("", "complaints")?,
-                offers_today: u64::try_from(offers_today).unwrap_or(0),
-            });
-        }
-        Ok(shortlist)
+        let offered = (p.dispatch_round > 0).then_some(p.id);
+        let read = read_candidates(conn, &p.district_code, p.slot_id, nearby, offered).await?;
+        Ok(read.shortlist(p.needs_van))
     }
+
+    /// Starts reading, while a booking of address `address_id` into slot `slot_id` is
+    /// being written, what the first dispatch round of that pickup reads: the recyclers
+    /// near the address ([`GeoIndex::nearby`]) and those of them who can take a pickup of
+    /// its district in that slot ([`read_candidates`]). The round after the commit then
+    /// needs only its write ([`Prefetched::first_round`]). The read runs on its own task
+    /// and its own connection, so the booking's answer never waits for it; dropping the
+    /// handle (the booking failed) stops it. `None` on SQLite, where one connection writes
+    /// and nothing would run alongside.
+    pub fn prefetch(&self, address_id: Uuid, slot_id: Uuid) -> Option<Prefetch> {
+        if self.db.get_database_backend() != DatabaseBackend::Postgres {
+            return None;
+        }
+        let this = self.clone();
+        let read = async move {
+            let Some(address) = address::Entity::find_by_id(address_id)
+                .one(&this.db)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let at = Position {
+                lat: address.lat,
+                lng: address.lng,
+            };
+            let nearby = this.search(at).await?;
+            let read =
+                read_candidates(&this.db, &address.district_code, slot_id, &nearby, None).await?;
+            Ok::<_, Error>(Some(Prefetched {
+                slot_id,
+                district_code: address.district_code,
+                at,
+                nearby,
+                read,
+            }))
+        };
+        Some(Prefetch(tokio::spawn(async move {
+            read.await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, %slot_id, "prefetching dispatch candidates failed; the round reads them");
+                None
+            })
+        })))
+    }
+
+    /// The recyclers with a fresh position within the policy's radius of `at`.
+    async fn search(&self, at: Position) -> Result<Vec<Nearby>> {
+        self.geo
+            .nearby(at, self.policy.radius_m, 200, self.policy.fresh_within)
+            .await
+            .map_err(Error::from)
+    }
+}
+
+/// What [`Dispatcher::prefetch`] is reading; stops the read when dropped.
+#[derive(Debug)]
+pub struct Prefetch(tokio::task::JoinHandle<Option<Prefetched>>);
+
+impl Prefetch {
+    /// What was read, once it has been; `None` when the read failed.
+    pub async fn read(mut self) -> Option<Prefetched> {
+        (&mut self.0).await.ok().flatten()
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What the first dispatch round of a pickup reads, read while the pickup was booked
+/// ([`Dispatcher::prefetch`]).
+#[derive(Debug, Clone)]
+pub struct Prefetched {
+    slot_id: Uuid,
+    district_code: String,
+    /// The booked address's position.
+    at: Position,
+    /// The recyclers near it.
+    nearby: Vec<Nearby>,
+    /// Those of them who can take a pickup of its district in the slot.
+    read: Candidates,
+}
+
+impl Prefetched {
+    /// For the first round of just-booked pickup `p`: the recyclers nearby, and the
+    /// shortlist [`Dispatcher::candidates`] would read among them. `None` when this was
+    /// read for another pickup (slot, district or position differ) or `p` has had a round
+    /// (whose recyclers the shortlist would have to leave out).
+    fn first_round(self, p: &pickup::Model) -> Option<(Vec<Nearby>, Shortlist)> {
+        let same = self.slot_id == p.slot_id
+            && self.district_code == p.district_code
+            && self.at.lat == p.lat
+            && self.at.lng == p.lng
+            && p.dispatch_round == 0;
+        same.then(|| (self.nearby, self.read.shortlist(p.needs_van)))
+    }
+}
+
+/// What [`read_candidates`] found: the recyclers with their vehicle, and the district's
+/// dispatch mode.
+#[derive(Debug, Clone)]
+struct Candidates {
+    /// (candidate, whether they drive a van).
+    recyclers: Vec<(Candidate, bool)>,
+    mode: String,
+}
+
+impl Candidates {
+    /// The shortlist of a pickup that does or does not need a van.
+    fn shortlist(self, needs_van: bool) -> Shortlist {
+        Shortlist {
+            candidates: self
+                .recyclers
+                .into_iter()
+                .filter(|&(_, van)| van || !needs_van)
+                .map(|(c, _)| c)
+                .collect(),
+            mode: self.mode,
+        }
+    }
+}
+
+/// Those of the recyclers `nearby` who could take a pickup of slot `slot` in district
+/// `district`, with what ranks them, and the district's dispatch mode, in ONE query:
+/// approved, on shift, serving the district, below their capacity in the slot and, with
+/// `offered` (a pickup id), not offered that pickup before; with their vehicle, their load
+/// in the slot and the offers made to them in the last 24 hours. Read without locks:
+/// accepting takes the capacity by a conditional update, and `uq_offers_pickup_recycler`
+/// refuses a second offer to one recycler.
+async fn read_candidates(
+    conn: &impl ConnectionTrait,
+    district: &str,
+    slot: Uuid,
+    nearby: &[Nearby],
+    offered: Option<Uuid>,
+) -> Result<Candidates> {
+    let mut found = Candidates {
+        recyclers: Vec::new(),
+        mode: "assign".into(),
+    };
+    if nearby.is_empty() {
+        return Ok(found);
+    }
+    let distance: HashMap<Uuid, f64> = nearby.iter().map(|n| (n.member, n.distance_m)).collect();
+    let mut a = SqlArgs::default();
+    let day_start = Utc::now() - chrono::Duration::hours(24);
+    let district = a.arg(district.to_owned());
+    let mut sql = format!(
+        "SELECT r.user_id, r.slot_capacity, r.rating_sum, r.rating_count, r.complaints, \
+           r.vehicle, COALESCE(l.load, 0) AS load, \
+           (SELECT count(*) FROM offers t WHERE t.recycler_id = r.user_id \
+              AND t.created_at >= {}) AS offers_today, \
+           (SELECT dispatch_mode FROM districts WHERE code = {district}) AS mode \
+         FROM recyclers r \
+         JOIN recycler_districts d ON d.recycler_id = r.user_id \
+           AND d.district_code = {district} \
+         LEFT JOIN recycler_slot_loads l ON l.recycler_id = r.user_id AND l.slot_id = {} \
+         WHERE r.user_id IN ({}) AND r.status = {} AND r.on_shift = {} \
+           AND COALESCE(l.load, 0) < r.slot_capacity",
+        a.arg(day_start),
+        a.arg(slot),
+        distance
+            .keys()
+            .map(|id| a.arg(*id))
+            .collect::<Vec<_>>()
+            .join(", "),
+        a.arg("approved"),
+        a.arg(true),
+    );
+    if let Some(pickup_id) = offered {
+        sql += &format!(
+            " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.pickup_id = {} \
+               AND o.recycler_id = r.user_id)",
+            a.arg(pickup_id)
+        );
+    }
+    let rows = conn
+        .query_all_raw(a.statement_for(conn.get_database_backend(), sql))
+        .await?;
+    for row in rows {
+        let recycler_id: Uuid = row.try_get("", "user_id")?;
+        let rating_sum: i32 = row.try_get("", "rating_sum")?;
+        let rating_count: i32 = row.try_get("", "rating_count")?;
+        let offers_today: i64 = row.try_get("", "offers_today")?;
+        let vehicle: String = row.try_get("", "vehicle")?;
+        if let Some(mode) = row.try_get::<Option<String>>("", "mode")? {
+            found.mode = mode;
+        }
+        let c = Candidate {
+            recycler_id,
+            distance_m: distance.get(&recycler_id).copied().unwrap_or(f64::MAX),
+            load: row.try_get("", "load")?,
+            capacity: row.try_get("", "slot_capacity")?,
+            rating: (rating_count > 0).then(|| f64::from(rating_sum) / f64::from(rating_count)),
+            complaints: row.try_get("", "complaints")?,
+            offers_today: u64::try_from(offers_today).unwrap_or(0),
+        };
+        found.recyclers.push((c, vehicle == "van"));
+    }
+    Ok(found)
 }
 
 /// The recyclers who can take a pickup, and its district's dispatch mode.
@@ -1386,6 +1534,65 @@ mod tests {
         );
         // Somebody is on shift: at once, whatever the slot.
         assert_eq!(FirstTry::AtOnce.waits_until(tomorrow, now), None);
+    }
+
+    #[test]
+    fn a_prefetch_answers_only_for_the_first_round_of_the_pickup_it_was_read_for() {
+        let slot_id = Uuid::now_v7();
+        let p = waiting(0, slot_id);
+        let (tricycle, van) = (c(0.3, 0, None, 0), c(0.9, 1, None, 0));
+        let nearby: Vec<Nearby> = [&tricycle, &van]
+            .into_iter()
+            .map(|c| Nearby {
+                member: c.recycler_id,
+                pos: Position {
+                    lat: 36.45,
+                    lng: 115.98,
+                },
+                distance_m: c.distance_m,
+                at: Utc::now(),
+            })
+            .collect();
+        let f = Prefetched {
+            slot_id,
+            district_code: p.district_code.clone(),
+            at: Position {
+                lat: p.lat,
+                lng: p.lng,
+            },
+            nearby: nearby.clone(),
+            read: Candidates {
+                recyclers: vec![(tricycle.clone(), false), (van.clone(), true)],
+                mode: "broadcast".into(),
+            },
+        };
+        let (found, shortlist) = f.clone().first_round(&p).expect("answers");
+        assert_eq!(found, nearby);
+        assert_eq!(shortlist.mode, "broadcast");
+        assert_eq!(shortlist.candidates, vec![tricycle, van.clone()]);
+        // A pickup that needs a van is offered to vans only.
+        let heavy = pickup::Model {
+            needs_van: true,
+            ..p.clone()
+        };
+        let (_, vans) = f.clone().first_round(&heavy).expect("answers");
+        assert_eq!(vans.candidates, vec![van]);
+        // Not for a pickup that has had a round, nor of another slot, district or place.
+        let others = [
+            waiting(1, slot_id),
+            waiting(0, Uuid::now_v7()),
+            pickup::Model {
+                district_code: "371503".into(),
+                ..p.clone()
+            },
+            pickup::Model {
+                lat: p.lat + 0.01,
+                ..p.clone()
+            },
+        ];
+        for other in others {
+            assert!(f.clone().first_round(&other).is_none(), "{other:?}");
+        }
     }
 
     fn waiting(round: i32, slot_id: Uuid) -> pickup::Model {

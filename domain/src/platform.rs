@@ -380,7 +380,14 @@ impl Platform {
     /// moving it to the next try, when nobody can take the pickup yet), and
     /// leaves it to the queue when a relay took it first, when the dispatch fails, when the
     /// process stops mid-way, or when [`INLINE_DISPATCHES_QUEUED`] are already waiting.
-    pub fn dispatch_after_commit(&self, booked: &crate::pickups::booking::Booked) {
+    ///
+    /// `prefetch`: what the round reads, being read since the booking started
+    /// ([`crate::dispatch::Dispatcher::prefetch`]); the round waits for it.
+    pub fn dispatch_after_commit(
+        &self,
+        booked: &crate::pickups::booking::Booked,
+        prefetch: Option<crate::dispatch::Prefetch>,
+    ) {
         if booked.waits_until.is_some() {
             // Its job is its next try (nobody was on shift): there is no round to make now.
             return;
@@ -407,7 +414,14 @@ impl Platform {
                 // The job is due: a relay has it or is about to.
                 return;
             }
-            if let Err(e) = dispatcher.dispatch_booked(&pickup, starts_at, job).await {
+            let prefetched = match prefetch {
+                Some(prefetch) => prefetch.read().await,
+                None => None,
+            };
+            if let Err(e) = dispatcher
+                .dispatch_booked(&pickup, starts_at, job, prefetched)
+                .await
+            {
                 tracing::warn!(error = %e, pickup_id = %pickup.id, "dispatch after booking failed; the queued job will do it");
             }
             drop((permit, queued));

@@ -280,7 +280,12 @@ async fn race_dispatches(
     booked: &wufei_domain::pickups::booking::Booked,
 ) {
     let staged = (0..5).map(|_| {
-        dispatcher.dispatch_booked(&booked.pickup, booked.slot_starts_at, booked.dispatch_job)
+        dispatcher.dispatch_booked(
+            &booked.pickup,
+            booked.slot_starts_at,
+            booked.dispatch_job,
+            None,
+        )
     });
     let plain =
         (0..5).map(|_| async { dispatcher.dispatch(booked.pickup.id).await.map(|()| false) });
@@ -392,7 +397,7 @@ async fn a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_disp
         ..booked.pickup.clone()
     };
     let ran = dispatcher
-        .dispatch_booked(&stale, booked.slot_starts_at, uuid::Uuid::now_v7())
+        .dispatch_booked(&stale, booked.slot_starts_at, uuid::Uuid::now_v7(), None)
         .await
         .unwrap();
     assert!(!ran);
@@ -717,4 +722,65 @@ async fn a_recycler_whose_first_position_comes_after_their_shift_is_offered_what
 on_both!(
     first_heartbeat_tests,
     super::a_recycler_whose_first_position_comes_after_their_shift_is_offered_what_waits
+);
+
+/// A pickup that needs a van is offered to the vans nearby only, however near a tricycle
+/// is; on PostgreSQL its first round uses what was read while it was booked
+/// (`Dispatcher::prefetch`), and a later round reads for itself.
+async fn a_pickup_that_needs_a_van_is_offered_to_vans_only(fp: Footprint) {
+    let app = TestApp::spawn_with(fp, |s| {
+        s.broadcast_top_k = 5;
+        s.offer_window_secs = 60;
+    })
+    .await;
+    set_broadcast(&app).await;
+    let (tricycle, _) =
+        recycler_at(&app, "13500000801", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
+    let (van, van_id) = recycler_at(&app, "13500000802", "van", CENTRE.0 + 0.01, CENTRE.1).await;
+    let (t, _) = resident(&app, "openid-van").await;
+    let addr = address(&app, &t).await;
+    let s = slot(&app, 30, 5, 1).await;
+    let furniture = category(&app, "furniture").await;
+    let paper = category(&app, "paper").await;
+    let res = app
+        .post_json(
+            "/v1/pickups",
+            Some(&t),
+            &json!({ "address_id": addr, "slot_id": s,
+                     "items": [{ "category_id": furniture, "estimated_count": 1 }] }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let heavy = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let offer = eventually(10, || async { offers(&app, &van).await.into_iter().next() }).await;
+    assert_eq!(offer["pickup_id"], heavy.as_str());
+    // A pickup of paper, booked after it, reaches the tricycle: had the furniture been
+    // offered to it, that offer would be there first.
+    let light: Value = book(&app, &t, addr, s, paper).await.json().await.unwrap();
+    let to_tricycle = eventually(10, || async {
+        offers(&app, &tricycle).await.into_iter().next()
+    })
+    .await;
+    assert_eq!(to_tricycle["pickup_id"], light["id"]);
+    assert_eq!(offers(&app, &tricycle).await.len(), 1);
+    let res = app
+        .post_json(
+            &format!(
+                "/v1/recycler/offers/{}/accept",
+                offer["id"].as_str().unwrap()
+            ),
+            Some(&van),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let p = pickup(&app, &t, &heavy).await;
+    assert_eq!(p["recycler"]["id"], van_id.to_string().as_str());
+}
+on_both!(
+    van_tests,
+    super::a_pickup_that_needs_a_van_is_offered_to_vans_only
 );

@@ -5,11 +5,11 @@ use crate::{
     problem::{ApiError, Problem},
 };
 use actix_web::{HttpResponse, web};
-use wufei_domain::Platform;
 use wufei_domain::pickups::{
     PickupView,
     booking::{self, BookingInput, Rules},
 };
+use wufei_domain::{Platform, dispatch::FirstTry};
 
 /// Books a pickup into a slot. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/pickups", tag = "pickups", security(("bearer" = [])), request_body = BookingInput,
@@ -28,8 +28,16 @@ pub async fn create(
     body: web::Json<BookingInput>,
 ) -> Result<HttpResponse, ApiError> {
     let rules = Rules::from_settings(&platform.settings);
-    let first = platform.dispatcher().first_try().await;
-    let booked = booking::book(&platform.db, &auth.0, rules, first, body.into_inner()).await?;
-    platform.dispatch_after_commit(&booked);
+    let dispatcher = platform.dispatcher();
+    let first = dispatcher.first_try().await;
+    let input = body.into_inner();
+    // A booking that dispatches at once reads what its round needs meanwhile, so that the
+    // round after the commit is one write.
+    let prefetch = match first {
+        FirstTry::AtOnce => dispatcher.prefetch(input.address_id, input.slot_id),
+        FirstTry::Wait(_) => None,
+    };
+    let booked = booking::book(&platform.db, &auth.0, rules, first, input).await?;
+    platform.dispatch_after_commit(&booked, prefetch);
     Ok(HttpResponse::Created().json(booked.view))
 }
