@@ -106,27 +106,9 @@ async fn an_unanswered_offer_moves_to_the_next_candidate(fp: Footprint) {
     let second = eventually(20, || async { offers(&app, &far).await.into_iter().next() }).await;
     assert_eq!(second["pickup_id"], id.as_str());
     assert!(offers(&app, &near).await.is_empty());
-    let res = app
-        .post_json(
-            &format!(
-                "/v1/recycler/offers/{}/accept",
-                first["id"].as_str().unwrap()
-            ),
-            Some(&near),
-            &json!({}),
-        )
-        .await;
+    let res = accept(&app, &near, first["id"].as_str().unwrap()).await;
     assert_problem(res, StatusCode::CONFLICT, "pickup_taken").await;
-    let res = app
-        .post_json(
-            &format!(
-                "/v1/recycler/offers/{}/accept",
-                second["id"].as_str().unwrap()
-            ),
-            Some(&far),
-            &json!({}),
-        )
-        .await;
+    let res = accept(&app, &far, second["id"].as_str().unwrap()).await;
     assert_eq!(res.status(), StatusCode::OK);
     let p = pickup(&app, &t, &id).await;
     assert_eq!(p["recycler"]["id"], far_id.to_string().as_str());
@@ -766,16 +748,7 @@ async fn a_pickup_that_needs_a_van_is_offered_to_vans_only(fp: Footprint) {
     .await;
     assert_eq!(to_tricycle["pickup_id"], light["id"]);
     assert_eq!(offers(&app, &tricycle).await.len(), 1);
-    let res = app
-        .post_json(
-            &format!(
-                "/v1/recycler/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
-            Some(&van),
-            &json!({}),
-        )
-        .await;
+    let res = accept(&app, &van, offer["id"].as_str().unwrap()).await;
     assert_eq!(res.status(), StatusCode::OK);
     let p = pickup(&app, &t, &heavy).await;
     assert_eq!(p["recycler"]["id"], van_id.to_string().as_str());

@@ -221,6 +221,16 @@ pub async fn inbox(app: &TestApp, token: &str) -> Value {
         .unwrap()
 }
 
+/// The recycler's `POST /v1/recycler/offers/{id}/accept`, answered as it is.
+pub async fn accept(app: &TestApp, token: &str, offer_id: &str) -> reqwest::Response {
+    app.post_json(
+        &format!("/v1/recycler/offers/{offer_id}/accept"),
+        Some(token),
+        &json!({}),
+    )
+    .await
+}
+
 pub async fn offers(app: &TestApp, token: &str) -> Vec<Value> {
     app.get("/v1/recycler/offers", Some(token))
         .await

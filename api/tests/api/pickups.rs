@@ -280,16 +280,7 @@ async fn the_full_journey_and_every_illegal_step(fp: Footprint) {
         offers(&app, &other_r).await.is_empty(),
         "assign mode offers one recycler at a time"
     );
-    let res = app
-        .post_json(
-            &format!(
-                "/v1/recycler/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
-            Some(&r),
-            &json!({}),
-        )
-        .await;
+    let res = accept(&app, &r, offer["id"].as_str().unwrap()).await;
     assert_eq!(res.status(), StatusCode::OK);
     let p: Value = res.json().await.unwrap();
     assert_eq!(p["status"], "accepted");

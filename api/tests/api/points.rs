@@ -18,7 +18,7 @@ use wufei_domain::{
 
 use crate::{
     flows::{
-        CENTRE, DISTRICT, address, admins, book, category, eventually, offers, recycler_at,
+        CENTRE, DISTRICT, accept, address, admins, book, category, eventually, offers, recycler_at,
         resident, slot,
     },
     helpers::{Footprint, TestApp, assert_problem},
@@ -48,17 +48,8 @@ async fn completed_pickup(app: &TestApp, openid: &str, phone: &str, items: Value
             .find(|o| o["pickup_id"] == id.as_str())
     })
     .await;
-    let accept = app
-        .post_json(
-            &format!(
-                "/v1/recycler/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
-            Some(&r),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(accept.status(), StatusCode::OK);
+    let res = accept(app, &r, offer["id"].as_str().unwrap()).await;
+    assert_eq!(res.status(), StatusCode::OK);
     for step in ["depart", "arrive"] {
         let res = app
             .post_json(

@@ -4,7 +4,7 @@
 //! production variables are set.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::{
     flows::*,
@@ -42,16 +42,12 @@ async fn two_apis_and_two_workers_dispatch_each_pickup_once_and_fan_out_offers()
         }
     };
     assert_eq!(offer["data"]["pickup_id"], first["id"]);
-    let res = b
-        .post_json(
-            &format!(
-                "/v1/recycler/offers/{}/accept",
-                offer["data"]["offer_id"].as_str().unwrap()
-            ),
-            Some(&recycler_token),
-            &json!({}),
-        )
-        .await;
+    let res = accept(
+        &b,
+        &recycler_token,
+        offer["data"]["offer_id"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
 
     // More bookings through both instances: each is dispatched exactly once.
