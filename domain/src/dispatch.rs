@@ -398,11 +398,7 @@ impl Dispatcher {
         if_nobody: IfNobody,
         prefetched: Option<Prefetched>,
     ) -> Result<bool> {
-        let (known, read) = prefetched
-            .and_then(|f| f.first_round(p))
-            .map_or((None, None), |(nearby, shortlist)| {
-                (Some(nearby), Some(shortlist))
-            });
+        let (known, read) = prefetched.and_then(|f| f.first_round(p)).unzip();
         let nearby = match self.plan(p, slot_starts_at, known).await? {
             Plan::Escalate(why) => return self.escalate_now(p, why, claim).await,
             Plan::Wait => return self.wait_now(p, slot_starts_at, claim, if_nobody).await,
