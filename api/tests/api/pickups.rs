@@ -3,6 +3,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::{
     flows::*,
@@ -135,6 +136,82 @@ async fn slot_capacity_holds_under_50_concurrent_bookings(fp: Footprint) {
 on_both!(
     slot_capacity_tests,
     super::slot_capacity_holds_under_50_concurrent_bookings
+);
+
+/// A rush into a slot with room: on PostgreSQL the bookings that arrive together are
+/// written together (pickups/slot_gate.rs). Each must come out exactly as if written
+/// alone, and one that fails a check must not take the others down with it.
+async fn a_rush_of_bookings_is_written_as_if_each_were_alone(fp: Footprint) {
+    let app = TestApp::spawn_with(fp, |s| s.rate_limit_per_client = 100_000).await;
+    let s = slot(&app, 30, 100, 2).await;
+    let paper = category(&app, "paper").await;
+    let mut people = Vec::new();
+    for i in 0..40 {
+        let (t, _) = resident(&app, &format!("openid-batch-{i}")).await;
+        let a = address(&app, &t).await;
+        people.push((t, a));
+    }
+    // Five of them book with the address of the resident after them.
+    let asks: Vec<(&str, Uuid, bool)> = people
+        .iter()
+        .enumerate()
+        .map(|(i, (t, a))| match i % 8 {
+            3 => (t.as_str(), people[i + 1].1, false),
+            _ => (t.as_str(), *a, true),
+        })
+        .collect();
+    let results =
+        futures::future::join_all(asks.iter().map(|(t, a, _)| book(&app, t, *a, s, paper))).await;
+    let mut booked = Vec::new();
+    for ((t, a, own), res) in asks.iter().zip(results) {
+        if !own {
+            assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+            continue;
+        }
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let answered: Value = res.json().await.unwrap();
+        let id = answered["id"].as_str().unwrap().to_owned();
+        let read: Value = app
+            .get(&format!("/v1/pickups/{id}"), Some(t))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(read, answered, "the answer is what was written");
+        assert_eq!(read["status"], "pending_dispatch");
+        assert_eq!(read["slot_id"], s.to_string());
+        assert_eq!(read["address"]["id"], a.to_string(), "its own address");
+        assert_eq!(read["note"], "敲门");
+        assert_eq!(read["items"].as_array().unwrap().len(), 1);
+        assert_eq!(read["items"][0]["category_id"], paper.to_string());
+        assert_eq!(read["items"][0]["estimated_weight_g"], 5000);
+        let timeline = read["timeline"].as_array().unwrap();
+        assert_eq!(timeline.len(), 1);
+        assert_eq!(timeline[0]["reason"], "booked");
+        booked.push(Uuid::parse_str(&id).unwrap());
+    }
+    assert_eq!(booked.len(), 35);
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let row = wufei_domain::entities::pickup_slot::Entity::find_by_id(s)
+        .one(&app.platform.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.booked, 35, "the slot counts each booking once");
+    let pickups = wufei_domain::entities::pickup::Entity::find()
+        .filter(wufei_domain::entities::pickup::Column::SlotId.eq(s))
+        .all(&app.platform.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        pickups.len(),
+        35,
+        "no booking written twice, none refused written"
+    );
+}
+on_both!(
+    batch_tests,
+    super::a_rush_of_bookings_is_written_as_if_each_were_alone
 );
 
 async fn residents_cannot_read_or_change_each_others_pickups(fp: Footprint) {

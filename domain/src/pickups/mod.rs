@@ -7,6 +7,7 @@ pub mod addresses;
 pub mod booking;
 pub mod events;
 pub mod expiry;
+mod slot_gate;
 pub mod work;
 
 use std::str::FromStr;
