@@ -396,7 +396,8 @@ async fn read_booking(conn: &impl ConnectionTrait, input: &BookingInput) -> Resu
 /// Books a pickup.
 ///
 /// Round trips are what a booking costs, so it makes few. On PostgreSQL a booking that
-/// is valid costs ONE statement ([`insert_booking_pg`]): it checks the address, the items
+/// is valid costs ONE statement ([`insert_batch_pg`]), shared with the other bookings of
+/// its slot waiting at the same moment ([`BOOKINGS`]): it checks the address, the items
 /// and the slot, takes the slot's capacity by a conditional update and, only if all of
 /// that held, inserts the pickup, its items, its timeline row and its dispatch job
 /// (data-modifying `WITH` clauses; the statement is its own transaction, so the slot row
@@ -658,7 +659,7 @@ async fn book_pg(
         && distinct.len() == input.items.len()
         && input.photo_ids.len() <= MAX_PHOTOS;
     if shaped {
-        let pending = Pending {
+        let pending = || Pending {
             who: who.clone(),
             rules,
             first,
@@ -668,7 +669,7 @@ async fn book_pg(
         };
         let conn = db.clone();
         let written = BOOKINGS
-            .submit(input.slot_id, pending, move |batch| async move {
+            .submit(input.slot_id, pending(), move |batch| async move {
                 insert_bookings_pg(&conn, batch).await
             })
             .await;
@@ -678,9 +679,7 @@ async fn book_pg(
             Some(Outcome::Refused) => {}
             // Not written with the others (or the writer failed): on its own.
             Some(Outcome::Alone) | None => {
-                if let Some(checked) =
-                    insert_booking_pg(db, who, rules, first, input, draft, item_ids).await?
-                {
+                if let Some(checked) = insert_one_pg(db, &pending()).await? {
                     return Ok(checked);
                 }
             }
@@ -710,7 +709,7 @@ fn found<M: sea_orm::FromQueryResult>(row: &sea_orm::QueryResult, pre: &str) -> 
 static BOOKINGS: std::sync::LazyLock<super::slot_gate::SlotQueue<Pending, Outcome>> =
     std::sync::LazyLock::new(Default::default);
 
-/// A booking waiting in [`BOOKINGS`]: what [`insert_booking_pg`] takes, owned.
+/// A booking waiting in [`BOOKINGS`], with what its statement needs, owned.
 struct Pending {
     who: Principal,
     rules: Rules,
@@ -724,31 +723,22 @@ struct Pending {
 enum Outcome {
     /// Written; what it was checked against.
     Written(Box<Checked>),
-    /// Refused by the one-booking statement: a check failed (the caller finds out which).
+    /// Written alone and refused: a check failed (the caller finds out which).
     Refused,
     /// Not written with the batch it was in: it goes on its own.
     Alone,
-    /// The one-booking statement failed.
+    /// Written alone, and its statement failed.
     Failed(Error),
 }
 
-/// Writes the bookings of one slot ([`BOOKINGS`] hands over those waiting together):
-/// one alone by [`insert_booking_pg`], several by [`insert_batch_pg`]. Answers each, in
-/// order. A batch that fails is logged and each of its bookings goes on its own, which
-/// reports what is wrong (nothing of a statement that failed was written).
+/// Writes the bookings of one slot ([`BOOKINGS`] hands over those waiting together) with
+/// [`insert_batch_pg`], at most [`BATCH_BYTES`] of them a statement. Answers each, in
+/// order. What a batch of several did not write (a booking that failed a check; all, when
+/// they did not fit or the statement failed, which is logged) goes on its own, which
+/// takes the room left and reports what is wrong.
 async fn insert_bookings_pg(db: &DatabaseConnection, batch: Vec<Pending>) -> Vec<Outcome> {
     if let [p] = batch.as_slice() {
-        let written = insert_booking_pg(
-            db,
-            &p.who,
-            p.rules,
-            p.first,
-            &p.input,
-            &p.draft,
-            &p.item_ids,
-        )
-        .await;
-        return vec![match written {
+        return vec![match insert_one_pg(db, p).await {
             Ok(Some(checked)) => Outcome::Written(Box::new(checked)),
             Ok(None) => Outcome::Refused,
             Err(e) => Outcome::Failed(e),
@@ -804,7 +794,7 @@ impl BatchRecord {
         let (d, e, j) = (&p.draft, &p.draft.event, &p.draft.job);
         let slot = p.input.slot_id;
         // When the job waits: what `Draft::job` makes of it, decided on the slot's start
-        // inside the statement (as in `insert_booking_pg`).
+        // inside the statement.
         let wait = match p.first {
             FirstTry::AtOnce => serde_json::Value::Null,
             FirstTry::Wait(policy) => serde_json::json!({
@@ -874,12 +864,32 @@ fn chunks_within(records: &[BatchRecord], budget: usize) -> Vec<&[BatchRecord]> 
     chunks
 }
 
-/// Bookings of ONE slot as one statement: [`insert_booking_pg`]'s checks for each, and
-/// the slot's capacity taken for all that pass them by one conditional update, which
-/// holds only if they all fit. The bookings, their items and their photos travel as three
-/// JSON arrays, so the statement's text is the same for every batch and stays prepared.
-/// Returns, for each booking in order, what it was checked against if it was written;
-/// `None` for each that failed a check, and for all when they did not fit.
+/// One booking alone: [`insert_batch_pg`] with a batch of one. `None` when it failed a
+/// check or the slot had no room.
+async fn insert_one_pg(db: &DatabaseConnection, p: &Pending) -> Result<Option<Checked>> {
+    let records = [BatchRecord::of(0, p)];
+    let written = insert_batch_pg(db, p.input.slot_id, p.rules.booking_lead, &records).await?;
+    Ok(written.into_iter().next().map(|(_, checked)| checked))
+}
+
+/// Bookings of ONE slot as one statement. A booking passes only when every check holds:
+///
+/// - the address is the caller's and not deleted;
+/// - every item's category is active and its estimate is in range for its unit (weight
+///   for `kg`, count otherwise), and every photo is the caller's `pickup_photo` upload;
+/// - the slot serves the address (same district; a community slot only its community) and
+///   is still open (`starts_at` after now plus the booking lead).
+///
+/// The slot's capacity (and van capacity) is then taken for all that passed by one
+/// conditional update, which holds only if they all fit, and the pickups (each address
+/// snapshot made from the address row, as [`addresses::AddressView`] serialises it), their
+/// items, timeline rows and dispatch jobs are inserted from its result: all of it is
+/// written or none. The bookings, their items and their photos travel as three JSON
+/// arrays, so the statement's text is the same for every batch and stays prepared.
+/// Returns `(place in the batch, what it was checked against)` for each booking written,
+/// in order: none when they did not fit. Items must be 1 to [`MAX_ITEMS`] distinct
+/// categories and photos at most [`MAX_PHOTOS`], checked by the caller: the statement
+/// counts matches against them.
 async fn insert_batch_pg(
     db: &DatabaseConnection,
     slot: Uuid,
@@ -1007,200 +1017,6 @@ async fn insert_batch_pg(
 
 /// [`insert_batch_pg`]'s statement, made once.
 static BATCH_SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// A booking on PostgreSQL as one statement. It holds only when every check holds:
-///
-/// - the address is the caller's and not deleted;
-/// - every item's category is active and its estimate is in range for its unit (weight
-///   for `kg`, count otherwise), and every photo is the caller's `pickup_photo` upload;
-/// - the slot serves the address (same district; a community slot only its community), is
-///   still open (`starts_at` after now plus the booking lead) and has room, for a van too
-///   when an item needs one — taken by the conditional update that reserves it.
-///
-/// Then the pickup (its address snapshot made from the address row, as
-/// [`addresses::AddressView`] serialises it), its items, its timeline row and its dispatch
-/// job are inserted from that update's result, so either all of it is written or none.
-/// Returns the rows it checked against, or `None` when any check failed (the caller finds
-/// out which). Items must be 1 to [`MAX_ITEMS`] distinct categories and photos at most
-/// [`MAX_PHOTOS`], checked by the caller: the statement counts matches against them.
-async fn insert_booking_pg(
-    db: &DatabaseConnection,
-    who: &Principal,
-    rules: Rules,
-    first: FirstTry,
-    input: &BookingInput,
-    draft: &Draft,
-    item_ids: &[Uuid],
-) -> Result<Option<Checked>> {
-    let mut args = crate::db::SqlArgs::default();
-    let mut arg = |v: sea_orm::Value| args.arg(v);
-    let address = arg(input.address_id.into());
-    let user = arg(who.user_id.into());
-    let slot = arg(input.slot_id.into());
-    let open_after = arg((Utc::now() + rules.booking_lead).into());
-    let item_rows = input
-        .items
-        .iter()
-        .zip(item_ids)
-        .map(|(i, &id)| {
-            format!(
-                "({}::uuid, {}::uuid, {}::int4, {}::int4)",
-                arg(id.into()),
-                arg(i.category_id.into()),
-                arg(i.estimated_weight_g.into()),
-                arg(i.estimated_count.into()),
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let photos: HashSet<Uuid> = input.photo_ids.iter().copied().collect();
-    let photos_held = if photos.is_empty() {
-        String::new()
-    } else {
-        let ids = photos
-            .iter()
-            .map(|&id| arg(id.into()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!(
-            " AND (SELECT count(*) FROM uploads WHERE id IN ({ids}) AND owner_id = {user} \
-               AND purpose = 'pickup_photo') = {}",
-            photos.len()
-        )
-    };
-    let pickup_values = [
-        arg(draft.id.into()),
-        user.clone(),
-        "a.id".into(),
-        "(SELECT row_to_json(v)::text FROM (SELECT a.id, a.label, a.contact_name, \
-           a.contact_phone, a.district_code, a.community, a.community_id, a.detail, a.lat, \
-           a.lng) v)"
-            .into(),
-        "a.district_code".into(),
-        "a.community_id".into(),
-        "a.lat".into(),
-        "a.lng".into(),
-        "s.id".into(),
-        arg(Status::PendingDispatch.as_str().into()),
-        "s.needs_van".into(),
-        arg(draft.note.clone().into()),
-        arg(draft.photo_ids.clone().into()),
-        "'[]'".into(),
-        "false".into(),
-        "0".into(),
-        "false".into(),
-        arg(draft.now.into()),
-        arg(draft.now.into()),
-    ]
-    .join(", ");
-    let e = &draft.event;
-    let event_values = [
-        arg(e.id.into()),
-        "p.id".into(),
-        arg(e.from_status.clone().into()),
-        arg(e.to_status.clone().into()),
-        arg(e.actor_id.into()),
-        arg(e.actor_role.clone().into()),
-        arg(e.reason.clone().into()),
-        arg(e.created_at.into()),
-    ]
-    .join(", ");
-    let j = &draft.job;
-    let (payload, run_at) = (arg(j.payload.clone().into()), arg(j.run_at.into()));
-    // When it waits: what `Draft::job` makes of it (its time as `FirstTry::waits_until`
-    // gives it), decided on the slot's start inside the statement.
-    let (payload, run_at) = match first {
-        FirstTry::AtOnce => (payload, run_at),
-        FirstTry::Wait(policy) => {
-            let far = arg((draft.now + policy.manual_before_delta()).into());
-            let wait_payload = crate::dispatch::try_payload(draft.id, 0, input.slot_id);
-            let retry_at = arg((draft.now + policy.retry_every_delta()).into());
-            let manual_before_secs = arg(policy.manual_before.as_secs_f64().into());
-            (
-                format!(
-                    "CASE WHEN s.starts_at > {far} THEN {} ELSE {payload} END",
-                    arg(wait_payload.to_string().into())
-                ),
-                format!(
-                    "CASE WHEN s.starts_at > {far} THEN least({retry_at}, \
-                       s.starts_at - make_interval(secs => {manual_before_secs})) \
-                     ELSE {run_at} END"
-                ),
-            )
-        }
-    };
-    let job_values = [
-        arg(j.id.into()),
-        arg(j.topic.clone().into()),
-        payload,
-        run_at,
-        arg(j.created_at.into()),
-    ]
-    .join(", ");
-    let n_items = input.items.len();
-    let a_cols = prefixed_columns::<crate::entities::address::Column>("a", "a_");
-    let s_cols = prefixed_columns::<pickup_slot::Column>("s", "s_");
-    let c_cols = prefixed_columns::<category::Column>("c", "c_");
-    let sql = format!(
-        "WITH a AS (\
-           SELECT * FROM addresses WHERE id = {address} AND user_id = {user} AND NOT deleted), \
-         c AS (\
-           SELECT k.*, v.item_id, v.weight, v.count \
-           FROM (VALUES {item_rows}) AS v (item_id, category_id, weight, count) \
-           JOIN categories k ON k.id = v.category_id \
-           WHERE k.active AND CASE WHEN k.unit = 'kg' \
-             THEN v.weight BETWEEN 1 AND {MAX_WEIGHT_G} \
-             ELSE v.count BETWEEN 1 AND {MAX_COUNT} END), \
-         n AS (SELECT count(*) AS items, coalesce(bool_or(needs_van), false) AS van FROM c), \
-         s AS (\
-           UPDATE pickup_slots AS t SET booked = t.booked + 1, \
-             van_booked = t.van_booked + CASE WHEN n.van THEN 1 ELSE 0 END \
-           FROM a, n \
-           WHERE t.id = {slot} AND n.items = {n_items}{photos_held} \
-             AND t.district_code = a.district_code \
-             AND (t.community_id IS NULL OR t.community_id = a.community_id) \
-             AND t.starts_at > {open_after} \
-             AND t.booked < t.capacity \
-             AND (NOT n.van OR t.van_booked < t.van_capacity) \
-           RETURNING t.*, n.van AS needs_van), \
-         p AS (\
-           INSERT INTO pickups (id, resident_id, address_id, address_snapshot, district_code, \
-             community_id, lat, lng, slot_id, status, needs_van, note, photo_ids, \
-             completion_photo_ids, manual_dispatch, dispatch_round, late_cancellation, \
-             created_at, updated_at) \
-           SELECT {pickup_values} FROM s, a RETURNING id), \
-         i AS (\
-           INSERT INTO pickup_items (id, pickup_id, category_id, estimated_weight_g, \
-             estimated_count) \
-           SELECT c.item_id, p.id, c.id, c.weight, c.count FROM p, c), \
-         e AS (\
-           INSERT INTO pickup_events (id, pickup_id, from_status, to_status, actor_id, \
-             actor_role, reason, created_at) \
-           SELECT {event_values} FROM p), \
-         o AS (\
-           INSERT INTO outbox (id, topic, payload, run_at, created_at) \
-           SELECT {job_values} FROM p, s) \
-         SELECT {a_cols}, {s_cols}, s.needs_van, {c_cols} FROM s, a, c"
-    );
-    let rows = db.query_all_raw(args.statement(sql)).await?;
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    let (Some(addr), Some(slot)) = (found(first, "a_")?, found(first, "s_")?) else {
-        return Ok(None);
-    };
-    let needs_van: bool = first.try_get("", "needs_van")?;
-    let mut cats = Vec::with_capacity(rows.len());
-    for row in &rows {
-        cats.extend(found::<category::Model>(row, "c_")?);
-    }
-    Ok(Some(Checked {
-        addr,
-        needs_van,
-        cats,
-        slot,
-    }))
-}
 
 /// The caller's pickups, newest first.
 pub async fn list_mine(
