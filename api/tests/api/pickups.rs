@@ -103,16 +103,22 @@ on_both!(
     super::bad_bookings_are_refused_and_change_nothing
 );
 
+/// `n` residents (WeChat openids `openid-{tag}-{i}`), each with a token and an address.
+async fn residents_with_addresses(app: &TestApp, tag: &str, n: usize) -> Vec<(String, Uuid)> {
+    let mut people = Vec::with_capacity(n);
+    for i in 0..n {
+        let (t, _) = resident(app, &format!("openid-{tag}-{i}")).await;
+        let a = address(app, &t).await;
+        people.push((t, a));
+    }
+    people
+}
+
 async fn slot_capacity_holds_under_50_concurrent_bookings(fp: Footprint) {
     let app = TestApp::spawn_with(fp, |s| s.rate_limit_per_client = 100_000).await;
     let s = slot(&app, 30, 10, 2).await;
     let paper = category(&app, "paper").await;
-    let mut people = Vec::new();
-    for i in 0..50 {
-        let (t, _) = resident(&app, &format!("openid-rush-{i}")).await;
-        let a = address(&app, &t).await;
-        people.push((t, a));
-    }
+    let people = residents_with_addresses(&app, "rush", 50).await;
     let results =
         futures::future::join_all(people.iter().map(|(t, a)| book(&app, t, *a, s, paper))).await;
     let created = results
@@ -145,12 +151,7 @@ async fn a_rush_of_bookings_is_written_as_if_each_were_alone(fp: Footprint) {
     let app = TestApp::spawn_with(fp, |s| s.rate_limit_per_client = 100_000).await;
     let s = slot(&app, 30, 100, 2).await;
     let paper = category(&app, "paper").await;
-    let mut people = Vec::new();
-    for i in 0..40 {
-        let (t, _) = resident(&app, &format!("openid-batch-{i}")).await;
-        let a = address(&app, &t).await;
-        people.push((t, a));
-    }
+    let people = residents_with_addresses(&app, "batch", 40).await;
     // Five of them book with the address of the resident after them.
     let asks: Vec<(&str, Uuid, bool)> = people
         .iter()

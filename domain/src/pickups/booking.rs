@@ -783,9 +783,9 @@ const BATCH_BYTES: usize = 12 * 1024;
 /// One booking of a batch as [`insert_batch_pg`]'s JSON rows: the booking, its items, its
 /// photos, each tagged with `k`, the booking's place in the batch.
 struct BatchRecord {
-    booking: serde_json::Value,
-    items: Vec<serde_json::Value>,
-    photos: Vec<serde_json::Value>,
+    booking: String,
+    items: Vec<String>,
+    photos: Vec<String>,
     bytes: usize,
 }
 
@@ -832,10 +832,17 @@ impl BatchRecord {
             .into_iter()
             .map(|id| serde_json::json!({ "k": k, "upload_id": id }))
             .collect();
+        // Serialised once: the size decides the batch, the text is what is sent.
+        let text = |v: &serde_json::Value| v.to_string();
+        let (booking, items, photos) = (
+            text(&booking),
+            items.iter().map(text).collect::<Vec<_>>(),
+            photos.iter().map(text).collect::<Vec<_>>(),
+        );
         let bytes = std::iter::once(&booking)
             .chain(&items)
             .chain(&photos)
-            .map(|v| v.to_string().len() + 1)
+            .map(|t| t.len() + 1)
             .sum();
         Self {
             booking,
@@ -896,10 +903,22 @@ async fn insert_batch_pg(
     lead: Duration,
     records: &[BatchRecord],
 ) -> Result<Vec<(usize, Checked)>> {
-    let json = |rows: Vec<&serde_json::Value>| serde_json::to_string(&rows).unwrap_or_default();
-    let bookings = json(records.iter().map(|r| &r.booking).collect());
-    let items = json(records.iter().flat_map(|r| &r.items).collect());
-    let photos = json(records.iter().flat_map(|r| &r.photos).collect());
+    let array = |rows: Vec<&str>| format!("[{}]", rows.join(","));
+    let bookings = array(records.iter().map(|r| r.booking.as_str()).collect());
+    let items = array(
+        records
+            .iter()
+            .flat_map(|r| &r.items)
+            .map(String::as_str)
+            .collect(),
+    );
+    let photos = array(
+        records
+            .iter()
+            .flat_map(|r| &r.photos)
+            .map(String::as_str)
+            .collect(),
+    );
     let sql = BATCH_SQL.get_or_init(|| {
         let a_cols = prefixed_columns::<crate::entities::address::Column>("(ok.addr)", "a_");
         let s_cols = prefixed_columns::<pickup_slot::Column>("s", "s_");
