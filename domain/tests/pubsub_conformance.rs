@@ -138,6 +138,17 @@ async fn a_lagging_subscriber_skips_and_never_blocks_publishers(ps: Arc<dyn PubS
     assert_eq!(received + slow.missed(), total as u64);
 }
 
+/// A subscriber on the publishing instance gets each message once (the Redis adapter hands
+/// it over locally at once and must not deliver its own echo from Redis again).
+async fn each_message_arrives_once(ps: Arc<dyn PubSub>) {
+    let mut sub = ps.subscribe("user:once");
+    publish(&ps, "user:once", "one").await;
+    publish(&ps, "user:once", "two").await;
+    assert_eq!(next(&mut sub).await, "one");
+    assert_eq!(next(&mut sub).await, "two");
+    assert_quiet(&mut sub).await;
+}
+
 async fn ping_answers(ps: Arc<dyn PubSub>) {
     ps.ping().await.expect("ping");
 }
@@ -206,14 +217,17 @@ conformance!(
     publishing_to_a_channel_nobody_listens_to_succeeds,
     dropping_the_last_subscriber_prunes_the_channel,
     a_lagging_subscriber_skips_and_never_blocks_publishers,
+    each_message_arrives_once,
     ping_answers,
 );
 
 // ---- Redis only: what one instance cannot show -----------------------------------------
 
 /// Two instances with one prefix are two API processes: a message published on one reaches
-/// the subscribers of both. A third instance under another prefix (another deployment)
-/// hears nothing.
+/// the subscribers of both, each once, and each publisher's messages in the order it sent
+/// them. A third instance under another prefix (another deployment) hears nothing. (Between
+/// two publishers there is no order: a's subscriber may hear b's message, still on its way
+/// through Redis, after a's own later one, which it was handed at once.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_a_message_published_on_one_instance_reaches_subscribers_on_another() {
     let Some(url) = redis_url() else { return };
@@ -225,14 +239,50 @@ async fn redis_a_message_published_on_one_instance_reaches_subscribers_on_anothe
     let mut on_b = b.subscribe("user:9");
     let mut on_elsewhere = elsewhere.subscribe("user:9");
 
-    a.publish("user:9", "from a".into()).await.unwrap();
-    b.publish("user:9", "from b".into()).await.unwrap();
+    for i in 0..3 {
+        a.publish("user:9", format!("a{i}")).await.unwrap();
+        b.publish("user:9", format!("b{i}")).await.unwrap();
+    }
 
-    assert_eq!(next(&mut on_b).await, "from a");
-    assert_eq!(next(&mut on_b).await, "from b");
-    assert_eq!(next(&mut on_a).await, "from a");
-    assert_eq!(next(&mut on_a).await, "from b");
+    for sub in [&mut on_a, &mut on_b] {
+        let mut got = Vec::new();
+        for _ in 0..6 {
+            got.push(next(sub).await);
+        }
+        for from in ["a", "b"] {
+            let theirs: Vec<&String> = got.iter().filter(|m| m.starts_with(from)).collect();
+            assert_eq!(
+                theirs,
+                [
+                    &format!("{from}0"),
+                    &format!("{from}1"),
+                    &format!("{from}2")
+                ]
+            );
+        }
+        assert_quiet(sub).await;
+    }
     assert_quiet(&mut on_elsewhere).await;
+}
+
+/// A message published on `{prefix}:ps:{channel}`, without the publisher's origin (an
+/// instance of an earlier version during a rolling deploy), still reaches the subscribers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_a_message_without_an_origin_is_delivered() {
+    let Some(url) = redis_url() else { return };
+    let prefix = random_prefix();
+    let ps = redis_instance(&url, &prefix).await;
+    let mut sub = ps.subscribe("user:8");
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg(format!("{prefix}:ps:user:8"))
+        .arg("from an earlier version")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(next(&mut sub).await, "from an earlier version");
+    assert_quiet(&mut sub).await;
 }
 
 /// Kills the subscription connection server-side (it belongs to an ACL user made for this

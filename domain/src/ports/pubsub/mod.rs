@@ -7,10 +7,18 @@
 //! is a hint to refresh, and a client that (re)connects fetches what it missed over REST.
 //! Never put anything here that must not be lost; that belongs in the outbox.
 //!
+//! Order: what one publisher sends one after another reaches each subscriber in that
+//! order. Messages of two instances have no order between them (a subscriber on one may
+//! hear its own instance's message before the other's, sent a fraction of a millisecond
+//! earlier and still on its way). Pushes about one pickup that come from different
+//! instances follow one another at a person's pace (an offer, then its withdrawal when
+//! another recycler accepts), and a client that needs the state reads it over REST.
+//!
 //! Both adapters deliver through one in-process [`Hub`] (channel → `tokio::sync::broadcast`
 //! sender, created on first subscription, pruned when the last subscriber leaves): the
-//! embedded adapter publishes into it directly, the Redis adapter through one pattern
-//! subscription per process. A subscriber that falls more than [`CHANNEL_CAPACITY`]
+//! embedded adapter publishes into it directly, the Redis adapter directly for its own
+//! process's subscribers and through one pattern subscription per process for everyone
+//! else's. A subscriber that falls more than [`CHANNEL_CAPACITY`]
 //! messages behind skips the oldest (and [`Subscription::missed`] counts them) rather than
 //! holding anybody up.
 //!
@@ -150,6 +158,15 @@ impl Hub {
                 0
             }
         }
+    }
+
+    /// Hands a copy of `payload` to the local subscribers of `channel`, copying only when
+    /// there are some; returns how many there were.
+    pub(crate) fn dispatch_copy(&self, channel: &str, payload: &str) -> usize {
+        if !self.lock().contains_key(channel) {
+            return 0;
+        }
+        self.dispatch(channel, payload.to_owned())
     }
 
     /// Drops `channel` if nobody listens any more. Subscribing happens under the same lock,
