@@ -147,26 +147,29 @@ impl Hub {
     /// Hands `payload` to the local subscribers of `channel`; returns how many there were.
     /// Never blocks: a full subscriber loses its oldest message instead.
     pub(crate) fn dispatch(&self, channel: &str, payload: String) -> usize {
+        self.dispatch_made(channel, || payload)
+    }
+
+    /// Hands a copy of `payload` to the local subscribers of `channel`, copying only when
+    /// there are some; returns how many there were.
+    pub(crate) fn dispatch_copy(&self, channel: &str, payload: &str) -> usize {
+        self.dispatch_made(channel, || payload.to_owned())
+    }
+
+    /// [`Self::dispatch`] of the payload `make` returns, called only when `channel` has
+    /// local subscribers, under the one lock.
+    fn dispatch_made(&self, channel: &str, make: impl FnOnce() -> String) -> usize {
         let mut channels = self.lock();
         let Some(tx) = channels.get(channel) else {
             return 0;
         };
-        match tx.send(payload) {
+        match tx.send(make()) {
             Ok(n) => n,
             Err(_) => {
                 channels.remove(channel);
                 0
             }
         }
-    }
-
-    /// Hands a copy of `payload` to the local subscribers of `channel`, copying only when
-    /// there are some; returns how many there were.
-    pub(crate) fn dispatch_copy(&self, channel: &str, payload: &str) -> usize {
-        if !self.lock().contains_key(channel) {
-            return 0;
-        }
-        self.dispatch(channel, payload.to_owned())
     }
 
     /// Drops `channel` if nobody listens any more. Subscribing happens under the same lock,
