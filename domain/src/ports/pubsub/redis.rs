@@ -56,8 +56,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub struct RedisPubSub {
     /// Publishes.
     conn: ConnectionManager,
-    /// `{prefix}:ps:`, prepended to every channel.
-    channel_prefix: String,
     /// The local subscribers, fed by the listener task and by local publishes.
     hub: Arc<Hub>,
     /// `{prefix}:ps:{origin}/`: what this process's messages are published under.
@@ -69,7 +67,7 @@ pub struct RedisPubSub {
 impl std::fmt::Debug for RedisPubSub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisPubSub")
-            .field("channel_prefix", &self.channel_prefix)
+            .field("publish_prefix", &self.publish_prefix)
             .finish_non_exhaustive()
     }
 }
@@ -90,7 +88,7 @@ impl RedisPubSub {
             Listener {
                 client,
                 pattern,
-                channel_prefix: channel_prefix.clone(),
+                channel_prefix,
                 origin,
                 hub: Arc::clone(&hub),
                 stop: stop.clone(),
@@ -99,7 +97,6 @@ impl RedisPubSub {
         ));
         Ok(Self {
             conn,
-            channel_prefix,
             hub,
             publish_prefix,
             _stop: Arc::new(stop.drop_guard()),
