@@ -14,6 +14,10 @@
 //! for the morning is offered when the morning shift starts, rather than landing on a
 //! station manager's desk.
 //!
+//! On PostgreSQL a booking with someone nearby who can take it writes its pickup's first
+//! round itself, in the booking's own statement ([`Dispatcher::ahead`], [`FirstRound`]):
+//! the offers are committed with the booking and pushed at once.
+//!
 //! Every handler is idempotent: a round is written on condition that the pickup is still
 //! as it was read (on PostgreSQL one statement whose conditional update guards the rest;
 //! on SQLite a transaction under the pickup's lock) and does nothing when the work is
@@ -195,11 +199,12 @@ pub struct Dispatcher {
 }
 
 /// The offers one dispatch made, to push once it has committed.
-struct Offered {
+#[derive(Debug, Clone)]
+pub struct Offered {
     pickup_id: Uuid,
     expires_at: chrono::DateTime<Utc>,
     /// (offer, recycler)
-    offers: Vec<(Uuid, Uuid)>,
+    pub(crate) offers: Vec<(Uuid, Uuid)>,
 }
 
 /// What a dispatch round does, decided by [`Dispatcher::plan`].
@@ -411,7 +416,12 @@ impl Dispatcher {
         if shortlist.candidates.is_empty() {
             return self.wait_now(p, slot_starts_at, claim, if_nobody).await;
         }
-        let round = self.round(p, shortlist, Utc::now().trunc_subsecs(6));
+        let round = self.round(
+            p.id,
+            p.dispatch_round + 1,
+            shortlist,
+            Utc::now().trunc_subsecs(6),
+        );
         self.offer_now(p, round, claim).await
     }
 
@@ -585,7 +595,7 @@ impl Dispatcher {
                 .await?;
             return Ok(None);
         }
-        let mut round = self.round(&p, shortlist, Utc::now());
+        let mut round = self.round(p.id, p.dispatch_round + 1, shortlist, Utc::now());
         offer::Entity::insert_many(
             round
                 .offers
@@ -617,10 +627,16 @@ impl Dispatcher {
         Ok(Some(round.offered(p.id)))
     }
 
-    /// The offers of `p`'s next round among `shortlist`, made at `now`: the best
-    /// candidate (assign) or the best K (broadcast), with the jobs that go with them.
-    fn round(&self, p: &pickup::Model, shortlist: Shortlist, now: DateTime<Utc>) -> Round {
-        let number = p.dispatch_round + 1;
+    /// The offers of round `number` of pickup `pickup_id` among `shortlist`, made at
+    /// `now`: the best candidate (assign) or the best K (broadcast), with the jobs that go
+    /// with them.
+    fn round(
+        &self,
+        pickup_id: Uuid,
+        number: i32,
+        shortlist: Shortlist,
+        now: DateTime<Utc>,
+    ) -> Round {
         let k = if shortlist.mode == "broadcast" {
             self.policy.broadcast_top_k
         } else {
@@ -633,7 +649,7 @@ impl Dispatcher {
             .take(k)
             .map(|c| offer::Model {
                 id: Uuid::now_v7(),
-                pickup_id: p.id,
+                pickup_id,
                 recycler_id: c.recycler_id,
                 round: number,
                 status: "open".into(),
@@ -645,11 +661,15 @@ impl Dispatcher {
             .collect();
         let mut jobs = vec![(
             OFFER_TIMEOUT,
-            serde_json::json!({ "pickup_id": p.id, "round": number }),
+            serde_json::json!({ "pickup_id": pickup_id, "round": number }),
             Some(expires_at),
         )];
         if self.pubsub.is_none() {
-            jobs.push((OFFERS_MADE, serde_json::json!({ "pickup_id": p.id }), None));
+            jobs.push((
+                OFFERS_MADE,
+                serde_json::json!({ "pickup_id": pickup_id }),
+                None,
+            ));
         }
         Round {
             number,
@@ -884,22 +904,20 @@ impl Dispatcher {
         Ok(read.shortlist(p.needs_van))
     }
 
-    /// Starts reading, while a booking of address `address_id` into slot `slot_id` is
-    /// being written, what the first dispatch round of that pickup reads: the recyclers
-    /// near the address ([`GeoIndex::nearby`]) and those of them who can take a pickup of
-    /// its district in that slot ([`read_candidates`]). The round after the commit then
-    /// needs only its write ([`Prefetched::first_round`]). The read runs on its own task
-    /// and its own connection, so the booking's answer never waits for it; dropping the
-    /// handle (the booking failed) stops it. `None` on SQLite, where one connection writes
-    /// and nothing would run alongside.
-    pub fn prefetch(&self, address_id: Uuid, slot_id: Uuid) -> Option<Prefetch> {
+    /// Reads, for a booking of address `address_id` into slot `slot_id` about to be
+    /// written, what its pickup's first dispatch round reads: the recyclers near the
+    /// address ([`GeoIndex::nearby`]) and those of them who can take a pickup of its
+    /// district in that slot ([`read_candidates`]). From it [`Self::ahead`] makes the round
+    /// the booking's own statement writes. `None` on SQLite (the round follows the commit,
+    /// in its own transaction) and when the read fails (logged; the round after the commit
+    /// reads for itself).
+    pub async fn prefetch(&self, address_id: Uuid, slot_id: Uuid) -> Option<Prefetched> {
         if self.db.get_database_backend() != DatabaseBackend::Postgres {
             return None;
         }
-        let this = self.clone();
-        let read = async move {
+        let read = async {
             let Some(address) = address::Entity::find_by_id(address_id)
-                .one(&this.db)
+                .one(&self.db)
                 .await?
             else {
                 return Ok(None);
@@ -908,9 +926,9 @@ impl Dispatcher {
                 lat: address.lat,
                 lng: address.lng,
             };
-            let nearby = this.search(at).await?;
+            let nearby = self.search(at).await?;
             let read =
-                read_candidates(&this.db, &address.district_code, slot_id, &nearby, None).await?;
+                read_candidates(&self.db, &address.district_code, slot_id, &nearby, None).await?;
             Ok::<_, Error>(Some(Prefetched {
                 slot_id,
                 district_code: address.district_code,
@@ -919,12 +937,27 @@ impl Dispatcher {
                 read,
             }))
         };
-        Some(Prefetch(tokio::spawn(async move {
-            read.await.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, %slot_id, "prefetching dispatch candidates failed; the round reads them");
-                None
-            })
-        })))
+        read.await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, %slot_id, "prefetching dispatch candidates failed; the round reads them");
+            None
+        })
+    }
+
+    /// What a booking needs to write its pickup's first round in its own statement, from
+    /// what [`Self::prefetch`] read for it: `None` when that round would make no offer
+    /// (nobody nearby can take a pickup of that slot, or the policy allows no round), and
+    /// the booking leaves the round to the dispatch after its commit.
+    pub fn ahead(&self, read: &Prefetched) -> Option<Ahead> {
+        (!read.read.recyclers.is_empty() && self.policy.max_rounds >= 1).then(|| Ahead {
+            dispatcher: self.clone(),
+            read: read.clone(),
+        })
+    }
+
+    /// Pushes the offers of a first round its booking wrote ([`FirstRound`]), as a round's
+    /// own write does once committed.
+    pub async fn push_first_round(&self, offered: Offered) {
+        self.push_offers(Some(offered)).await;
     }
 
     /// The recyclers with a fresh position within the policy's radius of `at`.
@@ -936,20 +969,63 @@ impl Dispatcher {
     }
 }
 
-/// What [`Dispatcher::prefetch`] is reading; stops the read when dropped.
-#[derive(Debug)]
-pub struct Prefetch(tokio::task::JoinHandle<Option<Prefetched>>);
+/// A booking's way to write its pickup's first round itself ([`Dispatcher::ahead`]).
+#[derive(Clone)]
+pub struct Ahead {
+    dispatcher: Dispatcher,
+    read: Prefetched,
+}
 
-impl Prefetch {
-    /// What was read, once it has been; `None` when the read failed.
-    pub async fn read(mut self) -> Option<Prefetched> {
-        (&mut self.0).await.ok().flatten()
+impl std::fmt::Debug for Ahead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ahead").field("read", &self.read).finish()
     }
 }
 
-impl Drop for Prefetch {
-    fn drop(&mut self) {
-        self.0.abort();
+impl Ahead {
+    /// The first round of pickup `pickup_id`, booked at `now`, for either answer to
+    /// whether it needs a van (the booking's statement knows which, from the categories
+    /// it reads); the statement writes the one that applies, if the pickup is where this
+    /// was read for ([`FirstRound`]).
+    pub(crate) fn first_round(&self, pickup_id: Uuid, now: DateTime<Utc>) -> FirstRound {
+        let d = &self.dispatcher;
+        let round = |needs_van: bool| {
+            let shortlist = self.read.read.clone().shortlist(needs_van);
+            (!shortlist.candidates.is_empty()).then(|| d.round(pickup_id, 1, shortlist, now))
+        };
+        FirstRound {
+            slot_id: self.read.slot_id,
+            district_code: self.read.district_code.clone(),
+            at: self.read.at,
+            far: now + d.policy.manual_before_delta(),
+            rounds: [round(false), round(true)],
+        }
+    }
+}
+
+/// A pickup's first round, decided before its booking is written, which writes it in the
+/// same statement (PostgreSQL): the round is committed with the booking, and the offers go
+/// out as soon as it is. The statement writes it only if the pickup is still where the
+/// candidates were read for — same slot, district and position — and its slot is not
+/// near (a round then sends the pickup to manual dispatch instead); otherwise the booking
+/// writes its dispatch job as usual and the round follows the commit.
+#[derive(Debug)]
+pub struct FirstRound {
+    /// The slot, district and position the candidates were read for.
+    pub(crate) slot_id: Uuid,
+    pub(crate) district_code: String,
+    pub(crate) at: Position,
+    /// Written only if the slot starts after this ([`slot_is_near`]).
+    pub(crate) far: DateTime<Utc>,
+    /// The round of a pickup that needs no van, and of one that does; `None` where nobody
+    /// can take it.
+    pub(crate) rounds: [Option<Round>; 2],
+}
+
+impl FirstRound {
+    /// The round of a pickup that does or does not need a van, if anyone can take it.
+    pub(crate) fn round(&self, needs_van: bool) -> Option<&Round> {
+        self.rounds[usize::from(needs_van)].as_ref()
     }
 }
 
@@ -1094,22 +1170,23 @@ struct Shortlist {
 }
 
 /// A round that makes offers, as [`Dispatcher::round`] decided it.
-struct Round {
+#[derive(Debug)]
+pub(crate) struct Round {
     /// The pickup's round number once written.
-    number: i32,
-    offers: Vec<offer::Model>,
-    expires_at: DateTime<Utc>,
+    pub(crate) number: i32,
+    pub(crate) offers: Vec<offer::Model>,
+    pub(crate) expires_at: DateTime<Utc>,
     /// When it was decided; the time it is written with.
-    now: DateTime<Utc>,
+    pub(crate) now: DateTime<Utc>,
     /// The timeline row's reason.
-    reason: String,
+    pub(crate) reason: String,
     /// The offer timeout (and, without pub/sub, the push job); taken when staged.
-    jobs: Vec<(&'static str, serde_json::Value, Option<DateTime<Utc>>)>,
+    pub(crate) jobs: Vec<(&'static str, serde_json::Value, Option<DateTime<Utc>>)>,
 }
 
 impl Round {
     /// What to push once written.
-    fn offered(&self, pickup_id: Uuid) -> Offered {
+    pub(crate) fn offered(&self, pickup_id: Uuid) -> Offered {
         Offered {
             pickup_id,
             expires_at: self.expires_at,

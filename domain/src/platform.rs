@@ -380,14 +380,25 @@ impl Platform {
     /// moving it to the next try, when nobody can take the pickup yet), and
     /// leaves it to the queue when a relay took it first, when the dispatch fails, when the
     /// process stops mid-way, or when [`INLINE_DISPATCHES_QUEUED`] are already waiting.
+    /// When the booking wrote the first round itself ([`crate::dispatch::FirstRound`]),
+    /// this only pushes its offers.
     ///
-    /// `prefetch`: what the round reads, being read since the booking started
-    /// ([`crate::dispatch::Dispatcher::prefetch`]); the round waits for it.
+    /// `prefetched`: what the round reads, read before the booking
+    /// ([`crate::dispatch::Dispatcher::prefetch`]).
     pub fn dispatch_after_commit(
         &self,
         booked: &crate::pickups::booking::Booked,
-        prefetch: Option<crate::dispatch::Prefetch>,
+        prefetched: Option<crate::dispatch::Prefetched>,
     ) {
+        if let Some(offered) = booked.offered.clone() {
+            let (dispatcher, signal) = (self.dispatcher(), self.outbox_signal.clone());
+            tokio::spawn(async move {
+                dispatcher.push_first_round(offered).await;
+                // The booking staged the round's offer timeout.
+                signal.committed();
+            });
+            return;
+        }
         if booked.waits_until.is_some() {
             // Its job is its next try (nobody was on shift): there is no round to make now.
             return;
@@ -414,10 +425,6 @@ impl Platform {
                 // The job is due: a relay has it or is about to.
                 return;
             }
-            let prefetched = match prefetch {
-                Some(prefetch) => prefetch.read().await,
-                None => None,
-            };
             if let Err(e) = dispatcher
                 .dispatch_booked(&pickup, starts_at, job, prefetched)
                 .await

@@ -657,6 +657,9 @@ pub struct DispatchResult {
     pub attempts: usize,
     /// From the booking's 201 to the `offer` message on the recycler's socket.
     pub offer: Latency,
+    /// Offers that reached the socket before the booking's answer reached the bench (the
+    /// booking wrote the round, and its push overtook the answer): timed as 0 in `offer`.
+    pub before_answer: usize,
     /// The booking requests themselves.
     pub booking: Latency,
     /// Offers that did not arrive within the wait.
@@ -755,6 +758,9 @@ pub async fn dispatch(
             result.missed += 1;
             continue;
         };
+        if at < committed {
+            result.before_answer += 1;
+        }
         offer_us.push(micros(at.saturating_duration_since(committed)));
         let reject = RequestSpec::post_json(
             format!("/v1/recycler/offers/{offer_id}/reject"),

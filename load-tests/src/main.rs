@@ -760,10 +760,11 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
                     )
                     .await?;
                     println!(
-                        "[{footprint}] dispatch: p50 {:.1} ms, p99 {:.1} ms ({} offers, {} missed)",
+                        "[{footprint}] dispatch: p50 {:.1} ms, p99 {:.1} ms ({} offers, {} of them before the booking's answer, {} missed)",
                         result.offer.p50_us as f64 / 1000.0,
                         result.offer.p99_us as f64 / 1000.0,
                         result.offer.n,
+                        result.before_answer,
                         result.missed
                     );
                     dispatch = Some(DispatchReport {

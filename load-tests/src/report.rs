@@ -177,7 +177,7 @@ fn door_tables(results: &[FootprintResult]) -> String {
         );
         let _ = writeln!(
             out,
-            "| footprint | offers | missed | errors | p50 ms | p99 ms | max ms | booking p50 / p99 ms | Redis XADD→XREADGROUP p50 / p99 ms | p99 ratio | goal | | Redis paced p50 / p99 ms | p99 ratio, paced | |"
+            "| footprint | offers (before the answer) | missed | errors | p50 ms | p99 ms | max ms | booking p50 / p99 ms | Redis XADD→XREADGROUP p50 / p99 ms | p99 ratio | goal | | Redis paced p50 / p99 ms | p99 ratio, paced | |"
         );
         let _ = writeln!(
             out,
@@ -209,9 +209,10 @@ fn door_tables(results: &[FootprintResult]) -> String {
                 (judged(d.ratio()), judged(d.paced_ratio()));
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {redis} | {ratio} | ≤ {:.0}× | {pass} | {paced} | {paced_ratio} | {paced_pass} |",
+                "| {} | {} ({}) | {} | {} | {} | {} | {} | {} / {} | {redis} | {ratio} | ≤ {:.0}× | {pass} | {paced} | {paced_ratio} | {paced_pass} |",
                 fp.footprint,
                 r.offer.n,
+                r.before_answer,
                 r.missed,
                 r.errors,
                 ms(r.offer.p50_us),

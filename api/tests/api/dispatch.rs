@@ -225,13 +225,14 @@ async fn booked_tomorrow(app: &TestApp, openid: &str) -> (String, String) {
 }
 
 /// Books as the resident through the domain, so that no dispatch follows the booking:
-/// the test runs it.
+/// the test runs it. With `ahead`, the booking writes that first round if it applies.
 async fn book_in_domain(
     app: &TestApp,
     resident_id: uuid::Uuid,
     addr: uuid::Uuid,
     s: uuid::Uuid,
     paper: uuid::Uuid,
+    ahead: Option<wufei_domain::dispatch::Ahead>,
 ) -> wufei_domain::pickups::booking::Booked {
     let who = wufei_domain::auth::Principal {
         user_id: resident_id,
@@ -244,6 +245,7 @@ async fn book_in_domain(
         &who,
         wufei_domain::pickups::booking::Rules::from_settings(&app.platform.settings),
         wufei_domain::dispatch::FirstTry::AtOnce,
+        ahead,
         serde_json::from_value(json!({
             "address_id": addr, "slot_id": s,
             "items": [{ "category_id": paper, "estimated_weight_g": 5000 }]
@@ -297,7 +299,7 @@ async fn dispatch_twice_or_after_a_crash_offers_once(fp: Footprint) {
     let s = slot(&app, 30, 5, 1).await;
     let paper = category(&app, "paper").await;
     // Booked with no dispatch after it; then ten dispatches race, five of them claiming.
-    let booked = book_in_domain(&app, resident_id, addr, s, paper).await;
+    let booked = book_in_domain(&app, resident_id, addr, s, paper, None).await;
     let id = booked.pickup.id;
     let dispatcher = wufei_domain::dispatch::Dispatcher::new(
         app.platform.db.clone(),
@@ -337,7 +339,7 @@ async fn a_pickup_nobody_can_take_goes_to_manual_dispatch_once_however_many_disp
     let addr = address(&app, &t).await;
     let s = slot(&app, 30, 5, 1).await;
     let paper = category(&app, "paper").await;
-    let booked = book_in_domain(&app, resident_id, addr, s, paper).await;
+    let booked = book_in_domain(&app, resident_id, addr, s, paper, None).await;
     let dispatcher = app.platform.dispatcher();
     race_dispatches(&dispatcher, &booked).await;
     let id = booked.pickup.id.to_string();
@@ -757,3 +759,108 @@ on_both!(
     van_tests,
     super::a_pickup_that_needs_a_van_is_offered_to_vans_only
 );
+
+/// With a recycler on shift nearby, a booking on PostgreSQL writes its pickup's first
+/// round in its own statement: the answer is the pickup as offered (booked, then round
+/// 1), no dispatch job is written, and the offer reaches the recycler. On SQLite the round
+/// follows the commit, so the answer is the pickup as booked and the offer comes after.
+/// Either way the pickup has one round, one offer.
+async fn a_booking_with_a_recycler_nearby_is_offered(fp: Footprint) {
+    let app = TestApp::spawn_with(fp, |s| s.offer_window_secs = 60).await;
+    let (r, r_id) = recycler_at(&app, "13500001001", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
+    let (t, _) = resident(&app, "openid-ahead").await;
+    let addr = address(&app, &t).await;
+    let s = slot(&app, 30, 5, 1).await;
+    let paper = category(&app, "paper").await;
+    let p: Value = book(&app, &t, addr, s, paper).await.json().await.unwrap();
+    let id = p["id"].as_str().unwrap().to_string();
+    let steps = |p: &Value| -> Vec<(Value, Value)> {
+        p["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["from"].clone(), e["to"].clone()))
+            .collect()
+    };
+    let booked_then_offered = vec![
+        (Value::Null, json!("pending_dispatch")),
+        (json!("pending_dispatch"), json!("offered")),
+    ];
+    if fp == Footprint::Production {
+        assert_eq!(p["status"], "offered", "{p}");
+        assert_eq!(steps(&p), booked_then_offered, "{p}");
+        assert_eq!(p["timeline"][1]["actor_role"], "system");
+        assert!(
+            p["timeline"][1]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("round 1: offered to 1 recycler(s)"),
+            "{p}"
+        );
+        assert!(next_tries(&app, &id).await.is_empty());
+    } else {
+        assert_eq!(p["status"], "pending_dispatch", "{p}");
+    }
+    let o = offer_for(&app, &r, &id).await;
+    let read = pickup(&app, &t, &id).await;
+    assert_eq!(read["status"], "offered");
+    assert_eq!(steps(&read), booked_then_offered, "{read}");
+    assert_eq!(offers(&app, &r).await.len(), 1);
+    let res = accept(&app, &r, o["id"].as_str().unwrap()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        pickup(&app, &t, &id).await["recycler"]["id"],
+        r_id.to_string().as_str()
+    );
+}
+on_both!(
+    offered_with_booking_tests,
+    super::a_booking_with_a_recycler_nearby_is_offered
+);
+
+/// A first round read for the pickup where it no longer is (its address moved between the
+/// read and the booking) is not written: the pickup is booked with its dispatch job, and
+/// the round after the commit reads for itself. PostgreSQL only (SQLite has no first
+/// round ahead).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_round_read_for_another_position_is_left_to_the_round_after_the_commit() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    if crate::helpers::production_env().is_none() {
+        eprintln!(
+            "skipped: first round ahead on PostgreSQL (set WUFEI_TEST_DATABASE_URL and WUFEI_TEST_REDIS_URL)"
+        );
+        return;
+    }
+    let app = TestApp::spawn_with(Footprint::Production, |s| s.offer_window_secs = 60).await;
+    let (r, _) = recycler_at(&app, "13500001101", "tricycle", CENTRE.0 + 0.001, CENTRE.1).await;
+    let (t, resident_id) = resident(&app, "openid-moved").await;
+    let addr = address(&app, &t).await;
+    let s = slot(&app, 30, 5, 1).await;
+    let paper = category(&app, "paper").await;
+    let dispatcher = app.platform.dispatcher();
+    let read = dispatcher
+        .prefetch(addr, s)
+        .await
+        .expect("read on PostgreSQL");
+    let ahead = dispatcher.ahead(&read).expect("a recycler can take it");
+    // The address moves a few metres after the read.
+    wufei_domain::entities::address::Entity::update_many()
+        .col_expr(
+            wufei_domain::entities::address::Column::Lat,
+            Expr::value(CENTRE.0 + 0.0001),
+        )
+        .filter(wufei_domain::entities::address::Column::Id.eq(addr))
+        .exec(&app.platform.db)
+        .await
+        .unwrap();
+    let booked = book_in_domain(&app, resident_id, addr, s, paper, Some(ahead)).await;
+    let id = booked.pickup.id.to_string();
+    assert!(booked.offered.is_none());
+    assert_eq!(booked.pickup.status, "pending_dispatch");
+    assert_eq!(booked.view.timeline.len(), 1);
+    assert_eq!(next_tries(&app, &id).await.len(), 1, "its dispatch job");
+    // The queue runs that job (nobody dispatched after this commit): one round, one offer.
+    offer_for(&app, &r, &id).await;
+    let p = pickup(&app, &t, &id).await;
+    assert_eq!(transitions_to(&p, "offered"), 1, "{p}");
+}

@@ -21,7 +21,7 @@ use super::{
 use crate::{
     auth::{Principal, Role},
     config::Settings,
-    dispatch::FirstTry,
+    dispatch::{Ahead, FirstRound, FirstTry, Offered},
     entities::{category, offer, pickup, pickup_event, pickup_item, pickup_slot, recycler, upload},
     error::{Error, FieldError, Result},
     jobs::outbox,
@@ -283,6 +283,9 @@ pub struct Booked {
     pub pickup: pickup::Model,
     /// When its slot starts.
     pub slot_starts_at: DateTime<Utc>,
+    /// The offers of the first round, when the booking wrote it itself (see
+    /// [`crate::dispatch::FirstRound`]): to push now. Its dispatch job was not written.
+    pub offered: Option<Offered>,
 }
 
 /// What a booking has checked: the caller's address, the items' categories (and whether
@@ -410,12 +413,18 @@ async fn read_booking(conn: &impl ConnectionTrait, input: &BookingInput) -> Resu
 /// `first` is when the dispatch job first runs ([`crate::dispatch::Dispatcher::first_try`]):
 /// when it waits and the slot is not near, the job is written as the pickup's next try
 /// ([`Booked::waits_until`]) and the booking makes no round after its commit.
+///
+/// `ahead` (PostgreSQL; [`crate::dispatch::Dispatcher::ahead`]): the booking's statement
+/// also writes the pickup's first round, in place of its dispatch job, when the pickup is
+/// where its candidates were read for ([`FirstRound`]); the answer is then the pickup as
+/// offered, and [`Booked::offered`] what to push.
 #[tracing::instrument(skip_all, fields(user_id = %who.user_id))]
 pub async fn book(
     db: &DatabaseConnection,
     who: &Principal,
     rules: Rules,
     first: FirstTry,
+    ahead: Option<Ahead>,
     input: BookingInput,
 ) -> Result<Booked> {
     who.require_role(&[Role::Resident])?;
@@ -459,9 +468,29 @@ pub async fn book(
         },
     };
     let item_ids: Vec<Uuid> = input.items.iter().map(|_| Uuid::now_v7()).collect();
-    let (checked, row, waits_until) = if pg {
-        let checked = book_pg(db, who, rules, first, &input, &draft, &item_ids).await?;
+    let first_round = ahead
+        .filter(|_| pg)
+        .map(|a| std::sync::Arc::new(a.first_round(id, now)));
+    // The round the statement wrote: (reason, offers to push).
+    let mut offered: Option<(String, Offered)> = None;
+    let (checked, mut row, waits_until) = if pg {
+        let (checked, with_round) = book_pg(
+            db,
+            who,
+            rules,
+            first,
+            &first_round,
+            &input,
+            &draft,
+            &item_ids,
+        )
+        .await?;
         let row = draft.pickup(who, &checked);
+        offered = first_round
+            .as_deref()
+            .filter(|_| with_round)
+            .and_then(|r| r.round(checked.needs_van))
+            .map(|r| (r.reason.clone(), r.offered(id)));
         let waits = first.waits_until(checked.slot.starts_at, now);
         (checked, row, waits)
     } else {
@@ -497,6 +526,27 @@ pub async fn book(
     if let Some(at) = waits_until {
         crate::dispatch::log_waiting(&row, at);
     }
+    let mut timeline = vec![EventView {
+        from: None,
+        to: draft.event.to_status.clone(),
+        actor_role: draft.event.actor_role.clone(),
+        actor_id: draft.event.actor_id,
+        reason: draft.event.reason.clone(),
+        at: now,
+    }];
+    if let Some((reason, o)) = &offered {
+        row.status = Status::Offered.as_str().into();
+        row.dispatch_round = 1;
+        timeline.push(EventView {
+            from: Some(Status::PendingDispatch.as_str().into()),
+            to: Status::Offered.as_str().into(),
+            actor_role: Actor::SYSTEM.role.into(),
+            actor_id: Actor::SYSTEM.user_id,
+            reason: reason.clone(),
+            at: now,
+        });
+        tracing::info!(pickup_id = %id, round = 1, offered = o.offers.len(), "pickup offered with its booking");
+    }
     let Checked {
         addr,
         needs_van,
@@ -524,7 +574,7 @@ pub async fn book(
         .collect();
     let view = PickupView {
         id: draft.id,
-        status: Status::PendingDispatch,
+        status: row.status.parse()?,
         resident_id: who.user_id,
         address: serde_json::from_str(&row.address_snapshot).unwrap_or(serde_json::Value::Null),
         district_code: addr.district_code,
@@ -542,14 +592,7 @@ pub async fn book(
         rating: None,
         dispute_state: None,
         completed_at: None,
-        timeline: vec![EventView {
-            from: None,
-            to: draft.event.to_status.clone(),
-            actor_role: draft.event.actor_role.clone(),
-            actor_id: draft.event.actor_id,
-            reason: draft.event.reason.clone(),
-            at: now,
-        }],
+        timeline,
         created_at: now,
     };
     Ok(Booked {
@@ -558,6 +601,7 @@ pub async fn book(
         waits_until,
         pickup: row,
         slot_starts_at: slot.starts_at,
+        offered: offered.map(|(_, o)| o),
     })
 }
 
@@ -641,18 +685,22 @@ impl Draft {
     }
 }
 
-/// A booking on PostgreSQL: the one statement that checks and writes it; if that refuses,
-/// the reads that say why ([`check_booking`]). When they find nothing wrong, what the
-/// statement found and they cannot see is the slot's room: 409 `slot_full`.
+/// A booking on PostgreSQL: the one statement that checks and writes it (with
+/// `first_round`, if it applies); if that refuses, the reads that say why
+/// ([`check_booking`]). When they find nothing wrong, what the statement found and they
+/// cannot see is the slot's room: 409 `slot_full`. Returns what was checked and whether
+/// the first round was written.
+#[allow(clippy::too_many_arguments)]
 async fn book_pg(
     db: &DatabaseConnection,
     who: &Principal,
     rules: Rules,
     first: FirstTry,
+    first_round: &Option<std::sync::Arc<FirstRound>>,
     input: &BookingInput,
     draft: &Draft,
     item_ids: &[Uuid],
-) -> Result<Checked> {
+) -> Result<(Checked, bool)> {
     // The checks that need no row are left to the diagnosis, which states them all.
     let distinct: HashSet<Uuid> = input.items.iter().map(|i| i.category_id).collect();
     let shaped = (1..=MAX_ITEMS).contains(&input.items.len())
@@ -663,6 +711,7 @@ async fn book_pg(
             who: who.clone(),
             rules,
             first,
+            first_round: first_round.clone(),
             input: input.clone(),
             draft: draft.clone(),
             item_ids: item_ids.to_vec(),
@@ -674,13 +723,13 @@ async fn book_pg(
             })
             .await;
         match written {
-            Some(Outcome::Written(checked)) => return Ok(*checked),
+            Some(Outcome::Written(written)) => return Ok(*written),
             Some(Outcome::Failed(e)) => return Err(e),
             Some(Outcome::Refused) => {}
             // Not written with the others (or the writer failed): on its own.
             Some(Outcome::Alone) | None => {
-                if let Some(checked) = insert_one_pg(db, &pending()).await? {
-                    return Ok(checked);
+                if let Some(written) = insert_one_pg(db, &pending()).await? {
+                    return Ok(written);
                 }
             }
         }
@@ -714,6 +763,7 @@ struct Pending {
     who: Principal,
     rules: Rules,
     first: FirstTry,
+    first_round: Option<std::sync::Arc<FirstRound>>,
     input: BookingInput,
     draft: Draft,
     item_ids: Vec<Uuid>,
@@ -721,8 +771,8 @@ struct Pending {
 
 /// What became of a booking in [`BOOKINGS`].
 enum Outcome {
-    /// Written; what it was checked against.
-    Written(Box<Checked>),
+    /// Written; what it was checked against, and whether with its first round.
+    Written(Box<(Checked, bool)>),
     /// Written alone and refused: a check failed (the caller finds out which).
     Refused,
     /// Not written with the batch it was in: it goes on its own.
@@ -739,7 +789,7 @@ enum Outcome {
 async fn insert_bookings_pg(db: &DatabaseConnection, batch: Vec<Pending>) -> Vec<Outcome> {
     if let [p] = batch.as_slice() {
         return vec![match insert_one_pg(db, p).await {
-            Ok(Some(checked)) => Outcome::Written(Box::new(checked)),
+            Ok(Some(written)) => Outcome::Written(Box::new(written)),
             Ok(None) => Outcome::Refused,
             Err(e) => Outcome::Failed(e),
         }];
@@ -759,9 +809,9 @@ async fn insert_bookings_pg(db: &DatabaseConnection, batch: Vec<Pending>) -> Vec
     for chunk in chunks_within(&records, BATCH_BYTES) {
         match insert_batch_pg(db, slot, lead, chunk).await {
             Ok(done) => {
-                for (k, checked) in done {
+                for (k, checked, with_round) in done {
                     if let Some(w) = written.get_mut(k) {
-                        *w = Outcome::Written(Box::new(checked));
+                        *w = Outcome::Written(Box::new((checked, with_round)));
                     }
                 }
             }
@@ -781,11 +831,13 @@ async fn insert_bookings_pg(db: &DatabaseConnection, batch: Vec<Pending>) -> Vec
 const BATCH_BYTES: usize = 12 * 1024;
 
 /// One booking of a batch as [`insert_batch_pg`]'s JSON rows: the booking, its items, its
-/// photos, each tagged with `k`, the booking's place in the batch.
+/// photos and its first rounds ([`FirstRound`]: one if it needs no van, one if it does),
+/// each tagged with `k`, the booking's place in the batch.
 struct BatchRecord {
     booking: String,
     items: Vec<String>,
     photos: Vec<String>,
+    rounds: Vec<String>,
     bytes: usize,
 }
 
@@ -832,25 +884,73 @@ impl BatchRecord {
             .into_iter()
             .map(|id| serde_json::json!({ "k": k, "upload_id": id }))
             .collect();
+        let rounds: Vec<_> = p
+            .first_round
+            .as_deref()
+            .map(|f| first_round_rows(k, f))
+            .unwrap_or_default();
         // Serialised once: the size decides the batch, the text is what is sent.
         let text = |v: &serde_json::Value| v.to_string();
-        let (booking, items, photos) = (
+        let (booking, items, photos, rounds) = (
             text(&booking),
             items.iter().map(text).collect::<Vec<_>>(),
             photos.iter().map(text).collect::<Vec<_>>(),
+            rounds.iter().map(text).collect::<Vec<_>>(),
         );
         let bytes = std::iter::once(&booking)
             .chain(&items)
             .chain(&photos)
+            .chain(&rounds)
             .map(|t| t.len() + 1)
             .sum();
         Self {
             booking,
             items,
             photos,
+            rounds,
             bytes,
         }
     }
+}
+
+/// The JSON rows of booking `k`'s first round `f` for [`insert_batch_pg`]: one for each
+/// answer to whether the pickup needs a van that has a round, with where it was read for,
+/// its timeline row (from pending to offered, by the system), its offers and its jobs.
+fn first_round_rows(k: usize, f: &FirstRound) -> Vec<serde_json::Value> {
+    [false, true]
+        .into_iter()
+        .filter_map(|van| f.round(van).map(|r| (van, r)))
+        .map(|(van, r)| {
+            let offers: Vec<_> = r
+                .offers
+                .iter()
+                .map(|o| {
+                    serde_json::json!({
+                        "id": o.id, "recycler_id": o.recycler_id, "round": o.round,
+                        "status": o.status, "expires_at": o.expires_at, "created_at": o.created_at,
+                    })
+                })
+                .collect();
+            let jobs: Vec<_> = outbox::rows(r.jobs.clone())
+                .into_iter()
+                .map(|j| {
+                    serde_json::json!({
+                        "id": j.id, "topic": j.topic, "payload": j.payload,
+                        "run_at": j.run_at, "created_at": j.created_at,
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "k": k, "van": van, "slot_id": f.slot_id, "district_code": f.district_code,
+                "lat": f.at.lat, "lng": f.at.lng, "far": f.far,
+                "round": r.number, "event_id": Uuid::now_v7(),
+                "from_status": Status::PendingDispatch.as_str(),
+                "to_status": Status::Offered.as_str(),
+                "actor_id": Actor::SYSTEM.user_id, "actor_role": Actor::SYSTEM.role,
+                "reason": r.reason, "at": r.now, "offers": offers, "jobs": jobs,
+            })
+        })
+        .collect()
 }
 
 /// `records` in order, cut into runs of at most `budget` bytes (a record larger than that
@@ -873,10 +973,13 @@ fn chunks_within(records: &[BatchRecord], budget: usize) -> Vec<&[BatchRecord]> 
 
 /// One booking alone: [`insert_batch_pg`] with a batch of one. `None` when it failed a
 /// check or the slot had no room.
-async fn insert_one_pg(db: &DatabaseConnection, p: &Pending) -> Result<Option<Checked>> {
+async fn insert_one_pg(db: &DatabaseConnection, p: &Pending) -> Result<Option<(Checked, bool)>> {
     let records = [BatchRecord::of(0, p)];
     let written = insert_batch_pg(db, p.input.slot_id, p.rules.booking_lead, &records).await?;
-    Ok(written.into_iter().next().map(|(_, checked)| checked))
+    Ok(written
+        .into_iter()
+        .next()
+        .map(|(_, checked, with_round)| (checked, with_round)))
 }
 
 /// Bookings of ONE slot as one statement. A booking passes only when every check holds:
@@ -891,10 +994,14 @@ async fn insert_one_pg(db: &DatabaseConnection, p: &Pending) -> Result<Option<Ch
 /// conditional update, which holds only if they all fit, and the pickups (each address
 /// snapshot made from the address row, as [`addresses::AddressView`] serialises it), their
 /// items, timeline rows and dispatch jobs are inserted from its result: all of it is
-/// written or none. The bookings, their items and their photos travel as three JSON
-/// arrays, so the statement's text is the same for every batch and stays prepared.
-/// Returns `(place in the batch, what it was checked against)` for each booking written,
-/// in order: none when they did not fit. Items must be 1 to [`MAX_ITEMS`] distinct
+/// written or none. A booking with a first round ([`FirstRound`]) whose pickup is where
+/// that round was read for (slot, district, position; the pickup's need of a van picks
+/// the round) and whose slot is not near is written offered instead: with the round's
+/// timeline row, offers and jobs, and without its dispatch job. The bookings, their items,
+/// their photos and their rounds travel as four JSON arrays, so the statement's text is
+/// the same for every batch and stays prepared. Returns `(place in the batch, what it was
+/// checked against, whether with its first round)` for each booking written, in order:
+/// none when they did not fit. Items must be 1 to [`MAX_ITEMS`] distinct
 /// categories and photos at most [`MAX_PHOTOS`], checked by the caller: the statement
 /// counts matches against them.
 async fn insert_batch_pg(
@@ -902,23 +1009,14 @@ async fn insert_batch_pg(
     slot: Uuid,
     lead: Duration,
     records: &[BatchRecord],
-) -> Result<Vec<(usize, Checked)>> {
+) -> Result<Vec<(usize, Checked, bool)>> {
     let array = |rows: Vec<&str>| format!("[{}]", rows.join(","));
     let bookings = array(records.iter().map(|r| r.booking.as_str()).collect());
-    let items = array(
-        records
-            .iter()
-            .flat_map(|r| &r.items)
-            .map(String::as_str)
-            .collect(),
-    );
-    let photos = array(
-        records
-            .iter()
-            .flat_map(|r| &r.photos)
-            .map(String::as_str)
-            .collect(),
-    );
+    // Every record's rows of one kind, as one array.
+    let all = |rows: fn(&BatchRecord) -> &[String]| {
+        array(records.iter().flat_map(rows).map(String::as_str).collect())
+    };
+    let (items, photos, rounds) = (all(|r| &r.items), all(|r| &r.photos), all(|r| &r.rounds));
     let sql = BATCH_SQL.get_or_init(|| {
         let a_cols = prefixed_columns::<crate::entities::address::Column>("(ok.addr)", "a_");
         let s_cols = prefixed_columns::<pickup_slot::Column>("s", "s_");
@@ -960,6 +1058,16 @@ async fn insert_batch_pg(
                WHERE t.id = $4 AND n.n > 0 AND t.starts_at > $5 \
                  AND t.booked + n.n <= t.capacity AND t.van_booked + n.vans <= t.van_capacity \
                RETURNING t.*), \
+             r AS (SELECT * FROM json_to_recordset($6::json) AS r (k int, van bool, \
+               slot_id uuid, district_code text, lat float8, lng float8, far timestamptz, \
+               round int, event_id uuid, from_status text, to_status text, actor_id uuid, \
+               actor_role text, reason text, at timestamptz, offers json, jobs json)), \
+             ro AS (\
+               SELECT r.*, ok.id AS pickup_id FROM ok \
+               JOIN r ON r.k = ok.k AND r.van = ok.van \
+                 AND r.district_code = (ok.addr).district_code \
+                 AND r.lat = (ok.addr).lat AND r.lng = (ok.addr).lng \
+               JOIN s ON s.id = r.slot_id AND s.starts_at > r.far), \
              p AS (\
                INSERT INTO pickups (id, resident_id, address_id, address_snapshot, \
                  district_code, community_id, lat, lng, slot_id, status, needs_van, note, \
@@ -971,9 +1079,9 @@ async fn insert_batch_pg(
                    (ok.addr).community, (ok.addr).community_id, (ok.addr).detail, \
                    (ok.addr).lat, (ok.addr).lng) v), \
                  (ok.addr).district_code, (ok.addr).community_id, (ok.addr).lat, \
-                 (ok.addr).lng, s.id, ok.to_status, ok.van, ok.note, ok.photo_ids, '[]', \
-                 false, 0, false, ok.at, ok.at \
-               FROM ok, s RETURNING id), \
+                 (ok.addr).lng, s.id, coalesce(ro.to_status, ok.to_status), ok.van, ok.note, \
+                 ok.photo_ids, '[]', false, coalesce(ro.round, 0), false, ok.at, ok.at \
+               FROM ok CROSS JOIN s LEFT JOIN ro ON ro.k = ok.k RETURNING id), \
              i AS (\
                INSERT INTO pickup_items (id, pickup_id, category_id, estimated_weight_g, \
                  estimated_count) \
@@ -984,7 +1092,24 @@ async fn insert_batch_pg(
                  actor_role, reason, created_at) \
                SELECT ok.event_id, p.id, ok.from_status, ok.to_status, ok.actor_id, \
                  ok.actor_role, ok.reason, ok.at \
-               FROM ok JOIN p ON p.id = ok.id), \
+               FROM ok JOIN p ON p.id = ok.id \
+               UNION ALL \
+               SELECT ro.event_id, p.id, ro.from_status, ro.to_status, ro.actor_id, \
+                 ro.actor_role, ro.reason, ro.at \
+               FROM ro JOIN p ON p.id = ro.pickup_id), \
+             rf AS (\
+               INSERT INTO offers (id, pickup_id, recycler_id, round, status, expires_at, \
+                 created_at) \
+               SELECT x.id, p.id, x.recycler_id, x.round, x.status, x.expires_at, x.created_at \
+               FROM ro JOIN p ON p.id = ro.pickup_id CROSS JOIN LATERAL \
+                 json_to_recordset(ro.offers) AS x (id uuid, recycler_id uuid, round int, \
+                 status text, expires_at timestamptz, created_at timestamptz)), \
+             rj AS (\
+               INSERT INTO outbox (id, topic, payload, run_at, created_at) \
+               SELECT x.id, x.topic, x.payload, x.run_at, x.created_at \
+               FROM ro JOIN p ON p.id = ro.pickup_id CROSS JOIN LATERAL \
+                 json_to_recordset(ro.jobs) AS x (id uuid, topic text, payload text, \
+                 run_at timestamptz, created_at timestamptz)), \
              o AS (\
                INSERT INTO outbox (id, topic, payload, run_at, created_at) \
                SELECT ok.job_id, ok.topic, \
@@ -995,9 +1120,12 @@ async fn insert_batch_pg(
                      s.starts_at - make_interval(secs => ok.manual_before_secs)) \
                    ELSE ok.run_at END, \
                  ok.at \
-               FROM ok JOIN p ON p.id = ok.id, s) \
-             SELECT ok.k, ok.van AS needs_van, {a_cols}, {s_cols}, {c_cols} \
-             FROM ok, s, c WHERE c.bk = ok.k ORDER BY ok.k"
+               FROM ok JOIN p ON p.id = ok.id CROSS JOIN s LEFT JOIN ro ON ro.k = ok.k \
+               WHERE ro.k IS NULL) \
+             SELECT ok.k, ok.van AS needs_van, ro.k IS NOT NULL AS with_round, {a_cols}, \
+               {s_cols}, {c_cols} \
+             FROM ok CROSS JOIN s JOIN c ON c.bk = ok.k LEFT JOIN ro ON ro.k = ok.k \
+             ORDER BY ok.k"
         )
     });
     let mut args = crate::db::SqlArgs::default();
@@ -1006,15 +1134,16 @@ async fn insert_batch_pg(
     args.arg(photos);
     args.arg(slot);
     args.arg(Utc::now() + lead);
+    args.arg(rounds);
     let rows = db.query_all_raw(args.statement(sql.clone())).await?;
-    let mut written: Vec<(usize, Checked)> = Vec::with_capacity(records.len());
+    let mut written: Vec<(usize, Checked, bool)> = Vec::with_capacity(records.len());
     for row in &rows {
         let k = usize::try_from(row.try_get::<i32>("", "k")?)
             .map_err(|e| Error::Internal(anyhow::anyhow!("booking batch row: {e}")))?;
         let cats = found::<category::Model>(row, "c_")?;
         match written.last_mut() {
             // Rows come ordered by booking, one per item.
-            Some((last, checked)) if *last == k => checked.cats.extend(cats),
+            Some((last, checked, _)) if *last == k => checked.cats.extend(cats),
             _ => {
                 let (Some(addr), Some(slot)) = (found(row, "a_")?, found(row, "s_")?) else {
                     continue;
@@ -1027,6 +1156,7 @@ async fn insert_batch_pg(
                         cats: cats.into_iter().collect(),
                         slot,
                     },
+                    row.try_get("", "with_round")?,
                 ));
             }
         }

@@ -31,13 +31,14 @@ pub async fn create(
     let dispatcher = platform.dispatcher();
     let first = dispatcher.first_try().await;
     let input = body.into_inner();
-    // A booking that dispatches at once reads what its round needs meanwhile, so that the
-    // round after the commit is one write.
-    let prefetch = match first {
-        FirstTry::AtOnce => dispatcher.prefetch(input.address_id, input.slot_id),
+    // A booking that dispatches at once first reads what its round needs, so that the
+    // booking's own statement writes the round and the offers go out at its commit.
+    let prefetched = match first {
+        FirstTry::AtOnce => dispatcher.prefetch(input.address_id, input.slot_id).await,
         FirstTry::Wait(_) => None,
     };
-    let booked = booking::book(&platform.db, &auth.0, rules, first, input).await?;
-    platform.dispatch_after_commit(&booked, prefetch);
+    let ahead = prefetched.as_ref().and_then(|f| dispatcher.ahead(f));
+    let booked = booking::book(&platform.db, &auth.0, rules, first, ahead, input).await?;
+    platform.dispatch_after_commit(&booked, prefetched);
     Ok(HttpResponse::Created().json(booked.view))
 }
