@@ -820,8 +820,9 @@ impl Dispatcher {
     /// dispatcher without pub/sub staged the `pickup.offers_made` job instead). If a push
     /// fails, that job is staged to retry it. A process that dies between the commit and
     /// the push loses that push: pushes are hints, the offer is in
-    /// `GET /v1/recycler/offers`, and its timeout moves the pickup on either way.
-    async fn push_offers(&self, offered: Option<Offered>) {
+    /// `GET /v1/recycler/offers`, and its timeout moves the pickup on either way. Also
+    /// what a booking that wrote its first round ([`FirstRound`]) calls after its commit.
+    pub(crate) async fn push_offers(&self, offered: Option<Offered>) {
         let (Some(pubsub), Some(o)) = (&self.pubsub, offered) else {
             return;
         };
@@ -952,12 +953,6 @@ impl Dispatcher {
             dispatcher: self.clone(),
             read: read.clone(),
         })
-    }
-
-    /// Pushes the offers of a first round its booking wrote ([`FirstRound`]), as a round's
-    /// own write does once committed.
-    pub async fn push_first_round(&self, offered: Offered) {
-        self.push_offers(Some(offered)).await;
     }
 
     /// The recyclers with a fresh position within the policy's radius of `at`.

@@ -393,7 +393,7 @@ impl Platform {
         if let Some(offered) = booked.offered.clone() {
             let (dispatcher, signal) = (self.dispatcher(), self.outbox_signal.clone());
             tokio::spawn(async move {
-                dispatcher.push_first_round(offered).await;
+                dispatcher.push_offers(Some(offered)).await;
                 // The booking staged the round's offer timeout.
                 signal.committed();
             });
