@@ -225,8 +225,9 @@ pub async fn rate_limit(
                 let refusal = ApiError::from(wufei_domain::Error::RateLimited { retry_after });
                 return Ok(req.error_response(refusal));
             }
+            // Logged once per outage by the Redis circuit breaker, not once per request.
             Err(e) => {
-                tracing::warn!(error = %e, "rate limiter unavailable; letting the request through")
+                tracing::debug!(error = %e, "rate limiter unavailable; letting the request through")
             }
         }
     }

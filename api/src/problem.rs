@@ -73,7 +73,7 @@ impl ApiError {
     /// | Upstream | 502 (503 when unavailable) | its own |
     /// | Port | 503 | `service_unavailable` |
     /// | Database: unique violation | 409 | `conflict` |
-    /// | Database: unavailable | 503 | `service_unavailable` |
+    /// | Database: unavailable (lost or terminated connection, pool exhausted, deadlock …) | 503 | `service_unavailable` |
     /// | Database: other, Internal | 500 | `internal_error` |
     fn parts(&self) -> (StatusCode, &'static str, String, Vec<FieldError>) {
         use StatusCode as S;
@@ -122,6 +122,9 @@ impl ApiError {
                     vec![],
                 ),
                 Error::Database(db) if wufei_domain::db::is_unavailable(db) => unavailable(),
+                Error::Internal(e) if e.chain().any(|c| c.downcast_ref::<sea_orm::DbErr>().is_some_and(wufei_domain::db::is_unavailable)) => {
+                    unavailable()
+                }
                 Error::Database(_) | Error::Internal(_) => (
                     S::INTERNAL_SERVER_ERROR,
                     "internal_error",
@@ -132,6 +135,9 @@ impl ApiError {
         }
     }
 }
+
+/// The `Retry-After` (seconds) of a 503 for a dependency that is away for a moment.
+pub const UNAVAILABLE_RETRY_AFTER: &str = "1";
 
 fn unavailable() -> (StatusCode, &'static str, String, Vec<FieldError>) {
     (
@@ -173,7 +179,10 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let (status, code, detail, errors) = self.parts();
-        if status.is_server_error() {
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // A dependency away for a moment; its own adapter logs the outage once.
+            tracing::warn!(error = %self, "request answered 503");
+        } else if status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
         }
         let mut res = problem_response(status, code, detail, errors);
@@ -188,6 +197,14 @@ impl ResponseError for ApiError {
                 res.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
                     header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+                // A dependency is away for a moment (a lost database connection, Redis
+                // restarting): a client that retries after a second usually succeeds.
+                res.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    header::HeaderValue::from_static(UNAVAILABLE_RETRY_AFTER),
                 );
             }
             _ => {}

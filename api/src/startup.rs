@@ -63,6 +63,11 @@ impl Application {
         self.port
     }
 
+    /// A handle that stops the server (as SIGTERM would), for tests that restart it.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// The platform (tests inspect the database through it).
     pub fn platform(&self) -> &Platform {
         &self.platform

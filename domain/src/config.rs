@@ -64,6 +64,10 @@ pub struct Settings {
     /// `WUFEI_REDIS_PREFIX`: prefix of every Redis key, so several deployments (or tests)
     /// can share one Redis.
     pub redis_prefix: String,
+    /// `WUFEI_REDIS_TIMEOUT_MS`: how long a request waits for one Redis command (rate limit,
+    /// geo index, publish) before going on without it; while Redis is unreachable a circuit
+    /// breaker fails such commands at once (see `ports::redis_conn`).
+    pub redis_timeout_ms: u64,
     /// `MEILI_URL`: Meilisearch; unset means the embedded search engine.
     pub meili_url: Option<String>,
     /// `MEILI_MASTER_KEY`: Meilisearch key.
@@ -181,6 +185,7 @@ impl Default for Settings {
             database_max_connections: 20,
             redis_url: None,
             redis_prefix: "wufei".into(),
+            redis_timeout_ms: 100,
             meili_url: None,
             meili_master_key: None,
             jwt_secret: None,
@@ -256,6 +261,11 @@ const PLAIN_ENV: [&str; 7] = [
 ];
 
 impl Settings {
+    /// [`Self::redis_timeout_ms`] as a duration.
+    pub fn redis_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.redis_timeout_ms)
+    }
+
     /// Loads defaults < `wufei.toml` (or `$WUFEI_CONFIG`) < environment, and validates.
     pub fn load() -> Result<Self, ConfigError> {
         let file = std::env::var("WUFEI_CONFIG").unwrap_or_else(|_| "wufei.toml".into());
@@ -352,6 +362,12 @@ impl Settings {
             return Err(invalid(
                 "WUFEI_REFRESH_TOKEN_TTL_SECS",
                 "must not be shorter than the access token lifetime",
+            ));
+        }
+        if !(10..=10_000).contains(&self.redis_timeout_ms) {
+            return Err(invalid(
+                "WUFEI_REDIS_TIMEOUT_MS",
+                "must be between 10 and 10000",
             ));
         }
         if self.database_max_connections == 0 {

@@ -67,9 +67,52 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| path.into())
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration. Processes that may start together (several
+/// `wufei-api` and `wufei-worker` on one PostgreSQL database) hold a [`StartupLock`] around
+/// it.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Serialises the start of processes that share one PostgreSQL database: the migrations and
+/// the reference data are written by one process at a time, so any number may start at
+/// once (a compose file, a rollout). Without it, two processes ran the same `CREATE TABLE`
+/// at once and one died on `pg_type_typname_nsp_index`, or both seeded an empty catalogue.
+///
+/// A transaction-scoped advisory lock on a connection of its own (not the pool's, which
+/// the work under the lock needs): held until [`Self::release`], or until the process dies
+/// and PostgreSQL closes the connection. SQLite has one process: no lock.
+pub struct StartupLock(Option<(DatabaseConnection, sea_orm::DatabaseTransaction)>);
+
+/// The advisory lock's key: "wufei" in ASCII, a number no other application picks by chance.
+const STARTUP_LOCK_KEY: i64 = 0x77_75_66_65_69;
+
+impl StartupLock {
+    /// Waits for the lock (PostgreSQL) or returns at once (SQLite).
+    pub async fn acquire(url: &str) -> Result<Self, DbErr> {
+        if url.starts_with("sqlite:") {
+            return Ok(Self(None));
+        }
+        let conn = connect(url, 1).await?;
+        let txn = sea_orm::TransactionTrait::begin(&conn).await?;
+        let started = std::time::Instant::now();
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({STARTUP_LOCK_KEY})"))
+            .await?;
+        tracing::debug!(
+            waited_ms = started.elapsed().as_millis() as u64,
+            "start-up lock held"
+        );
+        Ok(Self(Some((conn, txn))))
+    }
+
+    /// Lets the next process start.
+    pub async fn release(self) -> Result<(), DbErr> {
+        if let Some((conn, txn)) = self.0 {
+            txn.commit().await?;
+            conn.close().await?;
+        }
+        Ok(())
+    }
 }
 
 /// Whether the connection answers a trivial query.
@@ -82,20 +125,56 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-/// Whether `err` means "no connection could be had now" (pool exhausted, database down):
-/// the caller should answer 503, not 500.
+/// Whether `err` means the database could not do the work now, though the same request may
+/// well succeed in a moment: no connection could be had (pool exhausted, database down or
+/// restarting), the connection was lost or terminated under the statement (PostgreSQL's
+/// class 08 and `57P01`–`57P03`, an I/O error), the server is out of connections, or the
+/// statement lost a deadlock or serialisation race (`40P01`, `40001`; SQLite's busy and
+/// locked). The caller answers 503 with `Retry-After`, never 500.
 pub fn is_unavailable(err: &DbErr) -> bool {
-    match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        other => {
-            let text = other.to_string();
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        DbErr::Conn(_) => return true,
+        _ => None,
+    };
+    match sqlx {
+        Some(
+            Sqlx::Io(_)
+            | Sqlx::Tls(_)
+            | Sqlx::PoolTimedOut
+            | Sqlx::PoolClosed
+            | Sqlx::WorkerCrashed,
+        ) => true,
+        Some(Sqlx::Protocol(_)) => true,
+        Some(Sqlx::Database(db)) => db.code().is_some_and(|code| unavailable_code(&code)),
+        _ => {
+            let text = err.to_string();
             text.contains("database is locked")
-                || text.contains("deadlock detected")
-                || text.contains("could not serialize access")
                 || text.contains("pool timed out")
                 || text.contains("Connection refused")
+                || text.contains("connection closed")
         }
     }
+}
+
+/// Whether a database error code (PostgreSQL's SQLSTATE, SQLite's result code) says "try
+/// again", not "this is wrong".
+fn unavailable_code(code: &str) -> bool {
+    code.starts_with("08") // connection exception
+        || matches!(
+            code,
+            "57P01" // admin_shutdown: pg_terminate_backend, a restart
+            | "57P02" // crash_shutdown
+            | "57P03" // cannot_connect_now: starting up or in recovery
+            | "53300" // too_many_connections
+            | "40001" // serialization_failure
+            | "40P01" // deadlock_detected
+            | "5" | "6" | "261" | "262" | "517" // SQLITE_BUSY, SQLITE_LOCKED and their variants
+        )
 }
 
 /// The backend behind a connection, for the few places SQL differs.

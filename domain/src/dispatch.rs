@@ -488,7 +488,8 @@ impl Dispatcher {
         // `m` (what moved) is the claim itself: nothing else is written.
         let sql = format!(
             "WITH c AS (UPDATE outbox SET run_at = {}, payload = {} WHERE id IN (\
-               SELECT id FROM outbox WHERE id = {} FOR UPDATE SKIP LOCKED) RETURNING id), \
+               SELECT id FROM outbox WHERE id = {} AND relayed_at IS NULL \
+               FOR UPDATE SKIP LOCKED) RETURNING id), \
              m AS (SELECT id FROM c)",
             a.arg(at),
             a.arg(retry_payload(p).to_string()),
@@ -1240,11 +1241,12 @@ pub(crate) fn try_payload(pickup_id: Uuid, round: i32, slot_id: Uuid) -> serde_j
 // ---- One-statement rounds on PostgreSQL: the clauses `offer_now` and `escalate_now`
 // share. Each binds its values in `a` and returns SQL to put in the statement's WITH list.
 
-/// `c`: deletes outbox row `job` unless a relay holds it (the claim).
+/// `c`: deletes outbox row `job` unless a relay holds or has relayed it (the claim).
 fn claim_clause(a: &mut SqlArgs, job: Uuid) -> String {
     format!(
         "c AS (DELETE FROM outbox WHERE id IN (\
-           SELECT id FROM outbox WHERE id = {} FOR UPDATE SKIP LOCKED) RETURNING id), ",
+           SELECT id FROM outbox WHERE id = {} AND relayed_at IS NULL \
+           FOR UPDATE SKIP LOCKED) RETURNING id), ",
         a.arg(job)
     )
 }
@@ -1370,9 +1372,9 @@ async fn run_round(
     Ok((claimed == 1, moved == 1))
 }
 
-/// Deletes outbox row `id` unless a relay has it; returns whether it did. On PostgreSQL it
-/// never waits for a relay holding the row (`SKIP LOCKED`): that relay is queueing the
-/// job, which then does the work.
+/// Deletes outbox row `id` unless a relay has it or has relayed it (its job is then on the
+/// queue, which does the work); returns whether it did. On PostgreSQL it never waits for a
+/// relay holding the row (`SKIP LOCKED`).
 async fn claim_outbox_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
     let delete = outbox_row::Entity::delete_many();
     let delete = if conn.get_database_backend() == DatabaseBackend::Postgres {
@@ -1382,12 +1384,15 @@ async fn claim_outbox_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool>
                     .column(outbox_row::Column::Id)
                     .from(outbox_row::Entity)
                     .and_where(outbox_row::Column::Id.eq(id))
+                    .and_where(outbox_row::Column::RelayedAt.is_null())
                     .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
                     .to_owned(),
             ),
         )
     } else {
-        delete.filter(outbox_row::Column::Id.eq(id))
+        delete
+            .filter(outbox_row::Column::Id.eq(id))
+            .filter(outbox_row::Column::RelayedAt.is_null())
     };
     Ok(delete.exec(conn).await?.rows_affected == 1)
 }

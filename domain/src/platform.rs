@@ -26,6 +26,7 @@ use crate::{
         pubsub::{PubSub, embedded::EmbeddedPubSub, redis::RedisPubSub},
         queue::{Queue, QueuePolicy, embedded::EmbeddedQueue, redis::RedisQueue},
         rate_limit::{RateLimiter, embedded::EmbeddedRateLimiter, redis::RedisRateLimiter},
+        redis_conn::RedisLink,
     },
     seed, slots,
     uploads::{UploadLimits, UploadService},
@@ -56,8 +57,8 @@ pub struct Platform {
     pub metrics: Metrics,
     /// Wakes the relay after commits that staged jobs.
     pub outbox_signal: OutboxSignal,
-    /// The Redis client, in the production footprint.
-    pub redis: Option<redis::Client>,
+    /// The Redis client and the process's circuit breaker, in the production footprint.
+    pub redis: Option<RedisLink>,
     /// WeChat's access token, shared by every task (and, through Redis, every instance).
     pub wechat_tokens: Arc<AccessTokens>,
     /// The Redis adapters behind `limiter`, `geo` and `pubsub`, for
@@ -78,13 +79,16 @@ const INLINE_DISPATCHES: usize = 32;
 /// than [`crate::pickups::booking::INLINE_DISPATCH_GRACE`]) the queue does the work.
 const INLINE_DISPATCHES_QUEUED: usize = 256;
 
+/// Deadline of a Redis command of the WeChat access-token cache (off the request path).
+const WECHAT_TOKEN_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// The adapters that the footprint decides between Redis and process memory.
 struct Adapters {
     queue: Arc<dyn Queue>,
     limiter: Arc<dyn RateLimiter>,
     geo: Arc<dyn GeoIndex>,
     pubsub: Arc<dyn PubSub>,
-    redis: Option<(redis::Client, RedisAdapters)>,
+    redis: Option<(RedisLink, RedisAdapters)>,
 }
 
 /// The Redis adapters that talk over one multiplexed connection, kept as themselves so
@@ -105,11 +109,10 @@ impl Platform {
     pub async fn build(settings: Settings) -> Result<Self> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| infra(&format!("data dir {}", settings.data_dir.display()), e))?;
-        let db = db::connect(
-            &settings.effective_database_url(),
-            settings.database_max_connections,
-        )
-        .await?;
+        let url = settings.effective_database_url();
+        let db = db::connect(&url, settings.database_max_connections).await?;
+        // One process at a time migrates and seeds; the others wait, then find it done.
+        let lock = db::StartupLock::acquire(&url).await?;
         db::migrate(&db).await?;
         seed::reference(&db).await?;
         // A fresh server offers slots at once instead of after the first scheduler tick.
@@ -122,6 +125,7 @@ impl Platform {
         if settings.seed_demo {
             seed::demo(&db).await?;
         }
+        lock.release().await?;
         let metrics = Metrics::new().map_err(|e| infra("metrics", e))?;
         let policy = QueuePolicy {
             visibility_timeout: Duration::from_secs(settings.queue_visibility_timeout_secs),
@@ -136,29 +140,35 @@ impl Platform {
             redis,
         } = match &settings.redis_url {
             Some(url) => {
-                let client =
-                    redis::Client::open(url.as_str()).map_err(|e| infra("REDIS_URL", e))?;
-                let manager = client
-                    .get_connection_manager()
-                    .await
-                    .map_err(|e| infra("redis", e))?;
+                let link = RedisLink::new(
+                    redis::Client::open(url.as_str()).map_err(|e| infra("REDIS_URL", e))?,
+                );
+                let conn = link.connect(settings.redis_timeout()).await?;
                 let prefix = &settings.redis_prefix;
-                let queue = RedisQueue::connect(client.clone(), prefix.clone(), policy).await?;
+                let queue = RedisQueue::connect(&link, prefix.clone(), policy).await?;
                 let parts = RedisAdapters {
-                    limiter: RedisRateLimiter::new(manager.clone(), prefix.clone()),
-                    geo: RedisGeoIndex::new(manager, prefix.clone()),
-                    pubsub: RedisPubSub::connect(client.clone(), prefix.clone()).await?,
+                    limiter: RedisRateLimiter::new(conn.clone(), prefix.clone()),
+                    geo: RedisGeoIndex::new(conn.clone(), prefix.clone()),
+                    pubsub: RedisPubSub::connect(link.client().clone(), conn, prefix.clone())
+                        .await?,
                 };
                 Adapters {
                     queue: Arc::new(queue),
                     limiter: Arc::new(parts.limiter.clone()),
                     geo: Arc::new(parts.geo.clone()),
                     pubsub: Arc::new(parts.pubsub.clone()),
-                    redis: Some((client, parts)),
+                    redis: Some((link, parts)),
                 }
             }
             None => Adapters {
-                queue: Arc::new(EmbeddedQueue::new(db.clone(), policy)),
+                queue: Arc::new({
+                    let queue = EmbeddedQueue::new(db.clone(), policy);
+                    if db::backend(&db) == sea_orm::DatabaseBackend::Sqlite {
+                        // The one process on this file: what a killed one held runs again now.
+                        queue.release_leases().await?;
+                    }
+                    queue
+                }),
                 limiter: Arc::new(EmbeddedRateLimiter::new()),
                 geo: Arc::new(EmbeddedGeoIndex::new()),
                 pubsub: Arc::new(EmbeddedPubSub::new()),
@@ -188,12 +198,9 @@ impl Platform {
         let wechat = WechatClient::new(&settings)?;
         let (redis, redis_adapters) = redis.unzip();
         let wechat_tokens = Arc::new(match &redis {
-            Some(client) => AccessTokens::redis(
+            Some(link) => AccessTokens::redis(
                 wechat.clone(),
-                client
-                    .get_connection_manager()
-                    .await
-                    .map_err(|e| infra("redis", e))?,
+                link.connect(WECHAT_TOKEN_REDIS_TIMEOUT).await?,
                 &settings.redis_prefix,
             ),
             None => AccessTokens::in_memory(wechat.clone()),
@@ -244,10 +251,10 @@ impl Platform {
     /// for a booking the dispatch's geo lookup and push). wufei-api calls this once per
     /// HTTP worker thread, as the thread starts.
     pub async fn on_this_thread(&self) -> Platform {
-        let (Some(client), Some(parts)) = (&self.redis, &self.redis_adapters) else {
+        let (Some(link), Some(parts)) = (&self.redis, &self.redis_adapters) else {
             return self.clone();
         };
-        let conn = match client.get_connection_manager().await {
+        let conn = match link.connect(self.settings.redis_timeout()).await {
             Ok(conn) => conn,
             Err(e) => {
                 tracing::warn!(error = %e, "no Redis connection of its own for this thread; sharing the process's");
@@ -275,80 +282,86 @@ impl Platform {
             8,
             self.metrics.clone(),
         )
-        .wake_after_jobs(self.outbox_signal.clone())
-        .register(
-            crate::pickups::booking::DISPATCH,
-            Arc::new(crate::dispatch::DispatchHandler(self.dispatcher())),
-        )
-        .register(
-            crate::dispatch::ON_SHIFT,
-            Arc::new(crate::dispatch::OnShiftHandler(self.dispatcher())),
-        )
-        .register(
-            crate::dispatch::OFFER_TIMEOUT,
-            Arc::new(crate::dispatch::OfferTimeoutHandler(self.dispatcher())),
-        )
-        .register(
-            crate::dispatch::OFFERS_MADE,
-            Arc::new(crate::pickups::events::OffersMadeHandler {
-                db: self.db.clone(),
-                pubsub: self.pubsub.clone(),
-            }),
-        )
-        .register(
-            crate::pickups::booking::STATUS_CHANGED,
-            Arc::new(crate::pickups::events::StatusChangedHandler {
-                pubsub: self.pubsub.clone(),
-            }),
-        )
-        .register(
-            crate::pickups::expiry::EXPIRE_TOPIC,
-            Arc::new(crate::pickups::expiry::ExpireHandler {
-                db: self.db.clone(),
-            }),
-        )
-        .register(
-            crate::points::settlement::TOPIC,
-            Arc::new(crate::points::settlement::SettleHandler {
-                db: self.db.clone(),
-                rules: self.ledger_rules(),
-            }),
-        )
-        .register(
-            crate::points::settlement::SWEEP_TOPIC,
-            Arc::new(crate::points::settlement::SweepHandler {
-                db: self.db.clone(),
-                rules: self.ledger_rules(),
-            }),
-        )
-        .register(
-            crate::points::expiry::TOPIC,
-            Arc::new(crate::points::expiry::ExpireHandler {
-                db: self.db.clone(),
-                rules: self.ledger_rules(),
-            }),
-        )
-        .register(
-            handlers::PURGE_EXPIRED,
-            Arc::new(handlers::PurgeExpired {
-                db: self.db.clone(),
-            }),
-        )
-        .register(
-            notifications::DELIVER,
-            Arc::new(notifications::Deliver {
-                db: self.db.clone(),
-                tokens: self.wechat_tokens.clone(),
-                templates: self.settings.wechat_templates.clone(),
-                default_page: self.settings.wechat_page.clone(),
-            }),
-        )
-        .register(
-            slots::GENERATE_TOPIC,
-            Arc::new(slots::GenerateSlots {
-                db: self.db.clone(),
-            }),
-        );
+        .wake_after_jobs(self.outbox_signal.clone());
+        let runner = if self.queue.in_database() {
+            runner
+        } else {
+            runner.reporting_done(crate::jobs::outbox::Done::new(self.db.clone()))
+        };
+        let runner = runner
+            .register(
+                crate::pickups::booking::DISPATCH,
+                Arc::new(crate::dispatch::DispatchHandler(self.dispatcher())),
+            )
+            .register(
+                crate::dispatch::ON_SHIFT,
+                Arc::new(crate::dispatch::OnShiftHandler(self.dispatcher())),
+            )
+            .register(
+                crate::dispatch::OFFER_TIMEOUT,
+                Arc::new(crate::dispatch::OfferTimeoutHandler(self.dispatcher())),
+            )
+            .register(
+                crate::dispatch::OFFERS_MADE,
+                Arc::new(crate::pickups::events::OffersMadeHandler {
+                    db: self.db.clone(),
+                    pubsub: self.pubsub.clone(),
+                }),
+            )
+            .register(
+                crate::pickups::booking::STATUS_CHANGED,
+                Arc::new(crate::pickups::events::StatusChangedHandler {
+                    pubsub: self.pubsub.clone(),
+                }),
+            )
+            .register(
+                crate::pickups::expiry::EXPIRE_TOPIC,
+                Arc::new(crate::pickups::expiry::ExpireHandler {
+                    db: self.db.clone(),
+                }),
+            )
+            .register(
+                crate::points::settlement::TOPIC,
+                Arc::new(crate::points::settlement::SettleHandler {
+                    db: self.db.clone(),
+                    rules: self.ledger_rules(),
+                }),
+            )
+            .register(
+                crate::points::settlement::SWEEP_TOPIC,
+                Arc::new(crate::points::settlement::SweepHandler {
+                    db: self.db.clone(),
+                    rules: self.ledger_rules(),
+                }),
+            )
+            .register(
+                crate::points::expiry::TOPIC,
+                Arc::new(crate::points::expiry::ExpireHandler {
+                    db: self.db.clone(),
+                    rules: self.ledger_rules(),
+                }),
+            )
+            .register(
+                handlers::PURGE_EXPIRED,
+                Arc::new(handlers::PurgeExpired {
+                    db: self.db.clone(),
+                }),
+            )
+            .register(
+                notifications::DELIVER,
+                Arc::new(notifications::Deliver {
+                    db: self.db.clone(),
+                    tokens: self.wechat_tokens.clone(),
+                    templates: self.settings.wechat_templates.clone(),
+                    default_page: self.settings.wechat_page.clone(),
+                }),
+            )
+            .register(
+                slots::GENERATE_TOPIC,
+                Arc::new(slots::GenerateSlots {
+                    db: self.db.clone(),
+                }),
+            );
         set.spawn(runner.run(stop.clone()));
         set.spawn(scheduler::run(
             self.db.clone(),

@@ -174,8 +174,14 @@ fn redis_url() -> Option<String> {
 }
 
 async fn redis_instance(url: &str, prefix: &str) -> RedisPubSub {
-    let client = redis::Client::open(url).expect("a valid WUFEI_TEST_REDIS_URL");
-    RedisPubSub::connect(client, prefix.to_string())
+    let link = wufei_domain::ports::redis_conn::RedisLink::new(
+        redis::Client::open(url).expect("a valid WUFEI_TEST_REDIS_URL"),
+    );
+    let conn = link
+        .connect(std::time::Duration::from_secs(2))
+        .await
+        .expect("Redis at WUFEI_TEST_REDIS_URL answers");
+    RedisPubSub::connect(link.client().clone(), conn, prefix.to_string())
         .await
         .expect("Redis at WUFEI_TEST_REDIS_URL answers")
 }

@@ -358,6 +358,161 @@ async fn a_batch_is_enqueued_whole_and_spread_over_topics_without_loss(h: &Harne
     assert_eq!(q.depth().await.unwrap(), depth(0, 1, 0, 0));
 }
 
+/// A consumer whose process died (no liveness key any more) has its jobs taken over within
+/// seconds, however long the visibility timeout, and leaves the consumer group. Redis only:
+/// the embedded queue has one process, which ends the leases of its predecessor at start
+/// (`embedded_a_restart_ends_the_leases_of_the_process_before`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_jobs_of_a_dead_consumer_are_taken_over_within_seconds() {
+    let Some(h) = Harness::open(support::queue::Backend::Redis, "dead consumer").await else {
+        return;
+    };
+    let long = QueuePolicy {
+        visibility_timeout: Duration::from_secs(60),
+        ..policy()
+    };
+    let t = topics(&["points.settle"]);
+    let sent = job("points.settle", json!({"order": 8}));
+    let first = h.queue_with(long).await;
+    first.enqueue(sent.clone()).await.unwrap();
+    let got = first
+        .receive("killed", &t, 1, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    drop(first);
+    let died = Instant::now();
+
+    let second = h.queue_with(long).await;
+    let mut again = Vec::new();
+    while again.is_empty() && died.elapsed() < Duration::from_secs(15) {
+        again = second
+            .receive("alive", &t, 1, Duration::from_millis(500))
+            .await
+            .unwrap();
+    }
+    let took = died.elapsed();
+    assert_eq!(again.len(), 1, "the dead consumer's job was not taken over");
+    assert_eq!(again[0].id, sent.id);
+    assert_eq!(again[0].attempt, 2);
+    assert!(
+        took < wufei_domain::ports::queue::redis::ALIVE_TTL + Duration::from_secs(3),
+        "taken over after {took:?}"
+    );
+    second.ack(&again[0]).await.unwrap();
+
+    let (client, prefix) = h.redis().unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let consumers: Vec<Vec<::redis::Value>> = ::redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(format!("{prefix}:q:points.settle"))
+        .arg("workers")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let names: Vec<String> = consumers
+        .iter()
+        .filter_map(|c| ::redis::from_redis_value_ref::<String>(c.get(1)?).ok())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["alive".to_string()],
+        "dead consumers left in the group"
+    );
+    h.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_a_restart_ends_the_leases_of_the_process_before() {
+    let Some(h) = Harness::open(support::queue::Backend::Sqlite, "restart").await else {
+        return;
+    };
+    let long = QueuePolicy {
+        visibility_timeout: Duration::from_secs(60),
+        ..policy()
+    };
+    let t = topics(&["points.settle"]);
+    let sent = job("points.settle", json!({"order": 9}));
+    let first = h.embedded_with(long);
+    first.enqueue(sent.clone()).await.unwrap();
+    let got = first
+        .receive("killed", &t, 1, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    drop(first);
+
+    let second = h.embedded_with(long);
+    assert_eq!(second.release_leases().await.unwrap(), 1);
+    let again = second
+        .receive("restarted", &t, 1, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.len(),
+        1,
+        "the job of the process before was not due again"
+    );
+    assert_eq!(again[0].id, sent.id);
+    assert_eq!(again[0].attempt, 2);
+    h.cleanup().await;
+}
+
+/// A Redis that comes back without its data (the consumer groups gone with the streams) is
+/// read from again at once, and answers another epoch, so the relay knows to relay again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_a_queue_whose_redis_lost_its_data_recovers_and_says_so() {
+    let Some(h) = Harness::open(support::queue::Backend::Redis, "lost data").await else {
+        return;
+    };
+    let t = topics(&["pickup.dispatch", "slots.generate"]);
+    let q = h.queue().await;
+    let before = q.epoch().await.unwrap();
+    assert_eq!(q.epoch().await.unwrap(), before, "the epoch is stable");
+    assert!(
+        q.receive("w", &t, 1, Duration::from_millis(200))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    h.lose_redis_data().await;
+    // The groups this process created are gone: the read must create them again, not fail.
+    assert!(
+        q.receive("w", &t, 1, Duration::from_millis(200))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let sent = job("slots.generate", json!({"bucket": 1}));
+    q.enqueue(sent.clone()).await.unwrap();
+    let got = q.receive("w", &t, 1, Duration::from_secs(2)).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].id, sent.id);
+    q.ack(&got[0]).await.unwrap();
+    assert_ne!(
+        q.epoch().await.unwrap(),
+        before,
+        "a store that lost its data has a new epoch"
+    );
+    h.cleanup().await;
+}
+
+async fn the_epoch_is_stable_while_the_store_keeps_its_jobs(h: &Harness) {
+    let q = h.queue().await;
+    let first = q.epoch().await.unwrap();
+    let written = q
+        .enqueue_many(vec![job("pickup.dispatch", json!({}))])
+        .await
+        .unwrap();
+    assert_eq!(written, first);
+    assert_eq!(
+        h.queue().await.epoch().await.unwrap(),
+        first,
+        "another process sees the same"
+    );
+}
+
 async fn ping_answers(h: &Harness) {
     h.queue().await.ping().await.unwrap();
 }
@@ -400,5 +555,6 @@ conformance!(
     waiting_receiver_wakes_promptly_on_enqueue,
     consumer_of_one_topic_never_receives_another,
     a_batch_is_enqueued_whole_and_spread_over_topics_without_loss,
+    the_epoch_is_stable_while_the_store_keeps_its_jobs,
     ping_answers,
 );

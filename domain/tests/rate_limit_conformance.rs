@@ -273,14 +273,15 @@ fn random_prefix() -> String {
 }
 
 /// A Redis connection, or `None` (after saying so on stderr) when no Redis is configured.
-async fn redis_connection() -> Option<redis::aio::ConnectionManager> {
+async fn redis_connection() -> Option<wufei_domain::ports::redis_conn::RedisConn> {
     let Ok(url) = std::env::var(REDIS_URL_VAR) else {
         eprintln!("skipped: rate_limit redis (set {REDIS_URL_VAR} to run it)");
         return None;
     };
     let client = redis::Client::open(url).expect("a valid WUFEI_TEST_REDIS_URL");
     Some(
-        redis::aio::ConnectionManager::new(client)
+        wufei_domain::ports::redis_conn::RedisLink::new(client)
+            .connect(std::time::Duration::from_secs(2))
             .await
             .expect("Redis at WUFEI_TEST_REDIS_URL answers"),
     )

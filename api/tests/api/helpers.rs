@@ -41,6 +41,8 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
     _wechat: actix_web::dev::ServerHandle,
     _worker: Option<tokio::task::JoinSet<()>>,
+    server: actix_web::dev::ServerHandle,
+    running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 static INIT: Once = Once::new();
@@ -124,8 +126,11 @@ impl TestApp {
         let worker = production.then(|| {
             platform.spawn_background("test-worker", tokio_util::sync::CancellationToken::new())
         });
-        tokio::spawn(app.run_until_stopped());
+        let server = app.handle();
+        let running = tokio::spawn(app.run_until_stopped());
         TestApp {
+            server,
+            running: Some(running),
             address,
             platform,
             client: reqwest::Client::builder()
@@ -137,6 +142,25 @@ impl TestApp {
             _wechat: wechat,
             _worker: worker,
         }
+    }
+
+    /// Stops the server as SIGTERM would (in-flight requests finish, the in-process loops
+    /// stop) and waits until it has.
+    pub async fn stop(&mut self) {
+        self.server.stop(true).await;
+        if let Some(running) = self.running.take() {
+            running
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        self._worker.take();
+    }
+
+    /// Stops the in-process worker loops of the production footprint (they stop when the
+    /// returned set is dropped), for a test that plays its workers itself.
+    pub fn take_worker(&mut self) -> Option<tokio::task::JoinSet<()>> {
+        self._worker.take()
     }
 
     /// Runs the worker loops (relay, runner, scheduler) as a separate `wufei-worker` would,
@@ -288,6 +312,8 @@ struct DoubleState {
     sent: Mutex<Vec<Value>>,
     refusing: Mutex<HashSet<String>>,
     failing: Mutex<HashSet<String>>,
+    /// While set, `subscribe/send` does not answer (a WeChat that hangs).
+    hanging: std::sync::atomic::AtomicBool,
 }
 
 impl WechatDouble {
@@ -314,6 +340,12 @@ impl WechatDouble {
     /// Messages to `openid` answer -1 (system busy).
     pub fn fail(&self, openid: &str) {
         self.0.failing.lock().unwrap().insert(openid.into());
+    }
+
+    /// While `on`, `subscribe/send` counts the attempt and then does not answer (for up to
+    /// a minute), as a WeChat that hangs.
+    pub fn hang(&self, on: bool) {
+        self.0.hanging.store(on, Ordering::SeqCst);
     }
 
     /// Revokes the token in use: the next send with it answers 40001.
@@ -352,6 +384,12 @@ pub async fn spawn_wechat_double() -> (String, actix_web::dev::ServerHandle, Wec
         body: web::Json<Value>,
     ) -> HttpResponse {
         state.0.send_attempts.fetch_add(1, Ordering::SeqCst);
+        let hung_at = std::time::Instant::now();
+        while state.0.hanging.load(Ordering::SeqCst)
+            && hung_at.elapsed() < std::time::Duration::from_secs(60)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         let err = |c: i64, m: &str| HttpResponse::Ok().json(json!({ "errcode": c, "errmsg": m }));
         let current = state.0.current_token.lock().unwrap().clone();
         if current.is_none() || q.get("access_token") != current.as_ref() {
@@ -403,7 +441,7 @@ pub async fn spawn_wechat_double() -> (String, actix_web::dev::ServerHandle, Wec
             .route("/cgi-bin/token", web::get().to(token))
             .route("/cgi-bin/message/subscribe/send", web::post().to(send))
     })
-    .workers(1)
+    .workers(2)
     .bind("127.0.0.1:0")
     .expect("bind double");
     let port = server.addrs()[0].port();

@@ -9,6 +9,7 @@ mod concurrency;
 mod devices;
 mod dispatch;
 mod errors;
+mod faults;
 mod flows;
 mod helpers;
 mod idempotency;

@@ -34,7 +34,7 @@ async fn resident(app: &TestApp, openid: &str) -> User {
     user_of(&app.wechat_login(openid).await)
 }
 
-fn new(user_id: Uuid, kind: &str, title: &str) -> NewNotification {
+pub fn new(user_id: Uuid, kind: &str, title: &str) -> NewNotification {
     NewNotification {
         user_id,
         kind: kind.into(),
@@ -45,7 +45,7 @@ fn new(user_id: Uuid, kind: &str, title: &str) -> NewNotification {
 }
 
 /// Creates notifications in one committed transaction, as a service would.
-async fn notify_committed(app: &TestApp, items: Vec<NewNotification>) -> Vec<Uuid> {
+pub async fn notify_committed(app: &TestApp, items: Vec<NewNotification>) -> Vec<Uuid> {
     let txn = app.platform.db.begin().await.unwrap();
     let mut ids = Vec::new();
     for n in items {

@@ -12,6 +12,11 @@ pub struct Model {
     pub payload: String,
     pub run_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    /// When the relay last handed the row's job to the queue; `None` until then. The row
+    /// stays until the job is done (acked or dead-lettered).
+    pub relayed_at: Option<DateTimeUtc>,
+    /// The queue's epoch the job was handed to it under (see `Queue::epoch`).
+    pub relayed_epoch: Option<String>,
 }
 
 /// No navigable relations; queries join explicitly.

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, sea_query::OnConflict,
+    ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    sea_query::OnConflict,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -91,6 +92,8 @@ pub(crate) fn row(
         payload: payload.to_string(),
         run_at: run_at.unwrap_or(now),
         created_at: now,
+        relayed_at: None,
+        relayed_epoch: None,
     }
 }
 
@@ -108,5 +111,91 @@ impl OutboxSignal {
     /// Waits for [`Self::committed`].
     pub async fn wait(&self) {
         self.0.notified().await;
+    }
+}
+
+/// Deletes the outbox rows of jobs that are done (acked or dead-lettered), for a queue that
+/// keeps its jobs outside the database (see `super::relay`). The runner reports each job
+/// as it finishes; rows go in batches, one statement per [`Done::EVERY`] or per
+/// [`Done::BATCH`] jobs, so finishing a job costs the database next to nothing. A crash
+/// before a batch is written leaves its rows behind: the relay relays them again after
+/// `RELAY_AGAIN_AFTER` and the (idempotent) handlers find nothing left to do.
+#[derive(Debug, Clone)]
+pub struct Done {
+    db: sea_orm::DatabaseConnection,
+    ids: Arc<std::sync::Mutex<Vec<Uuid>>>,
+    wake: Arc<Notify>,
+}
+
+impl Done {
+    /// Longest wait before a reported job's row is deleted.
+    pub const EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+    /// Rows deleted per statement at most; this many waiting are deleted at once.
+    pub const BATCH: usize = 200;
+
+    /// A reporter over `db`; run [`Self::run`] to delete what it is told.
+    pub fn new(db: sea_orm::DatabaseConnection) -> Self {
+        Self {
+            db,
+            ids: Arc::default(),
+            wake: Arc::default(),
+        }
+    }
+
+    /// Job `id` is done: its outbox row may go.
+    pub fn report(&self, id: Uuid) {
+        let mut ids = self
+            .ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        ids.push(id);
+        if ids.len() >= Self::BATCH {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Deletes reported rows until `stop`, then once more.
+    pub async fn run(self, stop: tokio_util::sync::CancellationToken) {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(Self::EVERY) => {}
+            }
+            self.flush().await;
+        }
+        self.flush().await;
+    }
+
+    /// Deletes the rows reported so far; on failure keeps them for the next flush.
+    pub async fn flush(&self) {
+        loop {
+            let batch: Vec<Uuid> = {
+                let mut ids = self
+                    .ids
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let n = ids.len().min(Self::BATCH);
+                ids.drain(..n).collect()
+            };
+            if batch.is_empty() {
+                return;
+            }
+            let deleted = outbox::Entity::delete_many()
+                .filter(sea_orm::ColumnTrait::is_in(
+                    &outbox::Column::Id,
+                    batch.clone(),
+                ))
+                .exec(&self.db)
+                .await;
+            if let Err(e) = deleted {
+                tracing::warn!(error = %e, jobs = batch.len(), "could not delete the outbox rows of finished jobs; will retry");
+                self.ids
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(batch);
+                return;
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! The runner: receives jobs from the queue and hands each to the handler registered for its
 //! topic, up to a concurrency bound. Success acks; an error fails the delivery (retry with
-//! backoff, then dead-letter). On shutdown it stops receiving and waits for the jobs in hand.
+//! backoff, then dead-letter); a handler that panics fails its delivery the same way. On
+//! shutdown it stops receiving and waits for the jobs in hand. With a queue outside the
+//! database it reports every job that is done to [`Done`], which deletes its outbox row.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -8,7 +10,9 @@ use async_trait::async_trait;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::outbox::OutboxSignal;
+use futures::FutureExt;
+
+use super::outbox::{Done, OutboxSignal};
 use crate::{
     metrics::Metrics,
     ports::queue::{Delivery, FailOutcome, Queue},
@@ -29,6 +33,7 @@ pub struct Runner {
     concurrency: usize,
     metrics: Metrics,
     wake: Option<OutboxSignal>,
+    done: Option<Done>,
 }
 
 impl Runner {
@@ -46,7 +51,15 @@ impl Runner {
             concurrency: concurrency.max(1),
             metrics,
             wake: None,
+            done: None,
         }
+    }
+
+    /// Reports every job that is done (acked or dead-lettered) to `done`, which deletes its
+    /// outbox row; for a queue that keeps its jobs outside the database.
+    pub fn reporting_done(mut self, done: Done) -> Self {
+        self.done = Some(done);
+        self
     }
 
     /// Wakes this process's relay after every successful job (handlers stage jobs too).
@@ -65,6 +78,11 @@ impl Runner {
     pub async fn run(self, stop: CancellationToken) {
         let topics: Vec<String> = self.handlers.keys().cloned().collect();
         let mut running: JoinSet<()> = JoinSet::new();
+        let flushing = CancellationToken::new();
+        let flusher = self
+            .done
+            .clone()
+            .map(|d| tokio::spawn(d.run(flushing.clone())));
         while !stop.is_cancelled() {
             while running.try_join_next().is_some() {}
             let free = self.concurrency.saturating_sub(running.len());
@@ -97,8 +115,16 @@ impl Runner {
                 let queue = self.queue.clone();
                 let metrics = self.metrics.clone();
                 let wake = self.wake.clone();
+                let done = self.done.clone();
                 running.spawn(async move {
-                    if run_one(queue, handler, delivery, metrics).await
+                    let id = delivery.id;
+                    let outcome = run_one(queue, handler, delivery, metrics).await;
+                    if matches!(outcome, "succeeded" | "dead_lettered")
+                        && let Some(d) = done
+                    {
+                        d.report(id);
+                    }
+                    if outcome == "succeeded"
                         && let Some(w) = wake
                     {
                         w.committed();
@@ -107,6 +133,10 @@ impl Runner {
             }
         }
         while running.join_next().await.is_some() {}
+        flushing.cancel();
+        if let Some(f) = flusher {
+            let _ = f.await;
+        }
     }
 }
 
@@ -116,10 +146,21 @@ async fn run_one(
     handler: Arc<dyn JobHandler>,
     delivery: Delivery,
     metrics: Metrics,
-) -> bool {
+) -> &'static str {
     let started = std::time::Instant::now();
-    let outcome = match handler.handle(&delivery).await {
-        Ok(()) => match queue.ack(&delivery).await {
+    let handled = std::panic::AssertUnwindSafe(handler.handle(&delivery))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(anyhow::anyhow!("the handler panicked: {what}"))
+        });
+    let outcome = match handled {
+        Ok(()) => match persist(|| queue.ack(&delivery)).await {
             Ok(()) => "succeeded",
             Err(e) => {
                 tracing::warn!(error = %e, "ack failed; the job will be delivered again");
@@ -128,7 +169,7 @@ async fn run_one(
         },
         Err(err) => {
             let message = format!("{err:#}");
-            match queue.fail(&delivery, &message).await {
+            match persist(|| queue.fail(&delivery, &message)).await {
                 Ok(FailOutcome::Retrying { after }) => {
                     tracing::warn!(error = %message, retry_in_ms = after.as_millis() as u64, "job failed; will retry");
                     "retried"
@@ -145,5 +186,32 @@ async fn run_one(
         }
     };
     metrics.job_finished(&delivery.topic, outcome, started.elapsed());
-    outcome == "succeeded"
+    outcome
+}
+
+/// How long [`persist`] waits before each retry.
+const SETTLE_RETRIES: [Duration; 3] = [
+    Duration::from_millis(100),
+    Duration::from_millis(300),
+    Duration::from_millis(900),
+];
+
+/// Records a job's outcome (ack or fail, both safe to repeat: they act only on a lease
+/// still held), retrying a few times over about a second and a half. A blip of the queue
+/// (a connection meeting its socket dead after Redis restarted) would otherwise leave the
+/// job to be delivered again only after the whole visibility timeout.
+async fn persist<T, F, Fut>(mut op: F) -> Result<T, crate::ports::PortError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::ports::PortError>>,
+{
+    let mut last = op().await;
+    for wait in SETTLE_RETRIES {
+        if last.is_ok() {
+            break;
+        }
+        tokio::time::sleep(wait).await;
+        last = op().await;
+    }
+    last
 }

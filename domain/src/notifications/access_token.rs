@@ -10,7 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use redis::{Script, aio::ConnectionManager};
+use crate::ports::redis_conn::RedisConn;
+use redis::Script;
 use tokio::sync::Mutex;
 
 use crate::{
@@ -50,7 +51,7 @@ pub enum TokenError {
 enum Store {
     Memory(Mutex<Option<(Secret, Instant)>>),
     Redis {
-        conn: ConnectionManager,
+        conn: RedisConn,
         key: String,
         lock: String,
         delete_if_equal: Script,
@@ -85,7 +86,7 @@ impl AccessTokens {
     }
 
     /// Tokens shared through Redis under `{prefix}:wechat:access_token`.
-    pub fn redis(client: WechatClient, conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn redis(client: WechatClient, conn: RedisConn, prefix: &str) -> Self {
         let key = format!("{prefix}:wechat:access_token");
         Self {
             client,
@@ -202,7 +203,7 @@ impl AccessTokens {
     /// Holding the lock: re-reads (another holder may have just stored one), else fetches.
     async fn fetch_into_redis(
         &self,
-        conn: &mut ConnectionManager,
+        conn: &mut RedisConn,
         key: &str,
     ) -> Result<Secret, TokenError> {
         if let Some(token) = read(conn, key).await? {
@@ -221,7 +222,7 @@ impl AccessTokens {
     }
 }
 
-async fn read(conn: &mut ConnectionManager, key: &str) -> Result<Option<Secret>, PortError> {
+async fn read(conn: &mut RedisConn, key: &str) -> Result<Option<Secret>, PortError> {
     let value: Option<String> = redis::cmd("GET").arg(key).query_async(conn).await?;
     Ok(value.filter(|v| !v.is_empty()).map(Secret::new))
 }

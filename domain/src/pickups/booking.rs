@@ -465,6 +465,8 @@ pub async fn book(
             // claimed the job within the grace.
             run_at: now + INLINE_DISPATCH_GRACE,
             created_at: now,
+            relayed_at: None,
+            relayed_epoch: None,
         },
     };
     let item_ids: Vec<Uuid> = input.items.iter().map(|_| Uuid::now_v7()).collect();

@@ -117,10 +117,51 @@ impl Harness {
                 Arc::new(EmbeddedQueue::new(db.clone(), policy))
             }
             Store::Redis { client, prefix } => Arc::new(
-                RedisQueue::connect(client.clone(), prefix.clone(), policy)
-                    .await
-                    .unwrap(),
+                RedisQueue::connect(
+                    &wufei_domain::ports::redis_conn::RedisLink::new(client.clone()),
+                    prefix.clone(),
+                    policy,
+                )
+                .await
+                .unwrap(),
             ),
+        }
+    }
+
+    /// An embedded queue on this test's database store (SQLite or PostgreSQL only).
+    pub fn embedded_with(&self, policy: QueuePolicy) -> EmbeddedQueue {
+        match &self.store {
+            Store::Sqlite { db, .. } | Store::Postgres { db, .. } => {
+                EmbeddedQueue::new(db.clone(), policy)
+            }
+            Store::Redis { .. } => panic!("not a database store"),
+        }
+    }
+
+    /// The Redis client and key prefix, when this store is Redis.
+    pub fn redis(&self) -> Option<(&redis::Client, &str)> {
+        match &self.store {
+            Store::Redis { client, prefix } => Some((client, prefix)),
+            _ => None,
+        }
+    }
+
+    /// Deletes every key of this store, as a Redis that restarts without its data loses
+    /// them (Redis only).
+    pub async fn lose_redis_data(&self) {
+        let (client, prefix) = self.redis().expect("a Redis store");
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}:*"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if !keys.is_empty() {
+            redis::cmd("DEL")
+                .arg(keys)
+                .query_async::<()>(&mut conn)
+                .await
+                .unwrap();
         }
     }
 

@@ -16,10 +16,10 @@
 
 use std::time::Duration;
 
+use crate::ports::redis_conn::RedisConn;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use redis::Script;
-use redis::aio::ConnectionManager;
 use uuid::Uuid;
 
 use super::{
@@ -44,7 +44,7 @@ const BACKEND: &str = "redis";
 #[derive(Debug, Clone)]
 pub struct RedisGeoIndex {
     /// The reconnecting connection (multiplexed: one serves every task).
-    conn: ConnectionManager,
+    conn: RedisConn,
     /// `{prefix}:geo:pos`.
     pos_key: String,
     /// `{prefix}:geo:seen`.
@@ -58,7 +58,7 @@ type Row = (String, f64, (f64, f64));
 
 impl RedisGeoIndex {
     /// An index over `conn` whose keys are `{prefix}:geo:pos` and `{prefix}:geo:seen`.
-    pub fn new(conn: ConnectionManager, prefix: String) -> Self {
+    pub fn new(conn: RedisConn, prefix: String) -> Self {
         Self {
             conn,
             pos_key: format!("{prefix}:geo:pos"),
@@ -69,7 +69,7 @@ impl RedisGeoIndex {
 
     /// This index over another connection to the same Redis (see
     /// [`crate::Platform::on_this_thread`]).
-    pub fn over(&self, conn: ConnectionManager) -> Self {
+    pub fn over(&self, conn: RedisConn) -> Self {
         Self {
             conn,
             ..self.clone()

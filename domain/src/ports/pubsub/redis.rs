@@ -36,11 +36,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use redis::aio::{ConnectionManager, PubSub as RedisConnection};
+use redis::aio::PubSub as RedisConnection;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::{Hub, PubSub, Subscription};
-use crate::ports::PortError;
+use crate::ports::{PortError, redis_conn::RedisConn};
 
 /// How often the subscription connection is checked with a `PING`.
 const PING_EVERY: Duration = Duration::from_secs(15);
@@ -55,7 +55,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct RedisPubSub {
     /// Publishes.
-    conn: ConnectionManager,
+    conn: RedisConn,
     /// The local subscribers, fed by the listener task and by local publishes.
     hub: Arc<Hub>,
     /// `{prefix}:ps:{origin}/`: what this process's messages are published under.
@@ -73,14 +73,18 @@ impl std::fmt::Debug for RedisPubSub {
 }
 
 impl RedisPubSub {
-    /// Connects twice (publishing, and the pattern subscription) and starts the listener.
-    /// Fails if Redis cannot be reached now; later outages are ridden out.
-    pub async fn connect(client: redis::Client, prefix: String) -> Result<Self, PortError> {
+    /// Publishes over `conn`, subscribes to the pattern on a connection of its own, and
+    /// starts the listener. Fails if Redis cannot be reached now; later outages are ridden
+    /// out.
+    pub async fn connect(
+        client: redis::Client,
+        conn: RedisConn,
+        prefix: String,
+    ) -> Result<Self, PortError> {
         let channel_prefix = format!("{prefix}:ps:");
         let origin = uuid::Uuid::new_v4().simple().to_string();
         let publish_prefix: Arc<str> = format!("{channel_prefix}{origin}/").into();
         let pattern = format!("{}*", glob_escape(&channel_prefix));
-        let conn = client.get_connection_manager().await?;
         let first = subscribe(&client, &pattern).await?;
         let hub = Hub::new();
         let stop = CancellationToken::new();
@@ -106,7 +110,7 @@ impl RedisPubSub {
     /// This port publishing over another connection to the same Redis (see
     /// [`crate::Platform::on_this_thread`]); it shares the subscription and the local
     /// subscribers.
-    pub fn publishing_over(&self, conn: ConnectionManager) -> Self {
+    pub fn publishing_over(&self, conn: RedisConn) -> Self {
         Self {
             conn,
             ..self.clone()

@@ -30,6 +30,10 @@ use crate::ports::PortError;
 /// enqueued by another process, delayed jobs coming due, leases expiring).
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
+/// This adapter's epoch, forever: its jobs live in the application database and are lost
+/// only with the outbox itself.
+const EPOCH: &str = "database";
+
 /// The `last_error` of a job dead-lettered because its last consumer never answered.
 const LEASE_EXPIRED: &str = "visibility timeout expired on the last attempt";
 
@@ -64,6 +68,25 @@ impl EmbeddedQueue {
     /// The retry and visibility policy this queue applies.
     pub fn policy(&self) -> &QueuePolicy {
         &self.policy
+    }
+
+    /// Ends every lease now, so jobs a dead process held are delivered again at once
+    /// instead of after the visibility timeout. Only for a process that is the queue's sole
+    /// consumer, at its start: on SQLite, `wufei-api` is (a live consumer's lease would be
+    /// taken from it). Returns how many leases it ended.
+    pub async fn release_leases(&self) -> Result<u64, PortError> {
+        let released = job::Entity::update_many()
+            .col_expr(job::Column::LockedUntil, Expr::value(Utc::now()))
+            .filter(job::Column::Dead.eq(false))
+            .filter(job::Column::LockedUntil.gt(Utc::now()))
+            .exec(&self.db)
+            .await
+            .map_err(|e| self.err(e))?
+            .rows_affected;
+        if released > 0 {
+            tracing::info!(jobs = released, "jobs a stopped process held are due again");
+        }
+        Ok(released)
     }
 
     fn err(&self, err: DbErr) -> PortError {
@@ -196,15 +219,10 @@ fn lease_free(now: DateTime<Utc>) -> Condition {
 
 #[async_trait]
 impl Queue for EmbeddedQueue {
-    #[tracing::instrument(skip(self, job), fields(job_id = %job.id, topic = %job.topic))]
-    async fn enqueue(&self, job: NewJob) -> Result<(), PortError> {
-        self.enqueue_many(vec![job]).await
-    }
-
     #[tracing::instrument(skip_all, fields(jobs = jobs.len()))]
-    async fn enqueue_many(&self, jobs: Vec<NewJob>) -> Result<(), PortError> {
+    async fn enqueue_many(&self, jobs: Vec<NewJob>) -> Result<String, PortError> {
         if jobs.is_empty() {
-            return Ok(());
+            return Ok(EPOCH.to_owned());
         }
         let now = Utc::now();
         let rows = jobs
@@ -231,7 +249,15 @@ impl Queue for EmbeddedQueue {
             .await
             .map_err(|e| self.err(e))?;
         self.notify.notify_waiters();
-        Ok(())
+        Ok(EPOCH.to_owned())
+    }
+
+    async fn epoch(&self) -> Result<String, PortError> {
+        Ok(EPOCH.to_owned())
+    }
+
+    fn in_database(&self) -> bool {
+        true
     }
 
     #[tracing::instrument(skip(self, topics), fields(topics = ?topics))]

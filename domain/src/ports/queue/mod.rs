@@ -129,16 +129,27 @@ impl QueuePolicy {
 pub trait Queue: Send + Sync + 'static {
     /// Puts a job on the queue. Enqueueing the same `id` twice may deliver it twice; handlers
     /// are idempotent.
-    async fn enqueue(&self, job: NewJob) -> Result<(), PortError>;
-
-    /// Puts several jobs on the queue (the relay's batches); adapters that can write them
-    /// in one round trip do.
-    async fn enqueue_many(&self, jobs: Vec<NewJob>) -> Result<(), PortError> {
-        for job in jobs {
-            self.enqueue(job).await?;
-        }
-        Ok(())
+    async fn enqueue(&self, job: NewJob) -> Result<(), PortError> {
+        self.enqueue_many(vec![job]).await.map(drop)
     }
+
+    /// Puts several jobs on the queue (the relay's batches) in one round trip, and returns
+    /// the [`Self::epoch`] they were written under, read in the same atomic step.
+    async fn enqueue_many(&self, jobs: Vec<NewJob>) -> Result<String, PortError>;
+
+    /// The queue store's epoch: an id that stays the same for as long as the store keeps
+    /// what it was given, and changes when it lost it (a Redis restarted without its data,
+    /// a failover to an empty replica, a flush). Jobs written under an earlier epoch may be
+    /// gone and must be enqueued again (the relay does, from the outbox). An adapter whose
+    /// store lives in the application database answers a constant: it loses jobs only with
+    /// the outbox itself.
+    async fn epoch(&self) -> Result<String, PortError>;
+
+    /// Whether the jobs live in the application database itself, so that a job enqueued is
+    /// exactly as durable as the outbox row it came from: the relay then hands rows over for
+    /// good. Otherwise (Redis) the outbox keeps each row until its job is done, and relays
+    /// it again if the queue's store lost it (see `crate::jobs::relay`).
+    fn in_database(&self) -> bool;
 
     /// Waits up to `wait` for jobs of `topics` whose `run_at` has come, and hands at most
     /// `max` of them to `consumer`. Returns early as soon as any job is available. Jobs

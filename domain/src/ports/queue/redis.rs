@@ -9,12 +9,25 @@
 //! | `{prefix}:q:delayed` | sorted set | delayed jobs and retries in backoff; score = due unix ms, member = the job as JSON |
 //! | `{prefix}:q:dead` | stream | dead letters: fields `id`, `topic`, `payload`, `attempts`, `last_error` |
 //! | `{prefix}:q:topics` | set | every topic seen, so `depth` can find every stream |
+//! | `{prefix}:q:epoch` | string | a random id written into an empty Redis (see [`Queue::epoch`]) |
+//! | `{prefix}:q:alive:{consumer}` | string with a TTL | present while that consumer's process lives |
 //!
 //! A delivery's attempt is the entry's `attempt` field plus the times the group re-delivered
 //! it (XAUTOCLAIM after the visibility timeout). The receipt is `entry-id|delivery-count|consumer`:
 //! ack and fail act only while the pending entry still belongs to that consumer with that
 //! count, so a consumer whose lease expired cannot ack the job out from under the consumer it
 //! was handed to next. Multi-command steps run as Lua scripts, atomically.
+//!
+//! **Recovery.** A consumer keeps its liveness key fresh from a task of its own (every
+//! [`ALIVE_EVERY`], expiring after [`ALIVE_TTL`]), however busy its jobs keep it. When a
+//! process dies, its key expires, and the next reclaim by any consumer of a topic takes all
+//! of the dead consumer's pending entries at once and removes it from the group: a killed
+//! worker's jobs run again within seconds, not after the visibility timeout, and dead
+//! consumers do not pile up in the group. When Redis comes back without its data, a read
+//! that finds a topic's group gone (`NOGROUP`) forgets which groups this process created
+//! and creates them again; the jobs themselves come back from the outbox, which keeps every
+//! row until its job is done and relays again what was relayed under an earlier epoch (see
+//! `crate::jobs::relay`).
 //!
 //! Blocking reads never run on the shared connection (they would stall every other command);
 //! they use dedicated connections kept in a small pool. This module must never hand a job to
@@ -35,14 +48,19 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::{AsyncConnectionConfig, Script};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use tokio_util::sync::{CancellationToken, DropGuard};
+
 use super::{DeadJob, Delivery, FailOutcome, NewJob, Queue, QueueDepth, QueuePolicy};
-use crate::ports::PortError;
+use crate::ports::{
+    PortError,
+    redis_conn::{RedisConn, RedisLink, is_outage},
+};
 
 /// The one consumer group every worker reads through.
 const GROUP: &str = "workers";
@@ -62,6 +80,16 @@ const BLOCKING_POOL: usize = 8;
 const BLOCK_GRACE: Duration = Duration::from_secs(5);
 /// The `last_error` of a job dead-lettered because its last consumer never answered.
 const LEASE_EXPIRED: &str = "visibility timeout expired on the last attempt";
+/// How long a consumer's liveness key lives without being refreshed: a killed worker's
+/// jobs are taken over this long (plus at most a reclaim interval) after it died.
+pub const ALIVE_TTL: Duration = Duration::from_secs(6);
+/// How often a live consumer refreshes its liveness key.
+const ALIVE_EVERY: Duration = Duration::from_secs(2);
+/// Deadline of one command on the queue's shared connection (its scripts walk a few
+/// hundred entries at most).
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long opening a dedicated connection for a blocking read may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Moves due members of the delayed set onto their topic streams, and returns the score of
 /// the earliest job still waiting (or -1). KEYS: delayed, topics. ARGV: now ms, limit,
@@ -87,31 +115,61 @@ if #nxt == 0 then return -1 end
 return tonumber(nxt[2])
 ";
 
-/// Claims entries idle longer than the visibility timeout for a consumer; dead-letters those
-/// whose attempts are exhausted. Returns `{entry, id, payload, attempt, count}` per claimed
-/// entry. KEYS: stream, dead. ARGV: group, consumer, min idle ms, count, max attempts,
-/// topic, last error.
+/// Claims for a consumer, up to a count: first every pending entry of the consumers that
+/// are gone (no liveness key `{alive prefix}{name}`: their process died; those left with
+/// nothing pending are removed from the group), then entries idle longer than the
+/// visibility timeout (a live consumer stuck on them). Dead-letters those whose attempts
+/// are exhausted. Returns `{entry, id, payload, attempt, count}` per claimed entry.
+/// KEYS: stream, dead. ARGV: group, consumer, min idle ms, count, max attempts, topic,
+/// last error, alive key prefix.
 const RECLAIM: &str = r"
-local res = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0', 'COUNT', tonumber(ARGV[4]))
 local out = {}
-for _, e in ipairs(res[2]) do
-  if type(e) == 'table' and type(e[2]) == 'table' then
-    local entry = e[1]
-    local f = {}
-    for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
-    local p = redis.call('XPENDING', KEYS[1], ARGV[1], entry, entry, 1)
-    local count = 1
-    if #p > 0 then count = tonumber(p[1][4]) end
-    local attempt = (tonumber(f['attempt']) or 1) + count - 1
-    if attempt > tonumber(ARGV[5]) then
-      redis.call('XADD', KEYS[2], '*', 'id', f['id'] or '', 'topic', ARGV[6],
-        'payload', f['payload'] or 'null', 'attempts', tostring(attempt - 1), 'last_error', ARGV[7])
-      redis.call('XACK', KEYS[1], ARGV[1], entry)
-      redis.call('XDEL', KEYS[1], entry)
-    else
-      table.insert(out, {entry, f['id'] or '', f['payload'] or 'null', tostring(attempt), tostring(count)})
+local budget = tonumber(ARGV[4])
+local function take(e)
+  if type(e) ~= 'table' or type(e[2]) ~= 'table' then return end
+  local entry = e[1]
+  local f = {}
+  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], entry, entry, 1)
+  local count = 1
+  if #p > 0 then count = tonumber(p[1][4]) end
+  local attempt = (tonumber(f['attempt']) or 1) + count - 1
+  if attempt > tonumber(ARGV[5]) then
+    redis.call('XADD', KEYS[2], '*', 'id', f['id'] or '', 'topic', ARGV[6],
+      'payload', f['payload'] or 'null', 'attempts', tostring(attempt - 1), 'last_error', ARGV[7])
+    redis.call('XACK', KEYS[1], ARGV[1], entry)
+    redis.call('XDEL', KEYS[1], entry)
+  else
+    table.insert(out, {entry, f['id'] or '', f['payload'] or 'null', tostring(attempt), tostring(count)})
+    budget = budget - 1
+  end
+end
+local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
+if ok then
+  for _, c in ipairs(consumers) do
+    local name
+    for i = 1, #c, 2 do if c[i] == 'name' then name = c[i + 1] end end
+    if name and name ~= ARGV[2] and redis.call('EXISTS', ARGV[8] .. name) == 0 then
+      if budget > 0 then
+        local ids = {}
+        for _, row in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', budget, name)) do
+          table.insert(ids, row[1])
+        end
+        if #ids > 0 then
+          for _, e in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids))) do
+            take(e)
+          end
+        end
+      end
+      if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, name) == 0 then
+        redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+      end
     end
   end
+end
+if budget > 0 then
+  local res = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0', 'COUNT', budget)
+  for _, e in ipairs(res[2]) do take(e) end
 end
 return out
 ";
@@ -155,13 +213,40 @@ redis.call('XADD', KEYS[1], '*', 'id', ARGV[3], 'payload', ARGV[4], 'attempt', A
 return 1
 ";
 
-/// Appends a ready job to its stream, creating the group on first use. KEYS: stream,
-/// topics. ARGV: group, topic, id, payload.
-const ENQUEUE: &str = r"
-redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
-redis.call('SADD', KEYS[2], ARGV[2])
-redis.call('XADD', KEYS[1], '*', 'id', ARGV[3], 'payload', ARGV[4], 'attempt', '1')
-return 1
+/// Appends jobs to their streams (or, when `due` is in the future, to the delayed set),
+/// creating each topic's group on first use, and returns the store's epoch (see
+/// [`EPOCH`]), read in the same atomic step. KEYS: topics, delayed, epoch. ARGV: group,
+/// stream key prefix, candidate epoch, now ms, then per job: topic, id, payload (the
+/// delayed member for a delayed job), due ms.
+const ENQUEUE_MANY: &str = r"
+redis.call('SET', KEYS[3], ARGV[3], 'NX')
+local seen = {}
+for i = 5, #ARGV, 4 do
+  local topic, due = ARGV[i], tonumber(ARGV[i + 3])
+  if due > tonumber(ARGV[4]) then
+    redis.call('SADD', KEYS[1], topic)
+    redis.call('ZADD', KEYS[2], due, ARGV[i + 2])
+  else
+    local stream = ARGV[2] .. topic
+    if not seen[topic] then
+      redis.pcall('XGROUP', 'CREATE', stream, ARGV[1], '0', 'MKSTREAM')
+      redis.call('SADD', KEYS[1], topic)
+      seen[topic] = true
+    end
+    redis.call('XADD', stream, '*', 'id', ARGV[i + 1], 'payload', ARGV[i + 2], 'attempt', '1')
+  end
+end
+return redis.call('GET', KEYS[3])
+";
+
+/// The store's epoch: a random id written once into an empty Redis and read back ever
+/// after. A Redis that comes back without its data (restarted without persistence, a
+/// failover to an empty replica, a flush) has no epoch until the next caller writes a new
+/// one, so a changed epoch tells the relay that jobs relayed before were lost. KEYS: epoch.
+/// ARGV: candidate epoch.
+const EPOCH: &str = r"
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[1])
 ";
 
 /// Creates the group on each stream in KEYS (BUSYGROUP ignored) and records the topics.
@@ -207,7 +292,8 @@ struct Scripts {
     ack: Script,
     fail: Script,
     requeue: Script,
-    enqueue: Script,
+    enqueue_many: Script,
+    epoch: Script,
     ensure: Script,
     depth: Script,
 }
@@ -220,7 +306,8 @@ impl Scripts {
             ack: Script::new(&format!("{HELD}{ACK_BODY}")),
             fail: Script::new(&format!("{HELD}{FAIL_BODY}")),
             requeue: Script::new(REQUEUE),
-            enqueue: Script::new(ENQUEUE),
+            enqueue_many: Script::new(ENQUEUE_MANY),
+            epoch: Script::new(EPOCH),
             ensure: Script::new(ENSURE),
             depth: Script::new(DEPTH),
         }
@@ -305,9 +392,17 @@ struct Spare {
 /// stay valid if a holder panicked, so a poisoned lock is used as is.
 pub struct RedisQueue {
     client: redis::Client,
-    conn: ConnectionManager,
+    conn: RedisConn,
     blocking: Mutex<Vec<MultiplexedConnection>>,
     known: Mutex<HashSet<String>>,
+    /// The consumers whose liveness keys this process keeps fresh.
+    alive: Mutex<HashSet<String>>,
+    /// Cancelled when the queue is dropped: stops the liveness tasks.
+    stop_token: CancellationToken,
+    /// Cancels [`Self::stop_token`] on drop.
+    _stop: DropGuard,
+    /// The epoch this process last saw (see [`Queue::epoch`]).
+    epoch: Mutex<Option<String>>,
     pace: Mutex<Pace>,
     spares: Mutex<VecDeque<Spare>>,
     prefix: String,
@@ -335,6 +430,23 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// A candidate epoch: random, so two stores never share one.
+fn new_epoch() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
+/// Sets a consumer's liveness key for [`ALIVE_TTL`].
+async fn mark_alive(conn: &mut RedisConn, key: &str) -> Result<(), PortError> {
+    redis::cmd("SET")
+        .arg(key)
+        .arg(1)
+        .arg("PX")
+        .arg(millis(ALIVE_TTL))
+        .query_async::<()>(conn)
+        .await?;
+    Ok(())
+}
+
 fn field(entry: &StreamId, name: &str) -> Result<String, PortError> {
     entry
         .get::<String>(name)
@@ -344,16 +456,21 @@ fn field(entry: &StreamId, name: &str) -> Result<String, PortError> {
 impl RedisQueue {
     /// Connects to Redis; every key this queue touches starts with `{prefix}:q:`.
     pub async fn connect(
-        client: redis::Client,
+        link: &RedisLink,
         prefix: String,
         policy: QueuePolicy,
     ) -> Result<Self, PortError> {
-        let conn = client.get_connection_manager().await?;
+        let conn = link.connect(COMMAND_TIMEOUT).await?;
+        let stop = CancellationToken::new();
         Ok(Self {
-            client,
+            client: link.client().clone(),
             conn,
             blocking: Mutex::new(Vec::new()),
             known: Mutex::new(HashSet::new()),
+            alive: Mutex::new(HashSet::new()),
+            stop_token: stop.clone(),
+            _stop: stop.drop_guard(),
+            epoch: Mutex::new(None),
             pace: Mutex::new(Pace::default()),
             spares: Mutex::new(VecDeque::new()),
             prefix,
@@ -480,6 +597,101 @@ impl RedisQueue {
         Ok(out)
     }
 
+    /// Marks `consumer` alive now, and the first time keeps it so from a task of its own
+    /// for as long as this queue lives (see the module's "Recovery").
+    async fn keep_alive(&self, consumer: &str) -> Result<(), PortError> {
+        if self
+            .alive
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(consumer)
+        {
+            return Ok(());
+        }
+        let key = self.key(&format!("alive:{consumer}"));
+        let mut conn = self.conn.clone();
+        mark_alive(&mut conn, &key).await?;
+        if !self
+            .alive
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(consumer.to_owned())
+        {
+            return Ok(());
+        }
+        let stop = self.stop_token.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(ALIVE_EVERY) => {}
+                }
+                if let Err(e) = mark_alive(&mut conn, &key).await {
+                    tracing::debug!(error = %e, "could not refresh a consumer's liveness key");
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Notes the epoch Redis answered with; says so in the log when it changed.
+    fn saw_epoch(&self, epoch: &str) {
+        let mut seen = self.epoch.lock().unwrap_or_else(PoisonError::into_inner);
+        if seen.as_deref() != Some(epoch) {
+            if seen.is_some() {
+                tracing::warn!(%epoch, "redis lost its data (new epoch); relayed jobs will be relayed again");
+                self.known
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clear();
+            }
+            *seen = Some(epoch.to_owned());
+        }
+    }
+
+    /// One receive (see [`Queue::receive`]), with the groups created first.
+    async fn receive_from(
+        &self,
+        consumer: &str,
+        topics: &[String],
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<Delivery>, PortError> {
+        self.ensure_groups(topics).await?;
+        let spares = self.take_spares(consumer, topics, max).await?;
+        if !spares.is_empty() {
+            return Ok(spares);
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            self.promote_if_due().await?;
+            let mut out = Vec::new();
+            for topic in topics {
+                if out.len() >= max {
+                    break;
+                }
+                if self.reclaim_due(topic) {
+                    out.extend(self.reclaim(consumer, topic, max - out.len()).await?);
+                }
+            }
+            if !out.is_empty() {
+                return Ok(out);
+            }
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let until_due = self
+                .pace()
+                .until_due(Instant::now(), Utc::now().timestamp_millis());
+            let block = remaining
+                .min(until_due)
+                .min(MAX_BLOCK)
+                .min(self.policy.visibility_timeout / 2);
+            let out = self.read_new(consumer, topics, max, block).await?;
+            if !out.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Moves due delayed jobs onto their streams; returns the due time (unix ms) of the
     /// earliest job still delayed.
     async fn promote(&self) -> Result<Option<i64>, PortError> {
@@ -519,13 +731,14 @@ impl RedisQueue {
             .arg(self.policy.max_attempts)
             .arg(topic)
             .arg(LEASE_EXPIRED)
+            .arg(self.key("alive:"))
             .invoke_async(&mut conn)
             .await?;
         rows.into_iter()
             .map(|row| match row.as_slice() {
                 [entry, id, payload, attempt, count] => {
                     let attempt: u32 = attempt.parse().map_err(corrupt)?;
-                    tracing::info!(job_id = %id, attempt, "job reclaimed after visibility timeout");
+                    tracing::info!(job_id = %id, attempt, "job reclaimed from a consumer that died or stalled");
                     Ok(Delivery {
                         id: id.parse().map_err(corrupt)?,
                         topic: topic.to_owned(),
@@ -549,7 +762,9 @@ impl RedisQueue {
         {
             return Ok(conn);
         }
-        let config = AsyncConnectionConfig::new().set_response_timeout(None);
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(None);
         Ok(self
             .client
             .get_multiplexed_async_connection_with_config(&config)
@@ -599,12 +814,14 @@ impl RedisQueue {
                     reply
                 }
                 Ok(Err(err)) => {
-                    // The group vanished (keys deleted): create it again on the next call.
-                    if err.to_string().contains("NOGROUP") {
-                        self.known
+                    if is_outage(&err) || err.is_io_error() {
+                        // Redis went away: every pooled connection is as dead as this one.
+                        self.blocking
                             .lock()
                             .unwrap_or_else(PoisonError::into_inner)
                             .clear();
+                    } else {
+                        self.return_blocking_conn(conn);
                     }
                     return Err(err.into());
                 }
@@ -658,44 +875,66 @@ impl RedisQueue {
 
 #[async_trait]
 impl Queue for RedisQueue {
-    #[tracing::instrument(skip(self, job), fields(job_id = %job.id, topic = %job.topic))]
     async fn enqueue(&self, job: NewJob) -> Result<(), PortError> {
-        let payload = serde_json::to_string(&job.payload).map_err(corrupt)?;
-        let mut conn = self.conn.clone();
-        match job.run_at.filter(|at| *at > Utc::now()) {
-            Some(at) => {
-                let member = serde_json::to_string(&DelayedJob {
+        self.enqueue_many(vec![job]).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(jobs = jobs.len()))]
+    async fn enqueue_many(&self, jobs: Vec<NewJob>) -> Result<String, PortError> {
+        let now = Utc::now().timestamp_millis();
+        let mut inv = self.scripts.enqueue_many.prepare_invoke();
+        inv.key(self.key("topics"))
+            .key(self.key("delayed"))
+            .key(self.key("epoch"))
+            .arg(GROUP)
+            .arg(self.stream_prefix())
+            .arg(new_epoch())
+            .arg(now);
+        let mut earliest_delayed: Option<i64> = None;
+        for job in &jobs {
+            let payload = serde_json::to_string(&job.payload).map_err(corrupt)?;
+            let due = job.run_at.map_or(0, |at| at.timestamp_millis());
+            let value = if due > now {
+                earliest_delayed = Some(earliest_delayed.map_or(due, |d| d.min(due)));
+                serde_json::to_string(&DelayedJob {
                     id: job.id,
                     topic: &job.topic,
                     payload: &payload,
                     attempt: 1,
                 })
-                .map_err(corrupt)?;
-                let _: () = redis::pipe()
-                    .atomic()
-                    .sadd(self.key("topics"), &job.topic)
-                    .ignore()
-                    .zadd(self.key("delayed"), member, at.timestamp_millis())
-                    .ignore()
-                    .query_async(&mut conn)
-                    .await?;
-                self.pace().saw_delayed(at.timestamp_millis());
-            }
-            None => {
-                let _: i64 = self
-                    .scripts
-                    .enqueue
-                    .key(self.stream(&job.topic))
-                    .key(self.key("topics"))
-                    .arg(GROUP)
-                    .arg(&job.topic)
-                    .arg(job.id.to_string())
-                    .arg(payload)
-                    .invoke_async(&mut conn)
-                    .await?;
-            }
+                .map_err(corrupt)?
+            } else {
+                payload
+            };
+            inv.arg(&job.topic)
+                .arg(job.id.to_string())
+                .arg(value)
+                .arg(due);
         }
-        Ok(())
+        let mut conn = self.conn.clone();
+        let epoch: String = inv.invoke_async(&mut conn).await?;
+        if let Some(due) = earliest_delayed {
+            self.pace().saw_delayed(due);
+        }
+        self.saw_epoch(&epoch);
+        Ok(epoch)
+    }
+
+    async fn epoch(&self) -> Result<String, PortError> {
+        let mut conn = self.conn.clone();
+        let epoch: String = self
+            .scripts
+            .epoch
+            .key(self.key("epoch"))
+            .arg(new_epoch())
+            .invoke_async(&mut conn)
+            .await?;
+        self.saw_epoch(&epoch);
+        Ok(epoch)
+    }
+
+    fn in_database(&self) -> bool {
+        false
     }
 
     #[tracing::instrument(skip(self, topics), fields(topics = ?topics))]
@@ -709,38 +948,19 @@ impl Queue for RedisQueue {
         if max == 0 || topics.is_empty() {
             return Ok(Vec::new());
         }
-        self.ensure_groups(topics).await?;
-        let spares = self.take_spares(consumer, topics, max).await?;
-        if !spares.is_empty() {
-            return Ok(spares);
-        }
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            self.promote_if_due().await?;
-            let mut out = Vec::new();
-            for topic in topics {
-                if out.len() >= max {
-                    break;
-                }
-                if self.reclaim_due(topic) {
-                    out.extend(self.reclaim(consumer, topic, max - out.len()).await?);
-                }
+        self.keep_alive(consumer).await?;
+        match self.receive_from(consumer, topics, max, wait).await {
+            Err(e) if e.to_string().contains("NOGROUP") => {
+                // Redis lost the groups (it came back empty, or the keys were deleted):
+                // create them again and read once more.
+                tracing::warn!(error = %e, "a consumer group is gone; creating the groups again");
+                self.known
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clear();
+                self.receive_from(consumer, topics, max, wait).await
             }
-            if !out.is_empty() {
-                return Ok(out);
-            }
-            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let until_due = self
-                .pace()
-                .until_due(Instant::now(), Utc::now().timestamp_millis());
-            let block = remaining
-                .min(until_due)
-                .min(MAX_BLOCK)
-                .min(self.policy.visibility_timeout / 2);
-            let out = self.read_new(consumer, topics, max, block).await?;
-            if !out.is_empty() || tokio::time::Instant::now() >= deadline {
-                return Ok(out);
-            }
+            other => other,
         }
     }
 

@@ -20,9 +20,9 @@
 //! exactly when it would stop mattering, so Redis never fills up. This adapter must never
 //! write a key without a TTL, and never compute a decision outside the script.
 
+use crate::ports::redis_conn::RedisConn;
 use async_trait::async_trait;
 use redis::Script;
-use redis::aio::ConnectionManager;
 
 use super::embedded::{Gcra, refuse_any_zero};
 use super::{Decision, Limit, RateLimiter};
@@ -76,7 +76,7 @@ const BACKEND: &str = "redis";
 #[derive(Debug, Clone)]
 pub struct RedisRateLimiter {
     /// The reconnecting connection (multiplexed: one serves every task).
-    conn: ConnectionManager,
+    conn: RedisConn,
     /// Namespace for every key this limiter writes (`{prefix}:rl:…`).
     prefix: String,
     /// The GCRA script; sent by hash, loaded on the first `NOSCRIPT`.
@@ -85,7 +85,7 @@ pub struct RedisRateLimiter {
 
 impl RedisRateLimiter {
     /// A limiter over `conn` whose keys are `{prefix}:rl:{key}`.
-    pub fn new(conn: ConnectionManager, prefix: String) -> Self {
+    pub fn new(conn: RedisConn, prefix: String) -> Self {
         Self {
             conn,
             prefix,
@@ -95,7 +95,7 @@ impl RedisRateLimiter {
 
     /// This limiter over another connection to the same Redis (see
     /// [`crate::Platform::on_this_thread`]).
-    pub fn over(&self, conn: ConnectionManager) -> Self {
+    pub fn over(&self, conn: RedisConn) -> Self {
         Self {
             conn,
             ..self.clone()
