@@ -4,7 +4,6 @@ use clap::{Parser, Subcommand};
 use wufei_domain::{
     auth::{AdminScope, Role, users},
     config::Settings,
-    db,
 };
 
 use crate::{Application, openapi, telemetry};
@@ -68,9 +67,7 @@ pub async fn run() -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Migrate => {
-            let conn = db::connect(&settings.effective_database_url(), 2).await?;
-            db::migrate(&conn).await?;
-            wufei_domain::seed::reference(&conn).await?;
+            wufei_domain::platform::prepare_database(&settings, 2).await?;
             println!("migrations applied");
             Ok(())
         }
@@ -94,9 +91,7 @@ pub async fn run() -> anyhow::Result<()> {
                     ),
                 },
             };
-            let conn = db::connect(&settings.effective_database_url(), 2).await?;
-            db::migrate(&conn).await?;
-            wufei_domain::seed::reference(&conn).await?;
+            let conn = wufei_domain::platform::prepare_database(&settings, 2).await?;
             let user = users::create_staff(
                 &conn,
                 users::NewStaff {

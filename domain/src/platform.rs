@@ -109,23 +109,7 @@ impl Platform {
     pub async fn build(settings: Settings) -> Result<Self> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| infra(&format!("data dir {}", settings.data_dir.display()), e))?;
-        let url = settings.effective_database_url();
-        let db = db::connect(&url, settings.database_max_connections).await?;
-        // One process at a time migrates and seeds; the others wait, then find it done.
-        let lock = db::StartupLock::acquire(&url).await?;
-        db::migrate(&db).await?;
-        seed::reference(&db).await?;
-        // A fresh server offers slots at once instead of after the first scheduler tick.
-        slots::generate(
-            &db,
-            slots::local_today(chrono::Utc::now()),
-            slots::GENERATE_DAYS,
-        )
-        .await?;
-        if settings.seed_demo {
-            seed::demo(&db).await?;
-        }
-        lock.release().await?;
+        let db = prepare_database(&settings, settings.database_max_connections).await?;
         let metrics = Metrics::new().map_err(|e| infra("metrics", e))?;
         let policy = QueuePolicy {
             visibility_timeout: Duration::from_secs(settings.queue_visibility_timeout_secs),
@@ -475,6 +459,33 @@ impl Platform {
         }
         failed
     }
+}
+
+/// Connects to the settings' database (a pool of `max_connections`) and brings it up to
+/// date: migrations, reference data, the next days' pickup slots (a fresh server offers
+/// slots at once instead of after the first scheduler tick) and, when asked, the demo data.
+/// One process at a time does this ([`db::StartupLock`]); others starting at the same
+/// moment wait, then find it done.
+pub async fn prepare_database(
+    settings: &Settings,
+    max_connections: u32,
+) -> Result<DatabaseConnection> {
+    let url = settings.effective_database_url();
+    let db = db::connect(&url, max_connections).await?;
+    let lock = db::StartupLock::acquire(&url).await?;
+    db::migrate(&db).await?;
+    seed::reference(&db).await?;
+    slots::generate(
+        &db,
+        slots::local_today(chrono::Utc::now()),
+        slots::GENERATE_DAYS,
+    )
+    .await?;
+    if settings.seed_demo {
+        seed::demo(&db).await?;
+    }
+    lock.release().await?;
+    Ok(db)
 }
 
 fn blob_root(settings: &Settings) -> PathBuf {
