@@ -75,6 +75,13 @@ pub struct Settings {
     /// `WUFEI_JWT_SECRET`: HMAC key for access tokens (at least 32 bytes). Unset: generated
     /// once and kept in `<data_dir>/jwt.secret`. Every API instance must share it.
     pub jwt_secret: Option<Secret>,
+    /// `WUFEI_DEVICE_SECRET_KEY`: the key smart devices' secrets are sealed with at rest (at
+    /// least 32 bytes of random text, the same on every instance); generated into
+    /// `<data dir>/device.key` when unset.
+    pub device_secret_key: Option<Secret>,
+    /// `WUFEI_DEVICE_SECRET_PREVIOUS_KEYS`: earlier device-secret keys, comma-separated, still
+    /// accepted while every secret is sealed again under the current one at start (rotation).
+    pub device_secret_previous_keys: Option<Secret>,
     /// `WUFEI_JWT_ISSUER`: the `iss` claim written and required.
     pub jwt_issuer: String,
     /// `WUFEI_JWT_AUDIENCE`: the `aud` claim written and required.
@@ -189,6 +196,8 @@ impl Default for Settings {
             meili_url: None,
             meili_master_key: None,
             jwt_secret: None,
+            device_secret_key: None,
+            device_secret_previous_keys: None,
             jwt_issuer: "wufei".into(),
             jwt_audience: "wufei-api".into(),
             access_token_ttl_secs: 15 * 60,
@@ -322,6 +331,25 @@ impl Settings {
             && secret.expose().len() < 32
         {
             return Err(invalid("WUFEI_JWT_SECRET", "must be at least 32 bytes"));
+        }
+        if let Some(key) = &self.device_secret_key
+            && key.expose().trim().len() < 32
+        {
+            return Err(invalid(
+                "WUFEI_DEVICE_SECRET_KEY",
+                "must be at least 32 bytes",
+            ));
+        }
+        if let Some(keys) = &self.device_secret_previous_keys
+            && keys
+                .expose()
+                .split(',')
+                .any(|k| !k.trim().is_empty() && k.trim().len() < 32)
+        {
+            return Err(invalid(
+                "WUFEI_DEVICE_SECRET_PREVIOUS_KEYS",
+                "each key must be at least 32 bytes",
+            ));
         }
         if !(self.wechat_api_base.starts_with("http://")
             || self.wechat_api_base.starts_with("https://"))

@@ -61,6 +61,8 @@ pub struct Platform {
     pub redis: Option<RedisLink>,
     /// WeChat's access token, shared by every task (and, through Redis, every instance).
     pub wechat_tokens: Arc<AccessTokens>,
+    /// The keys smart devices' secrets are sealed with at rest.
+    pub device_keys: Arc<crate::devices::DeviceKeys>,
     /// The Redis adapters behind `limiter`, `geo` and `pubsub`, for
     /// [`Self::on_this_thread`].
     redis_adapters: Option<RedisAdapters>,
@@ -110,6 +112,7 @@ impl Platform {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| infra(&format!("data dir {}", settings.data_dir.display()), e))?;
         let db = prepare_database(&settings, settings.database_max_connections).await?;
+        let device_keys = Arc::new(crate::devices::DeviceKeys::from_settings(&settings)?);
         let metrics = Metrics::new().map_err(|e| infra("metrics", e))?;
         let policy = QueuePolicy {
             visibility_timeout: Duration::from_secs(settings.queue_visibility_timeout_secs),
@@ -218,6 +221,7 @@ impl Platform {
             outbox_signal: OutboxSignal::default(),
             redis,
             wechat_tokens,
+            device_keys,
             redis_adapters,
             inline_dispatch: Arc::new(Semaphore::new(INLINE_DISPATCHES)),
             inline_queued: Arc::new(Semaphore::new(INLINE_DISPATCHES_QUEUED)),
@@ -463,7 +467,8 @@ impl Platform {
 
 /// Connects to the settings' database (a pool of `max_connections`) and brings it up to
 /// date: migrations, reference data, the next days' pickup slots (a fresh server offers
-/// slots at once instead of after the first scheduler tick) and, when asked, the demo data.
+/// slots at once instead of after the first scheduler tick), when asked the demo data, and
+/// every device secret sealed under the current key (see [`crate::devices::sealing`]).
 /// One process at a time does this ([`db::StartupLock`]); others starting at the same
 /// moment wait, then find it done.
 pub async fn prepare_database(
@@ -484,6 +489,8 @@ pub async fn prepare_database(
     if settings.seed_demo {
         seed::demo(&db).await?;
     }
+    crate::devices::sealing::reseal_all(&db, &crate::devices::DeviceKeys::from_settings(settings)?)
+        .await?;
     lock.release().await?;
     Ok(db)
 }

@@ -16,6 +16,7 @@ mod m20261130_000009_jobs_due;
 mod m20261130_000010_outbox_due;
 mod m20261130_000011_booking_indexes;
 mod m20261207_000012_outbox_until_done;
+mod m20261207_000013_device_secrets_sealed;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_outbox_due::Migration),
             Box::new(m20261130_000011_booking_indexes::Migration),
             Box::new(m20261207_000012_outbox_until_done::Migration),
+            Box::new(m20261207_000013_device_secrets_sealed::Migration),
         ]
     }
 }

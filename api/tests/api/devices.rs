@@ -4,11 +4,16 @@
 use chrono::Utc;
 use hmac::{Hmac, Mac};
 use reqwest::{Response, StatusCode};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
+};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use uuid::Uuid;
-use wufei_domain::entities::{audit_log, device_event, recycling_record};
+use wufei_domain::{
+    config::{Secret, Settings},
+    entities::{audit_log, device, device_event, recycling_record},
+};
 
 use crate::{
     flows,
@@ -728,4 +733,116 @@ async fn secrets_are_shown_once_and_districts_scope_admins(fp: Footprint) {
 on_both!(
     secrets_and_scoping,
     super::secrets_are_shown_once_and_districts_scope_admins
+);
+
+/// The settings of `app` that locate its data (database, Redis prefix, data directory), for
+/// starting the same deployment again with other keys.
+fn same_store(app: &TestApp, adjust: impl FnOnce(&mut Settings)) -> impl FnOnce(&mut Settings) {
+    let theirs = (*app.platform.settings).clone();
+    move |s: &mut Settings| {
+        s.database_url = theirs.database_url;
+        s.redis_url = theirs.redis_url;
+        s.redis_prefix = theirs.redis_prefix;
+        s.data_dir = theirs.data_dir;
+        adjust(s);
+    }
+}
+
+const KEY_1: &str = "device key one: thirty-two bytes or more of it";
+const KEY_2: &str = "device key two: thirty-two bytes or more of it";
+
+async fn stored_secret(app: &TestApp, id: &str) -> String {
+    device::Entity::find_by_id(id.parse::<Uuid>().unwrap())
+        .one(&app.platform.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .secret
+}
+
+/// A device's secret is stored sealed, not as the device knows it; a key rotation (new key,
+/// the old one among the previous keys) seals every secret again at start — and one stored
+/// in plain text before sealing existed — and devices keep signing throughout.
+async fn device_secrets_are_sealed_at_rest_and_survive_a_key_rotation(fp: Footprint) {
+    let (mut first, sup, _) =
+        app_with_admins(fp, |s| s.device_secret_key = Some(Secret::new(KEY_1))).await;
+    let (resident, _) = flows::resident(&first, "openid-sealed").await;
+    let (id, secret) = register(&first, &sup, "recycling_bin", flows::DISTRICT).await;
+    let sealed = stored_secret(&first, &id).await;
+    assert!(sealed.starts_with("v1:"), "{sealed}");
+    assert!(
+        !sealed.contains(&secret),
+        "the secret is stored as the device knows it"
+    );
+    let token = qr(&first, &resident).await;
+    let res = deposit(&first, &id, &secret, &event("e-1", &token, "paper", 1000)).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    // A device registered before sealing existed: its secret in plain text.
+    let (legacy, legacy_secret) = register(&first, &sup, "recycling_bin", flows::DISTRICT).await;
+    let mut row = device::Entity::find_by_id(legacy.parse::<Uuid>().unwrap())
+        .one(&first.platform.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    row.secret = Set(legacy_secret.clone());
+    row.update(&first.platform.db).await.unwrap();
+    first.stop().await;
+
+    let mut rotated = TestApp::spawn_with(
+        fp,
+        same_store(&first, |s| {
+            s.device_secret_key = Some(Secret::new(KEY_2));
+            s.device_secret_previous_keys = Some(Secret::new(KEY_1));
+        }),
+    )
+    .await;
+    let resealed = stored_secret(&rotated, &id).await;
+    assert_ne!(
+        resealed.split(':').nth(1),
+        sealed.split(':').nth(1),
+        "sealed under the new key"
+    );
+    let legacy_sealed = stored_secret(&rotated, &legacy).await;
+    assert!(legacy_sealed.starts_with("v1:") && !legacy_sealed.contains(&legacy_secret));
+    for (device, key, event_id) in [(&id, &secret, "e-2"), (&legacy, &legacy_secret, "e-3")] {
+        let token = qr(&rotated, &resident).await;
+        let res = deposit(
+            &rotated,
+            device,
+            key,
+            &event(event_id, &token, "paper", 1000),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "after the rotation");
+    }
+    rotated.stop().await;
+
+    let only_new = TestApp::spawn_with(
+        fp,
+        same_store(&first, |s| s.device_secret_key = Some(Secret::new(KEY_2))),
+    )
+    .await;
+    let token = qr(&only_new, &resident).await;
+    let res = deposit(
+        &only_new,
+        &id,
+        &secret,
+        &event("e-4", &token, "paper", 1000),
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "the old key is no longer needed"
+    );
+}
+on_both!(
+    device_secret_sealing,
+    super::device_secrets_are_sealed_at_rest_and_survive_a_key_rotation
 );

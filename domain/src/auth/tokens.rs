@@ -245,8 +245,13 @@ pub fn load_or_create_secret(settings: &Settings) -> Result<Secret> {
     if let Some(secret) = &settings.jwt_secret {
         return Ok(secret.clone());
     }
-    let path = settings.data_dir.join("jwt.secret");
-    read_or_create(&path).map_err(|e| {
+    load_or_create_file(&settings.data_dir.join("jwt.secret"))
+}
+
+/// The secret kept in the file at `path`, created (random, readable by the owner only) when
+/// missing: the embedded footprint's keys that no configuration names.
+pub(crate) fn load_or_create_file(path: &Path) -> Result<Secret> {
+    read_or_create(path).map_err(|e| {
         Error::Internal(anyhow::anyhow!(
             "cannot read or create {}: {e}",
             path.display()

@@ -109,6 +109,8 @@ pub struct DepositContext<'a> {
     pub db: &'a DatabaseConnection,
     /// Token keys (QR tokens).
     pub keys: &'a TokenKeys,
+    /// The keys device secrets are sealed with.
+    pub device_keys: &'a super::DeviceKeys,
     /// Ledger rules.
     pub rules: &'a ledger::Rules,
     /// Allowed clock difference in seconds.
@@ -177,7 +179,8 @@ pub async fn deposit(
             "send X-Wufei-Signature: hex HMAC-SHA256 of timestamp.body",
         )
     })?;
-    verify_signature(&dev.secret, ts_raw, signature, req.body)?;
+    let secret = cx.device_keys.open(dev.id, &dev.secret)?.secret;
+    verify_signature(&secret, ts_raw, signature, req.body)?;
     if !dev.active {
         return Err(unauthenticated(
             "device_inactive",

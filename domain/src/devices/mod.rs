@@ -3,12 +3,15 @@
 //! points ([`deposit`]).
 //!
 //! A device's secret is random (256 bits, hex), shown once when the device is registered or
-//! its secret rotated, and stored in `devices.secret` as is: the server needs it to check
-//! each signature (an HMAC cannot be checked against a hash of its key). No other answer
-//! carries it, and these routes are not under `Idempotency-Key` so no stored replay holds
-//! it either.
+//! its secret rotated, and stored in `devices.secret` sealed under a configured key
+//! ([`sealing`]): the server needs it to check each signature (an HMAC cannot be checked
+//! against a hash of its key). No other answer carries it, and these routes are not under
+//! `Idempotency-Key` so no stored replay holds it either.
 
 pub mod deposit;
+pub mod sealing;
+
+pub use sealing::DeviceKeys;
 
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -119,9 +122,10 @@ fn new_secret() -> String {
 
 /// Registers a device with a fresh secret (super administrators anywhere, district
 /// administrators in their district). Audited (without the secret).
-#[tracing::instrument(skip(db, who, new), fields(actor = %who.user_id))]
+#[tracing::instrument(skip(db, keys, who, new), fields(actor = %who.user_id))]
 pub async fn register(
     db: &impl TransactionTrait,
+    keys: &DeviceKeys,
     who: &Principal,
     new: NewDevice,
 ) -> Result<DeviceWithSecret> {
@@ -151,13 +155,14 @@ pub async fn register(
         return Err(Error::field("district_code", "unknown", "no such district"));
     }
     let secret = new_secret();
+    let id = Uuid::now_v7();
     let d = device::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         kind: Set(new.kind.clone()),
         name: Set(name),
         district_code: Set(new.district_code.clone()),
         station: Set(station),
-        secret: Set(secret.clone()),
+        secret: Set(keys.seal(id, &secret)),
         active: Set(true),
         created_at: Set(Utc::now()),
         last_seen_at: Set(None),
@@ -281,9 +286,10 @@ pub async fn update(
 }
 
 /// Gives a device a new secret (the old one stops working at once). Audited.
-#[tracing::instrument(skip(db, who), fields(actor = %who.user_id))]
+#[tracing::instrument(skip(db, keys, who), fields(actor = %who.user_id))]
 pub async fn rotate_secret(
     db: &impl TransactionTrait,
+    keys: &DeviceKeys,
     who: &Principal,
     id: Uuid,
 ) -> Result<DeviceWithSecret> {
@@ -291,7 +297,7 @@ pub async fn rotate_secret(
     let d = find_own(&txn, who, id).await?;
     let secret = new_secret();
     let mut am: device::ActiveModel = d.into();
-    am.secret = Set(secret.clone());
+    am.secret = Set(keys.seal(id, &secret));
     let d = am.update(&txn).await?;
     audit::record(
         &txn,

@@ -38,6 +38,7 @@ pub async fn deposit(
         DepositContext {
             db: &platform.db,
             keys: platform.auth.keys(),
+            device_keys: &platform.device_keys,
             rules: &rules,
             clock_skew_secs: platform.settings.device_clock_skew_secs,
         },

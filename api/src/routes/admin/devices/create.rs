@@ -26,5 +26,13 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Created()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(devices::register(&platform.db, &admin.0, body.into_inner()).await?))
+        .json(
+            devices::register(
+                &platform.db,
+                &platform.device_keys,
+                &admin.0,
+                body.into_inner(),
+            )
+            .await?,
+        ))
 }

@@ -28,5 +28,13 @@ pub async fn rotate_secret(
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(devices::rotate_secret(&platform.db, &admin.0, id.into_inner()).await?))
+        .json(
+            devices::rotate_secret(
+                &platform.db,
+                &platform.device_keys,
+                &admin.0,
+                id.into_inner(),
+            )
+            .await?,
+        ))
 }
