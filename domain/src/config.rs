@@ -52,6 +52,9 @@ pub enum LogFormat {
 pub struct Settings {
     /// `WUFEI_BIND`: the address the HTTP server listens on.
     pub bind: String,
+    /// `WUFEI_WORKER_BIND`: where `wufei-worker` answers `/healthz`, `/readyz` and `/metrics`
+    /// (its job outcomes, the queue's depth) for probes and Prometheus; keep it private.
+    pub worker_bind: String,
     /// `WUFEI_DATA_DIR`: the SQLite file, uploaded files and the embedded search index.
     pub data_dir: PathBuf,
     /// `DATABASE_URL`: `sqlite://…` or `postgres://…`; unset means `sqlite://<data_dir>/wufei.db`.
@@ -193,6 +196,7 @@ impl Default for Settings {
             redis_url: None,
             redis_prefix: "wufei".into(),
             redis_timeout_ms: 100,
+            worker_bind: "127.0.0.1:9091".into(),
             meili_url: None,
             meili_master_key: None,
             jwt_secret: None,
@@ -307,6 +311,9 @@ impl Settings {
         self.bind
             .parse::<SocketAddr>()
             .map_err(|e| invalid("WUFEI_BIND", &format!("{e} (expected host:port)")))?;
+        self.worker_bind
+            .parse::<SocketAddr>()
+            .map_err(|e| invalid("WUFEI_WORKER_BIND", &format!("{e} (expected host:port)")))?;
         if let Some(url) = &self.database_url
             && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres://")

@@ -1,4 +1,6 @@
-//! Support for the `wufei-worker` binary: logging and signals.
+//! Support for the `wufei-worker` binary: logging, signals and the operations listener.
+
+pub mod ops;
 
 use std::io::IsTerminal;
 

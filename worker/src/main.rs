@@ -1,5 +1,6 @@
 //! `wufei-worker`: runs the outbox relay, the job runner and the scheduler against the
-//! shared database and Redis, until SIGINT/SIGTERM; then finishes the jobs in hand.
+//! shared database and Redis, until SIGINT/SIGTERM; then finishes the jobs in hand. Probes
+//! and Prometheus reach it on `WUFEI_WORKER_BIND` ([`wufei_worker::ops`]).
 
 use tokio_util::sync::CancellationToken;
 use wufei_domain::{Platform, config::Settings};
@@ -18,7 +19,8 @@ async fn main() -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     let consumer = format!("worker-{}-{}", hostname(), std::process::id());
     let mut loops = platform.spawn_background(&consumer, stop.clone());
-    tracing::info!(%consumer, "wufei-worker running");
+    let ops = wufei_worker::ops::serve(platform.clone(), stop.clone()).await?;
+    tracing::info!(%consumer, operations = %ops, "wufei-worker running");
     wufei_worker::shutdown_signal().await;
     tracing::info!("stopping: finishing jobs in hand");
     stop.cancel();

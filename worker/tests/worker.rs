@@ -42,7 +42,13 @@ async fn worker_relays_runs_jobs_and_stops_cleanly_on_sigterm() {
         .unwrap();
     }
     let dir = std::env::temp_dir().join(format!("wufei-worker-{}", uuid_like()));
+    let ops_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_wufei-worker"))
+        .env("WUFEI_WORKER_BIND", format!("127.0.0.1:{ops_port}"))
         .env("DATABASE_URL", &url)
         .env("REDIS_URL", &redis)
         .env("WUFEI_REDIS_PREFIX", format!("wufei-w-{}", uuid_like()))
@@ -64,6 +70,47 @@ async fn worker_relays_runs_jobs_and_stops_cleanly_on_sigterm() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Its operations listener: alive, ready, and the jobs it ran are in its metrics.
+    let ops = |path: &str| format!("http://127.0.0.1:{ops_port}{path}");
+    let client = reqwest::Client::new();
+    for path in ["/healthz", "/readyz"] {
+        let res = client.get(ops(path)).send().await.unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "{path}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = client
+            .get(ops("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // The 20 staged here, and the scheduler's own.
+        let purged = metrics
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(
+                    "wufei_jobs_total{outcome=\"succeeded\",topic=\"maintenance.purge_expired\"} ",
+                )
+            })
+            .and_then(|n| n.parse::<u64>().ok());
+        if purged.is_some_and(|n| n >= 20) {
+            assert!(metrics.contains("wufei_queue_jobs"), "{metrics}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker's metrics lack its jobs: {metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        client.get(ops("/nothing")).send().await.unwrap().status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
