@@ -399,6 +399,8 @@ impl ApiEnv {
             ("DATABASE_URL".to_owned(), db.url().to_owned()),
             ("WUFEI_DATA_DIR".to_owned(), data_dir.display().to_string()),
             ("WUFEI_BIND".to_owned(), bind.to_string()),
+            // Several wufei-worker processes run side by side: each takes a free port.
+            ("WUFEI_WORKER_BIND".to_owned(), "127.0.0.1:0".to_owned()),
             ("WUFEI_JWT_SECRET".to_owned(), secret.to_owned()),
             ("WUFEI_LOG_FORMAT".to_owned(), "json".to_owned()),
             ("RUST_LOG".to_owned(), args.rust_log.clone()),
