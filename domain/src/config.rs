@@ -622,3 +622,74 @@ mod tests {
         assert!(!printed.contains("0123456789abcdef"), "{printed}");
     }
 }
+
+/// The README's configuration table and the settings cannot drift apart.
+#[cfg(test)]
+mod readme {
+    use std::collections::BTreeSet;
+
+    /// The variables the settings document: the first back-quoted name of each field's
+    /// doc comment in `Settings`.
+    fn settings_variables() -> BTreeSet<String> {
+        let src = include_str!("config.rs");
+        let start = src.find("pub struct Settings {").unwrap_or(0);
+        let body = &src[start..];
+        let body = &body[..body.find("\n}\n").unwrap_or(body.len())];
+        let mut names = BTreeSet::new();
+        let mut doc_starts = true;
+        for line in body.lines().map(str::trim) {
+            match line.strip_prefix("/// ") {
+                Some(doc) if doc_starts => {
+                    doc_starts = false;
+                    if let Some(name) = doc.strip_prefix('`').and_then(|d| d.split('`').next()) {
+                        names.insert(name.to_owned());
+                    }
+                }
+                Some(_) => {}
+                None => doc_starts = true,
+            }
+        }
+        names
+    }
+
+    /// The variables named in the first cell of each row of the README's table under
+    /// "## Configuration".
+    fn readme_variables() -> BTreeSet<String> {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("\n## Configuration")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap_or_default();
+        section
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .flat_map(|l| {
+                let cell = l.split(" |").next().unwrap_or_default();
+                format!("`{cell}")
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|n| {
+                n.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "_<>".contains(c))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_table_names_every_setting_and_nothing_else() {
+        let settings = settings_variables();
+        let readme = readme_variables();
+        assert!(settings.len() > 40, "the parser found {settings:?}");
+        let missing: Vec<_> = settings.difference(&readme).collect();
+        let unknown: Vec<_> = readme.difference(&settings).collect();
+        assert!(
+            missing.is_empty() && unknown.is_empty(),
+            "README.md's configuration table lacks {missing:?} and names unknown {unknown:?}"
+        );
+    }
+}
