@@ -18,7 +18,7 @@
 //! `FOR UPDATE SKIP LOCKED`; SQLite has one process.
 
 use std::{
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
 
@@ -27,7 +27,6 @@ use sea_orm::{
     QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
     sea_query::{Expr, LockBehavior, LockType},
 };
-use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::outbox::OutboxSignal;
