@@ -585,7 +585,7 @@ pub async fn book(
         slot_ends_at: Some(slot.ends_at),
         needs_van,
         note: draft.note.clone(),
-        photo_ids: super::uuids(&draft.photo_ids),
+        photo_ids: super::views::uuids(&draft.photo_ids),
         completion_photo_ids: Vec::new(),
         items,
         recycler: None,
@@ -737,7 +737,7 @@ async fn book_pg(
         }
     }
     let checked = check_booking(db, who, rules, input).await?;
-    Err(super::slot_full(checked.needs_van))
+    Err(super::capacity::slot_full(checked.needs_van))
 }
 
 /// `table.column AS "{pre}column"` for every column of `C`, comma-separated.
