@@ -9,7 +9,7 @@
 //! A pickup nobody can take yet (nobody on shift nearby, or every one of them full or
 //! already asked) is not sent to manual dispatch while its slot is far off: it waits, and
 //! is dispatched again when a recycler serving its district comes on shift
-//! ([`ON_SHIFT`]), every `WUFEI_DISPATCH_RETRY_SECS`, and, finally, when its slot is near
+//! ([`crate::pickups::topics::ON_SHIFT`]), every `WUFEI_DISPATCH_RETRY_SECS`, and, finally, when its slot is near
 //! — then, still without a recycler, it goes to manual dispatch. A booking made at night
 //! for the morning is offered when the morning shift starts, rather than landing on a
 //! station manager's desk.
@@ -30,8 +30,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect,
-    QueryTrait, TransactionTrait,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
     sea_query::{Expr, LockBehavior, LockType, Query},
 };
 use serde::Deserialize;
@@ -45,9 +44,13 @@ use crate::{
     jobs::{JobHandler, outbox},
     pickups::{
         Actor, Status, Transition,
-        booking::{DISPATCH, STATUS_CHANGED, announce, announce_as, resident_notice, status_push},
         events::push_status,
-        record_event, transition, transition_locked,
+        locks::{lock_pickup, lock_pickup_with_slot},
+        notices::{announce, announce_as, resident_notice, status_push},
+        offers::{after_offer_closed, expire_round},
+        record_event,
+        topics::{DISPATCH, OFFER_TIMEOUT, OFFERS_MADE, STATUS_CHANGED},
+        transition_locked,
     },
     ports::{
         geo::{GeoIndex, Nearby, Position},
@@ -57,12 +60,6 @@ use crate::{
     realtime,
 };
 
-/// Topic of the job that closes unanswered offers.
-pub const OFFER_TIMEOUT: &str = "pickup.offer_timeout";
-/// Topic of the job that tells recyclers about new offers.
-pub const OFFERS_MADE: &str = "pickup.offers_made";
-/// Topic of the job that offers waiting pickups to a recycler who came on shift.
-pub const ON_SHIFT: &str = "recycler.on_shift";
 /// Waiting pickups one recycler's coming on shift dispatches again, soonest slot first.
 const ON_SHIFT_BATCH: u64 = 100;
 
@@ -860,25 +857,7 @@ impl Dispatcher {
         if lock_pickup(&txn, pickup_id).await?.is_none() {
             return Ok(());
         }
-        let expired: Vec<Uuid> = offer::Entity::find()
-            .filter(offer::Column::PickupId.eq(pickup_id))
-            .filter(offer::Column::Round.eq(round))
-            .filter(offer::Column::Status.eq("open"))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|o| o.recycler_id)
-            .collect();
-        if !expired.is_empty() {
-            offer::Entity::update_many()
-                .col_expr(offer::Column::Status, Expr::value("expired"))
-                .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
-                .filter(offer::Column::PickupId.eq(pickup_id))
-                .filter(offer::Column::Round.eq(round))
-                .filter(offer::Column::Status.eq("open"))
-                .exec(&txn)
-                .await?;
-        }
+        let expired = expire_round(&txn, pickup_id, round).await?;
         after_offer_closed(&txn, pickup_id).await?;
         if !expired.is_empty() {
             let status = crate::pickups::reload(&txn, pickup_id)
@@ -1397,30 +1376,6 @@ async fn claim_outbox_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool>
     Ok(delete.exec(conn).await?.rows_affected == 1)
 }
 
-/// Reads a pickup locked for update, and its slot (not locked), in one query.
-async fn lock_pickup_with_slot(
-    txn: &impl ConnectionTrait,
-    id: Uuid,
-) -> Result<Option<(pickup::Model, Option<pickup_slot::Model>)>> {
-    let mut q = pickup::Entity::find_by_id(id).find_also_related(pickup_slot::Entity);
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        QueryTrait::query(&mut q).lock_with_tables(LockType::Update, [pickup::Entity]);
-    }
-    Ok(q.one(txn).await?)
-}
-
-/// Reads a pickup locked for update (PostgreSQL; SQLite serialises writers anyway).
-pub(crate) async fn lock_pickup(
-    txn: &impl ConnectionTrait,
-    id: Uuid,
-) -> Result<Option<pickup::Model>> {
-    let mut q = pickup::Entity::find_by_id(id);
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        q = q.lock_exclusive();
-    }
-    Ok(q.one(txn).await?)
-}
-
 /// Puts a pending pickup in the manual-dispatch queue and tells the resident.
 async fn escalate(txn: &impl ConnectionTrait, p: &pickup::Model, why: &str) -> Result<()> {
     let now = Utc::now();
@@ -1451,43 +1406,6 @@ async fn escalate(txn: &impl ConnectionTrait, p: &pickup::Model, why: &str) -> R
         announce_as(txn, &queued, Status::PendingDispatch, &[]).await?;
         tracing::info!(pickup_id = %p.id, why, "pickup sent to manual dispatch");
     }
-    Ok(())
-}
-
-/// After an offer was declined or expired: when the pickup is still offered and no offer
-/// is open any more, it goes back to pending and the next round is dispatched.
-pub async fn after_offer_closed(txn: &impl ConnectionTrait, pickup_id: Uuid) -> Result<()> {
-    let open = offer::Entity::find()
-        .filter(offer::Column::PickupId.eq(pickup_id))
-        .filter(offer::Column::Status.eq("open"))
-        .count(txn)
-        .await?;
-    let Some(p) = pickup::Entity::find_by_id(pickup_id).one(txn).await? else {
-        return Ok(());
-    };
-    if open > 0 || p.status != Status::Offered.as_str() {
-        return Ok(());
-    }
-    transition(
-        txn,
-        Transition {
-            pickup_id,
-            from: &[Status::Offered],
-            to: Status::PendingDispatch,
-            actor: Actor::SYSTEM,
-            reason: "no recycler accepted; trying the next".into(),
-            recycler: None,
-            set: vec![],
-        },
-    )
-    .await?;
-    outbox::stage(
-        txn,
-        DISPATCH,
-        serde_json::json!({ "pickup_id": pickup_id }),
-        None,
-    )
-    .await?;
     Ok(())
 }
 

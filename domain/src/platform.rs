@@ -278,32 +278,32 @@ impl Platform {
         };
         let runner = runner
             .register(
-                crate::pickups::booking::DISPATCH,
+                crate::pickups::topics::DISPATCH,
                 Arc::new(crate::dispatch::DispatchHandler(self.dispatcher())),
             )
             .register(
-                crate::dispatch::ON_SHIFT,
+                crate::pickups::topics::ON_SHIFT,
                 Arc::new(crate::dispatch::OnShiftHandler(self.dispatcher())),
             )
             .register(
-                crate::dispatch::OFFER_TIMEOUT,
+                crate::pickups::topics::OFFER_TIMEOUT,
                 Arc::new(crate::dispatch::OfferTimeoutHandler(self.dispatcher())),
             )
             .register(
-                crate::dispatch::OFFERS_MADE,
+                crate::pickups::topics::OFFERS_MADE,
                 Arc::new(crate::pickups::events::OffersMadeHandler {
                     db: self.db.clone(),
                     pubsub: self.pubsub.clone(),
                 }),
             )
             .register(
-                crate::pickups::booking::STATUS_CHANGED,
+                crate::pickups::topics::STATUS_CHANGED,
                 Arc::new(crate::pickups::events::StatusChangedHandler {
                     pubsub: self.pubsub.clone(),
                 }),
             )
             .register(
-                crate::pickups::expiry::EXPIRE_TOPIC,
+                crate::pickups::topics::EXPIRE,
                 Arc::new(crate::pickups::expiry::ExpireHandler {
                     db: self.db.clone(),
                 }),

@@ -563,7 +563,7 @@ pub struct ShiftInput {
 }
 
 /// Goes on or off shift. Off shift, the recycler leaves the geo index and gets no offers.
-/// Coming on shift stages [`crate::dispatch::ON_SHIFT`], which offers them the pickups
+/// Coming on shift stages [`crate::pickups::topics::ON_SHIFT`], which offers them the pickups
 /// waiting in their districts.
 pub async fn shift(
     db: &DatabaseConnection,
@@ -592,7 +592,7 @@ pub async fn shift(
     if changed == 1 && input.on_shift {
         crate::jobs::outbox::stage(
             &txn,
-            crate::dispatch::ON_SHIFT,
+            crate::pickups::topics::ON_SHIFT,
             serde_json::json!({ "recycler_id": r.user_id }),
             None,
         )
@@ -617,7 +617,7 @@ pub struct LocationInput {
 ///
 /// A heartbeat that puts the recycler back on the map — they had no position younger than
 /// `fresh_within`: they went on shift without one, or their phone was silent — stages
-/// [`crate::dispatch::ON_SHIFT`] as coming on shift does, so the pickups waiting in their
+/// [`crate::pickups::topics::ON_SHIFT`] as coming on shift does, so the pickups waiting in their
 /// districts are offered now rather than at their next try.
 pub async fn heartbeat(
     db: &DatabaseConnection,
@@ -644,7 +644,7 @@ pub async fn heartbeat(
     if !was_on_the_map {
         crate::jobs::outbox::stage(
             db,
-            crate::dispatch::ON_SHIFT,
+            crate::pickups::topics::ON_SHIFT,
             serde_json::json!({ "recycler_id": r.user_id }),
             None,
         )

@@ -397,7 +397,7 @@ async fn next_tries(app: &TestApp, id: &str) -> Vec<(chrono::DateTime<chrono::Ut
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     use wufei_domain::entities::outbox;
     outbox::Entity::find()
-        .filter(outbox::Column::Topic.eq(wufei_domain::pickups::booking::DISPATCH))
+        .filter(outbox::Column::Topic.eq(wufei_domain::pickups::topics::DISPATCH))
         .all(&app.platform.db)
         .await
         .unwrap()
@@ -460,7 +460,7 @@ async fn shift(app: &TestApp, token: &str, at: Option<(f64, f64)>) {
 fn dispatch_job(payload: Value) -> wufei_domain::ports::queue::Delivery {
     wufei_domain::ports::queue::Delivery {
         id: uuid::Uuid::now_v7(),
-        topic: wufei_domain::pickups::booking::DISPATCH.into(),
+        topic: wufei_domain::pickups::topics::DISPATCH.into(),
         payload,
         attempt: 1,
         receipt: "1".into(),

@@ -21,7 +21,7 @@ pub async fn run(db: DatabaseConnection, signal: OutboxSignal, stop: Cancellatio
     let topics = [
         PURGE_EXPIRED,
         crate::slots::GENERATE_TOPIC,
-        crate::pickups::expiry::EXPIRE_TOPIC,
+        crate::pickups::topics::EXPIRE,
         crate::points::expiry::TOPIC,
         crate::points::settlement::SWEEP_TOPIC,
     ];

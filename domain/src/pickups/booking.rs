@@ -15,8 +15,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Actor, EventView, ItemView, PickupView, Status, Transition, addresses, release_recycler_load,
-    release_slot, take_slot, transition, view,
+    Actor, EventView, ItemView, PickupView, Status, Transition, addresses, notices::announce,
+    offers::withdraw_offers, release_recycler_load, release_slot, take_slot, topics::DISPATCH,
+    transition, view,
 };
 use crate::{
     auth::{Principal, Role},
@@ -27,13 +28,6 @@ use crate::{
     jobs::outbox,
     paging::{Page, PageRequest},
 };
-
-/// Topic of the dispatch job.
-pub const DISPATCH: &str = "pickup.dispatch";
-/// Topic of the event settlement consumes.
-pub const COMPLETED: &str = "pickup.completed";
-/// Topic of a status change residents and recyclers are told about.
-pub const STATUS_CHANGED: &str = "pickup.status_changed";
 
 /// How long a booking's dispatch job waits in the outbox for the booking process to
 /// claim it (and dispatch inline) before any relay hands it to the queue.
@@ -1197,118 +1191,6 @@ async fn own_pickup(db: &impl ConnectionTrait, who: &Principal, id: Uuid) -> Res
         .await?
         .filter(|p| p.resident_id == who.user_id)
         .ok_or(Error::NotFound { what: "pickup" })
-}
-
-/// Withdraws every open offer of a pickup; returns the recyclers whose offers were withdrawn.
-pub(crate) async fn withdraw_offers(
-    txn: &impl ConnectionTrait,
-    pickup_id: Uuid,
-    except: Option<Uuid>,
-) -> Result<Vec<Uuid>> {
-    let mut open = offer::Entity::find()
-        .filter(offer::Column::PickupId.eq(pickup_id))
-        .filter(offer::Column::Status.eq("open"));
-    if let Some(e) = except {
-        open = open.filter(offer::Column::Id.ne(e));
-    }
-    let open = open.all(txn).await?;
-    if !open.is_empty() {
-        offer::Entity::update_many()
-            .col_expr(offer::Column::Status, Expr::value("withdrawn"))
-            .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
-            .filter(offer::Column::Id.is_in(open.iter().map(|o| o.id)))
-            .filter(offer::Column::Status.eq("open"))
-            .exec(txn)
-            .await?;
-    }
-    Ok(open.into_iter().map(|o| o.recycler_id).collect())
-}
-
-/// Tells the resident what changed (an inbox notification, delivered to WeChat by the
-/// worker) and stages the real-time pushes, in the caller's transaction: the resident hears
-/// of a change exactly when it commits.
-pub(crate) async fn announce(
-    txn: &impl ConnectionTrait,
-    pickup_id: Uuid,
-    status: Status,
-    withdrawn_from: &[Uuid],
-) -> Result<()> {
-    let p = super::reload(txn, pickup_id).await?;
-    announce_as(txn, &p, status, withdrawn_from).await
-}
-
-/// [`announce`] for a caller that holds the pickup as it now is (`p`), sparing the read.
-pub(crate) async fn announce_as(
-    txn: &impl ConnectionTrait,
-    p: &pickup::Model,
-    status: Status,
-    withdrawn_from: &[Uuid],
-) -> Result<()> {
-    let pushes = status_push(p, status, withdrawn_from);
-    match resident_notice(p, status) {
-        Some(n) => {
-            crate::notifications::notify_staging(txn, n, vec![(STATUS_CHANGED, pushes, None)])
-                .await?;
-        }
-        None => {
-            outbox::stage(txn, STATUS_CHANGED, pushes, None).await?;
-        }
-    }
-    Ok(())
-}
-
-/// The payload of the `pickup.status_changed` push for pickup `p` now in `status`.
-pub(crate) fn status_push(
-    p: &pickup::Model,
-    status: Status,
-    withdrawn_from: &[Uuid],
-) -> serde_json::Value {
-    serde_json::json!({
-        "pickup_id": p.id,
-        "status": status,
-        "resident_id": p.resident_id,
-        "recycler_id": p.recycler_id,
-        "withdrawn_from": withdrawn_from,
-    })
-}
-
-/// What the resident's inbox says when pickup `p` enters `status`, if anything.
-pub(crate) fn resident_notice(
-    p: &pickup::Model,
-    status: Status,
-) -> Option<crate::notifications::NewNotification> {
-    let (title, body) = match status {
-        Status::Accepted => ("回收员已接单", "回收员已接单，将按预约时段上门。"),
-        Status::EnRoute => ("回收员正在上门", "回收员已出发，可在订单中查看实时位置。"),
-        Status::Arrived => ("回收员已到达", "回收员已到达您的地址，请准备好回收物。"),
-        Status::Completed => (
-            "回收已完成",
-            "回收员已完成称重，请核对称重单；如有异议可在规定时间内申诉。",
-        ),
-        Status::NoShow => ("上门未遇", "回收员上门时无人应答，本次预约已结束。"),
-        Status::Cancelled => ("预约已取消", "您的上门回收预约已取消。"),
-        Status::Expired => (
-            "预约已过期",
-            "很抱歉，预约时段内未能安排回收员，请重新预约。",
-        ),
-        Status::PendingDispatch if p.manual_dispatch => (
-            "正在人工调度",
-            "暂时没有回收员接单，工作人员正在为您人工安排。",
-        ),
-        _ => return None,
-    };
-    let kind = if status == Status::PendingDispatch {
-        crate::notifications::kinds::MANUAL_DISPATCH
-    } else {
-        crate::notifications::kinds::PICKUP_STATUS
-    };
-    Some(crate::notifications::NewNotification {
-        user_id: p.resident_id,
-        kind: kind.into(),
-        title: title.into(),
-        body: body.into(),
-        data: serde_json::json!({ "pickup_id": p.id, "status": status }),
-    })
 }
 
 /// Body of cancel.

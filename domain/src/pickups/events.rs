@@ -42,7 +42,7 @@ impl JobHandler for StatusChangedHandler {
 }
 
 /// Sends the pushes a `pickup.status_changed` payload describes (see
-/// [`crate::pickups::booking::status_push`]).
+/// [`super::notices::status_push`]).
 pub(crate) async fn push_status(
     pubsub: &dyn PubSub,
     payload: serde_json::Value,

@@ -9,16 +9,13 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 
-use super::{Actor, Status, Transition, booking::announce, transition, withdraw_offers_of};
+use super::{Actor, Status, Transition, notices::announce, offers::withdraw_offers_of, transition};
 use crate::{
     entities::{pickup, pickup_slot},
     error::{Error, Result},
     jobs::JobHandler,
     ports::queue::Delivery,
 };
-
-/// Topic of the periodic expiry job.
-pub const EXPIRE_TOPIC: &str = "pickups.expire";
 
 /// Expires every unassigned pickup whose slot has ended; returns how many.
 pub async fn expire_due(db: &DatabaseConnection) -> Result<u64> {

@@ -8,15 +8,16 @@ pub mod booking;
 pub mod capacity;
 pub mod events;
 pub mod expiry;
+pub mod locks;
+pub mod notices;
+pub mod offers;
 mod slot_gate;
 pub mod status;
 pub mod timeline;
+pub mod topics;
 pub mod transition;
 pub mod views;
 pub mod work;
-
-use sea_orm::ConnectionTrait;
-use uuid::Uuid;
 
 pub use capacity::{release_recycler_load, release_slot, take_recycler_load, take_slot};
 pub use status::{Status, TRANSITIONS, can_transition};
@@ -25,13 +26,3 @@ pub use transition::{Actor, Transition, reload, transition, transition_locked};
 pub use views::{
     EventView, ItemView, PickupView, RecyclerBrief, load_visible, page_of_views, view,
 };
-
-use crate::error::Result;
-
-/// Withdraws every open offer of a pickup; returns the recyclers told.
-pub(crate) async fn withdraw_offers_of(
-    txn: &impl ConnectionTrait,
-    pickup_id: Uuid,
-) -> Result<Vec<Uuid>> {
-    booking::withdraw_offers(txn, pickup_id, None).await
-}

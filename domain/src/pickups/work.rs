@@ -14,8 +14,13 @@ use uuid::Uuid;
 
 use super::{
     Actor, PickupView, Status, Transition,
-    booking::{COMPLETED, ItemInput, announce, validate_items, validate_photos, withdraw_offers},
-    reload, take_recycler_load, transition, view,
+    booking::{ItemInput, validate_items, validate_photos},
+    locks::lock_pickup,
+    notices::announce,
+    offers::{after_offer_closed, withdraw_offers},
+    reload, take_recycler_load,
+    topics::COMPLETED,
+    transition, view,
 };
 use crate::{
     auth::{Principal, Role},
@@ -185,7 +190,7 @@ pub async fn reject(
         .await?
         .filter(|o| o.recycler_id == who.user_id)
         .ok_or(Error::NotFound { what: "offer" })?;
-    crate::dispatch::lock_pickup(&txn, o.pickup_id).await?;
+    lock_pickup(&txn, o.pickup_id).await?;
     let reason = input
         .reason
         .map(|r| r.chars().take(200).collect::<String>());
@@ -204,7 +209,7 @@ pub async fn reject(
             "this offer is no longer open",
         ));
     }
-    crate::dispatch::after_offer_closed(&txn, o.pickup_id).await?;
+    after_offer_closed(&txn, o.pickup_id).await?;
     txn.commit().await?;
     Ok(())
 }

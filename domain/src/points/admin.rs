@@ -280,7 +280,7 @@ pub async fn resolve_dispute(
     who.require_role(&[Role::Admin])?;
     let reason = reason_of(&input.reason)?;
     let txn = db.begin().await?;
-    let p = crate::dispatch::lock_pickup(&txn, pickup_id)
+    let p = crate::pickups::locks::lock_pickup(&txn, pickup_id)
         .await?
         .filter(|p| who.may_administer_district(&p.district_code))
         .ok_or(Error::NotFound { what: "pickup" })?;

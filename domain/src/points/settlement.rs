@@ -22,12 +22,12 @@ use crate::{
     error::{Error, Result},
     jobs::{JobHandler, outbox},
     ledger::{self, AccountRef, Credit, Leg, NewTransaction, TxKind},
-    pickups::{Actor, Status, Transition, booking::announce, transition},
+    pickups::{Actor, Status, Transition, notices::announce, transition},
     ports::queue::Delivery,
 };
 
 /// The completion event settlement consumes (staged by `complete`).
-pub const TOPIC: &str = crate::pickups::booking::COMPLETED;
+pub const TOPIC: &str = crate::pickups::topics::COMPLETED;
 
 /// One category of a pickup, priced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +118,7 @@ pub async fn settle(
     pickup_id: Uuid,
 ) -> Result<Outcome> {
     let txn = db.begin().await?;
-    let Some(p) = crate::dispatch::lock_pickup(&txn, pickup_id).await? else {
+    let Some(p) = crate::pickups::locks::lock_pickup(&txn, pickup_id).await? else {
         return Ok(Outcome::Skipped);
     };
     if p.status != Status::Completed.as_str() {
