@@ -5,12 +5,18 @@
 
 pub mod addresses;
 pub mod booking;
+pub mod cancel;
 pub mod capacity;
+pub mod complain;
+pub mod dispute;
 pub mod events;
 pub mod expiry;
 pub mod locks;
 pub mod notices;
 pub mod offers;
+pub mod rate;
+pub mod reschedule;
+pub mod rules;
 mod slot_gate;
 pub mod status;
 pub mod timeline;
@@ -20,9 +26,11 @@ pub mod views;
 pub mod work;
 
 pub use capacity::{release_recycler_load, release_slot, take_recycler_load, take_slot};
+pub use rules::Rules;
 pub use status::{Status, TRANSITIONS, can_transition};
 pub use timeline::{record_event, record_event_at};
 pub use transition::{Actor, Transition, reload, transition, transition_locked};
 pub use views::{
-    EventView, ItemView, PickupView, RecyclerBrief, load_visible, page_of_views, view,
+    EventView, ItemView, PickupView, RecyclerBrief, get, list_mine, load_visible, page_of_views,
+    view,
 };

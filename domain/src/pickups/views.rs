@@ -2,7 +2,7 @@
 //! views, and who may see which pickup. Read-only.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -11,7 +11,7 @@ use crate::{
     auth::{Principal, Role},
     entities::{category, pickup, pickup_event, pickup_item, pickup_slot, recycler},
     error::{Error, Result},
-    paging::Page,
+    paging::{Page, PageRequest},
 };
 
 /// An item of a pickup.
@@ -246,4 +246,39 @@ pub async fn load_visible(
     } else {
         Err(Error::NotFound { what: "pickup" })
     }
+}
+
+/// The caller's pickups, newest first.
+pub async fn list_mine(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    page: PageRequest,
+) -> Result<Page<PickupView>> {
+    let mut q = pickup::Entity::find()
+        .filter(pickup::Column::ResidentId.eq(who.user_id))
+        .order_by_desc(pickup::Column::Id)
+        .limit(page.limit + 1);
+    if let Some(before) = page.before {
+        q = q.filter(pickup::Column::Id.lt(before));
+    }
+    page_of_views(db, q.all(db).await?, page.limit).await
+}
+
+/// One pickup the caller may see.
+pub async fn get(db: &impl ConnectionTrait, who: &Principal, id: Uuid) -> Result<PickupView> {
+    let p = load_visible(db, who, id).await?;
+    view(db, p).await
+}
+
+/// The caller's own pickup (404 for anyone else's, so existence does not leak).
+pub(crate) async fn own_pickup(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    id: Uuid,
+) -> Result<pickup::Model> {
+    pickup::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|p| p.resident_id == who.user_id)
+        .ok_or(Error::NotFound { what: "pickup" })
 }

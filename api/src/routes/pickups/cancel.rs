@@ -8,8 +8,8 @@ use actix_web::{HttpResponse, web};
 use uuid::Uuid;
 use wufei_domain::Platform;
 use wufei_domain::pickups::{
-    PickupView,
-    booking::{self, CancelInput, Rules},
+    PickupView, Rules,
+    cancel::{self, CancelInput},
 };
 
 /// Cancels: free until the cut-off before the slot, recorded as late after it.
@@ -29,7 +29,7 @@ pub async fn cancel(
     body: web::Json<CancelInput>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(
-        booking::cancel(
+        cancel::cancel(
             &platform.db,
             &auth.0,
             Rules::from_settings(&platform.settings),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use wufei_domain::Platform;
 use wufei_domain::pickups::{
     PickupView,
-    booking::{self, TextInput},
+    complain::{self, TextInput},
 };
 
 /// Complains about the recycler of a pickup (once); counts in dispatch ranking.
@@ -29,5 +29,5 @@ pub async fn complaint(
     body: web::Json<TextInput>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
-        .json(booking::complain(&platform.db, &auth.0, id.into_inner(), body.into_inner()).await?))
+        .json(complain::complain(&platform.db, &auth.0, id.into_inner(), body.into_inner()).await?))
 }

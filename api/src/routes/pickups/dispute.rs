@@ -7,10 +7,7 @@ use crate::{
 use actix_web::{HttpResponse, web};
 use uuid::Uuid;
 use wufei_domain::Platform;
-use wufei_domain::pickups::{
-    PickupView,
-    booking::{self, Rules, TextInput},
-};
+use wufei_domain::pickups::{PickupView, Rules, complain::TextInput, dispute};
 
 /// Disputes the recorded weights within the dispute window, before points post.
 #[utoipa::path(post, path = "/v1/pickups/{id}/dispute", tag = "pickups", security(("bearer" = [])), request_body = TextInput,
@@ -29,7 +26,7 @@ pub async fn dispute(
     body: web::Json<TextInput>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(
-        booking::dispute(
+        dispute::dispute(
             &platform.db,
             &auth.0,
             Rules::from_settings(&platform.settings),

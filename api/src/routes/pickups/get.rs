@@ -7,7 +7,7 @@ use crate::{
 use actix_web::{HttpResponse, web};
 use uuid::Uuid;
 use wufei_domain::Platform;
-use wufei_domain::pickups::{PickupView, booking};
+use wufei_domain::pickups::{self, PickupView};
 
 /// One pickup with items, recycler and timeline. Only its resident, its recycler and administrators of its district see it.
 #[utoipa::path(get, path = "/v1/pickups/{id}", tag = "pickups", security(("bearer" = [])),
@@ -22,5 +22,5 @@ pub async fn get(
     auth: Auth,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(booking::get(&platform.db, &auth.0, id.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(pickups::get(&platform.db, &auth.0, id.into_inner()).await?))
 }

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use wufei_domain::Platform;
-use wufei_domain::{paging::PageQuery, pickups::booking};
+use wufei_domain::{paging::PageQuery, pickups};
 
 use super::PickupPage;
 use crate::{
@@ -24,5 +24,5 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = query.parse()?;
-    Ok(HttpResponse::Ok().json(booking::list_mine(&platform.db, &auth.0, page).await?))
+    Ok(HttpResponse::Ok().json(pickups::list_mine(&platform.db, &auth.0, page).await?))
 }

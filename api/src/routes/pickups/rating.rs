@@ -9,7 +9,7 @@ use uuid::Uuid;
 use wufei_domain::Platform;
 use wufei_domain::pickups::{
     PickupView,
-    booking::{self, RatingInput},
+    rate::{self, RatingInput},
 };
 
 /// Rates the recycler of a completed pickup (once).
@@ -29,5 +29,5 @@ pub async fn rating(
     body: web::Json<RatingInput>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
-        .json(booking::rate(&platform.db, &auth.0, id.into_inner(), body.into_inner()).await?))
+        .json(rate::rate(&platform.db, &auth.0, id.into_inner(), body.into_inner()).await?))
 }

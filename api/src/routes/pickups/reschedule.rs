@@ -8,8 +8,8 @@ use actix_web::{HttpResponse, web};
 use uuid::Uuid;
 use wufei_domain::Platform;
 use wufei_domain::pickups::{
-    PickupView,
-    booking::{self, RescheduleInput, Rules},
+    PickupView, Rules,
+    reschedule::{self, RescheduleInput},
 };
 
 /// Moves the pickup into another slot atomically; it is dispatched again for the new time.
@@ -29,7 +29,7 @@ pub async fn reschedule(
     body: web::Json<RescheduleInput>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(
-        booking::reschedule(
+        reschedule::reschedule(
             &platform.db,
             &auth.0,
             Rules::from_settings(&platform.settings),
