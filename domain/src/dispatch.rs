@@ -44,12 +44,15 @@ use crate::{
     jobs::{JobHandler, outbox},
     pickups::{
         Actor, Status, Transition,
+        booking::Ahead,
         events::push_status,
         locks::{lock_pickup, lock_pickup_with_slot},
         notices::{announce, announce_as, resident_notice, status_push},
         offers::{after_offer_closed, expire_round},
         record_event,
-        topics::{DISPATCH, OFFER_TIMEOUT, OFFERS_MADE, STATUS_CHANGED},
+        retry::{FirstTry, Retry, log_waiting, try_payload},
+        round::{Choice, Offered, Round},
+        topics::{DISPATCH, OFFERS_MADE, STATUS_CHANGED},
         transition_locked,
     },
     ports::{
@@ -99,42 +102,15 @@ impl Policy {
 
     /// [`Self::manual_before`] as a time delta.
     pub fn manual_before_delta(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.manual_before).unwrap_or_default()
+        self.retry().manual_before_delta()
     }
 
-    /// [`Self::retry_every`] as a time delta.
-    pub fn retry_every_delta(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.retry_every).unwrap_or_default()
-    }
-}
-
-/// When a booking's own `pickup.dispatch` job first runs, decided before the booking is
-/// written ([`Dispatcher::first_try`]).
-#[derive(Debug, Clone, Copy, Default)]
-pub enum FirstTry {
-    /// At once: the booking process makes the first round right after its commit (the
-    /// queue does, if that has not claimed the job within the booking's grace).
-    #[default]
-    AtOnce,
-    /// Nobody at all is on shift with a fresh position, so a round now would find nobody
-    /// and schedule the pickup's next try. Unless its slot is near (a round now sends it
-    /// to manual dispatch), the booking writes its job as that next try and no round is
-    /// made now: the same outcome, without a round's reads and writes.
-    Wait(Policy),
-}
-
-impl FirstTry {
-    /// When the first try of a pickup booked at `now` into a slot starting at
-    /// `slot_starts_at` runs, if it waits; `None` when it runs at once.
-    pub fn waits_until(
-        &self,
-        slot_starts_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Option<DateTime<Utc>> {
-        match self {
-            FirstTry::AtOnce => None,
-            FirstTry::Wait(policy) => (!slot_is_near(policy, slot_starts_at, now))
-                .then(|| next_try(policy, slot_starts_at, now)),
+    /// When a pickup nobody can take yet is tried again, as the plain data booking and
+    /// rounds schedule tries with.
+    pub fn retry(&self) -> Retry {
+        Retry {
+            manual_before: self.manual_before,
+            retry_every: self.retry_every,
         }
     }
 }
@@ -193,15 +169,6 @@ pub struct Dispatcher {
     geo: Arc<dyn GeoIndex>,
     policy: Policy,
     pubsub: Option<Arc<dyn PubSub>>,
-}
-
-/// The offers one dispatch made, to push once it has committed.
-#[derive(Debug, Clone)]
-pub struct Offered {
-    pickup_id: Uuid,
-    expires_at: chrono::DateTime<Utc>,
-    /// (offer, recycler)
-    pub(crate) offers: Vec<(Uuid, Uuid)>,
 }
 
 /// What a dispatch round does, decided by [`Dispatcher::plan`].
@@ -290,7 +257,7 @@ impl Dispatcher {
             return FirstTry::AtOnce;
         }
         match self.geo.any_fresh(self.policy.fresh_within).await {
-            Ok(false) => FirstTry::Wait(self.policy),
+            Ok(false) => FirstTry::Wait(self.policy.retry()),
             Ok(true) => FirstTry::AtOnce,
             Err(e) => {
                 tracing::warn!(error = %e, "the geo index did not answer; a booking dispatches at once");
@@ -635,51 +602,26 @@ impl Dispatcher {
         shortlist: Shortlist,
         now: DateTime<Utc>,
     ) -> Round {
+        self.choose(shortlist).round(pickup_id, number, now)
+    }
+
+    /// Whom a round offers a pickup to among `shortlist`: the best candidate (assign) or
+    /// the best K (broadcast).
+    fn choose(&self, shortlist: Shortlist) -> Choice {
         let k = if shortlist.mode == "broadcast" {
             self.policy.broadcast_top_k
         } else {
             1
         };
-        let expires_at =
-            now + chrono::Duration::from_std(self.policy.offer_window).unwrap_or_default();
-        let offers: Vec<offer::Model> = rank(shortlist.candidates)
-            .into_iter()
-            .take(k)
-            .map(|c| offer::Model {
-                id: Uuid::now_v7(),
-                pickup_id,
-                recycler_id: c.recycler_id,
-                round: number,
-                status: "open".into(),
-                reason: None,
-                expires_at,
-                created_at: now,
-                responded_at: None,
-            })
-            .collect();
-        let mut jobs = vec![(
-            OFFER_TIMEOUT,
-            serde_json::json!({ "pickup_id": pickup_id, "round": number }),
-            Some(expires_at),
-        )];
-        if self.pubsub.is_none() {
-            jobs.push((
-                OFFERS_MADE,
-                serde_json::json!({ "pickup_id": pickup_id }),
-                None,
-            ));
-        }
-        Round {
-            number,
-            reason: format!(
-                "round {number}: offered to {} recycler(s) ({})",
-                offers.len(),
-                shortlist.mode
-            ),
-            offers,
-            expires_at,
-            now,
-            jobs,
+        Choice {
+            recyclers: rank(shortlist.candidates)
+                .into_iter()
+                .take(k)
+                .map(|c| c.recycler_id)
+                .collect(),
+            mode: shortlist.mode,
+            offer_window: chrono::Duration::from_std(self.policy.offer_window).unwrap_or_default(),
+            stage_push: self.pubsub.is_none(),
         }
     }
 
@@ -929,9 +871,18 @@ impl Dispatcher {
     /// (nobody nearby can take a pickup of that slot, or the policy allows no round), and
     /// the booking leaves the round to the dispatch after its commit.
     pub fn ahead(&self, read: &Prefetched) -> Option<Ahead> {
-        (!read.read.recyclers.is_empty() && self.policy.max_rounds >= 1).then(|| Ahead {
-            dispatcher: self.clone(),
-            read: read.clone(),
+        (!read.read.recyclers.is_empty() && self.policy.max_rounds >= 1).then(|| {
+            let choice = |needs_van: bool| {
+                let shortlist = read.read.clone().shortlist(needs_van);
+                (!shortlist.candidates.is_empty()).then(|| self.choose(shortlist))
+            };
+            Ahead {
+                slot_id: read.slot_id,
+                district_code: read.district_code.clone(),
+                at: read.at,
+                manual_before: self.policy.manual_before_delta(),
+                choices: [choice(false), choice(true)],
+            }
         })
     }
 
@@ -941,66 +892,6 @@ impl Dispatcher {
             .nearby(at, self.policy.radius_m, 200, self.policy.fresh_within)
             .await
             .map_err(Error::from)
-    }
-}
-
-/// A booking's way to write its pickup's first round itself ([`Dispatcher::ahead`]).
-#[derive(Clone)]
-pub struct Ahead {
-    dispatcher: Dispatcher,
-    read: Prefetched,
-}
-
-impl std::fmt::Debug for Ahead {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ahead").field("read", &self.read).finish()
-    }
-}
-
-impl Ahead {
-    /// The first round of pickup `pickup_id`, booked at `now`, for either answer to
-    /// whether it needs a van (the booking's statement knows which, from the categories
-    /// it reads); the statement writes the one that applies, if the pickup is where this
-    /// was read for ([`FirstRound`]).
-    pub(crate) fn first_round(&self, pickup_id: Uuid, now: DateTime<Utc>) -> FirstRound {
-        let d = &self.dispatcher;
-        let round = |needs_van: bool| {
-            let shortlist = self.read.read.clone().shortlist(needs_van);
-            (!shortlist.candidates.is_empty()).then(|| d.round(pickup_id, 1, shortlist, now))
-        };
-        FirstRound {
-            slot_id: self.read.slot_id,
-            district_code: self.read.district_code.clone(),
-            at: self.read.at,
-            far: now + d.policy.manual_before_delta(),
-            rounds: [round(false), round(true)],
-        }
-    }
-}
-
-/// A pickup's first round, decided before its booking is written, which writes it in the
-/// same statement (PostgreSQL): the round is committed with the booking, and the offers go
-/// out as soon as it is. The statement writes it only if the pickup is still where the
-/// candidates were read for — same slot, district and position — and its slot is not
-/// near (a round then sends the pickup to manual dispatch instead); otherwise the booking
-/// writes its dispatch job as usual and the round follows the commit.
-#[derive(Debug)]
-pub struct FirstRound {
-    /// The slot, district and position the candidates were read for.
-    pub(crate) slot_id: Uuid,
-    pub(crate) district_code: String,
-    pub(crate) at: Position,
-    /// Written only if the slot starts after this ([`slot_is_near`]).
-    pub(crate) far: DateTime<Utc>,
-    /// The round of a pickup that needs no van, and of one that does; `None` where nobody
-    /// can take it.
-    pub(crate) rounds: [Option<Round>; 2],
-}
-
-impl FirstRound {
-    /// The round of a pickup that does or does not need a van, if anyone can take it.
-    pub(crate) fn round(&self, needs_van: bool) -> Option<&Round> {
-        self.rounds[usize::from(needs_van)].as_ref()
     }
 }
 
@@ -1144,42 +1035,16 @@ struct Shortlist {
     mode: String,
 }
 
-/// A round that makes offers, as [`Dispatcher::round`] decided it.
-#[derive(Debug)]
-pub(crate) struct Round {
-    /// The pickup's round number once written.
-    pub(crate) number: i32,
-    pub(crate) offers: Vec<offer::Model>,
-    pub(crate) expires_at: DateTime<Utc>,
-    /// When it was decided; the time it is written with.
-    pub(crate) now: DateTime<Utc>,
-    /// The timeline row's reason.
-    pub(crate) reason: String,
-    /// The offer timeout (and, without pub/sub, the push job); taken when staged.
-    pub(crate) jobs: Vec<(&'static str, serde_json::Value, Option<DateTime<Utc>>)>,
-}
-
-impl Round {
-    /// What to push once written.
-    pub(crate) fn offered(&self, pickup_id: Uuid) -> Offered {
-        Offered {
-            pickup_id,
-            expires_at: self.expires_at,
-            offers: self.offers.iter().map(|o| (o.id, o.recycler_id)).collect(),
-        }
-    }
-}
-
 /// When a pickup nobody can take at `now` is tried again: after the retry interval, or when
 /// its slot becomes near (that round sends it to manual dispatch), whichever is sooner.
 fn next_try(policy: &Policy, slot_starts_at: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
-    (now + policy.retry_every_delta()).min(slot_starts_at - policy.manual_before_delta())
+    policy.retry().next_try(slot_starts_at, now)
 }
 
 /// Whether a slot starting at `slot_starts_at` is near at `now`: a round then sends a
 /// pickup nobody has to manual dispatch.
 fn slot_is_near(policy: &Policy, slot_starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    slot_starts_at - policy.manual_before_delta() <= now
+    policy.retry().slot_is_near(slot_starts_at, now)
 }
 
 /// The id of the try a queued `pickup.dispatch` job `job` stages when it finds nobody: the
@@ -1187,11 +1052,6 @@ fn slot_is_near(policy: &Policy, slot_starts_at: DateTime<Utc>, now: DateTime<Ut
 /// primary key keeps one). A chain of tries is a run of consecutive ids.
 fn next_try_id(job: Uuid) -> Uuid {
     Uuid::from_u128(job.as_u128().wrapping_add(1))
-}
-
-/// Logs that pickup `p` waits for a recycler until its next try `at`.
-pub(crate) fn log_waiting(p: &pickup::Model, at: DateTime<Utc>) {
-    tracing::info!(pickup_id = %p.id, next_try = %at, "no recycler can take the pickup yet; waiting");
 }
 
 /// Whether pickup `p` needs a dispatch round: it is pending and not in manual dispatch,
@@ -1209,12 +1069,6 @@ fn due(p: &pickup::Model, after: Option<After>) -> bool {
 /// rescheduled pickup starts a new chain).
 fn retry_payload(p: &pickup::Model) -> serde_json::Value {
     try_payload(p.id, p.dispatch_round, p.slot_id)
-}
-
-/// The `pickup.dispatch` job that tries pickup `pickup_id` again once it has had `round`
-/// rounds in slot `slot_id` (see [`retry_payload`]).
-pub(crate) fn try_payload(pickup_id: Uuid, round: i32, slot_id: Uuid) -> serde_json::Value {
-    serde_json::json!({ "pickup_id": pickup_id, "round": round, "slot_id": slot_id })
 }
 
 // ---- One-statement rounds on PostgreSQL: the clauses `offer_now` and `escalate_now`
@@ -1509,7 +1363,7 @@ mod tests {
         let p = policy();
         let near = chrono::Duration::minutes(30);
         let tomorrow = now + chrono::Duration::hours(20);
-        let wait = FirstTry::Wait(p);
+        let wait = FirstTry::Wait(p.retry());
         assert_eq!(
             wait.waits_until(tomorrow, now),
             Some(now + chrono::Duration::minutes(10))

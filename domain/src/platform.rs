@@ -63,6 +63,9 @@ pub struct Platform {
     pub wechat_tokens: Arc<AccessTokens>,
     /// The keys smart devices' secrets are sealed with at rest.
     pub device_keys: Arc<crate::devices::DeviceKeys>,
+    /// This process's bookings on PostgreSQL: the bookings of a slot that arrive together
+    /// are written in one statement (see [`crate::pickups::booking::Bookings`]).
+    pub bookings: Arc<crate::pickups::booking::Bookings>,
     /// The Redis adapters behind `limiter`, `geo` and `pubsub`, for
     /// [`Self::on_this_thread`].
     redis_adapters: Option<RedisAdapters>,
@@ -225,6 +228,7 @@ impl Platform {
             redis_adapters,
             inline_dispatch: Arc::new(Semaphore::new(INLINE_DISPATCHES)),
             inline_queued: Arc::new(Semaphore::new(INLINE_DISPATCHES_QUEUED)),
+            bookings: Arc::default(),
         })
     }
 

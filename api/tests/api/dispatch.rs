@@ -232,7 +232,7 @@ async fn book_in_domain(
     addr: uuid::Uuid,
     s: uuid::Uuid,
     paper: uuid::Uuid,
-    ahead: Option<wufei_domain::dispatch::Ahead>,
+    ahead: Option<wufei_domain::pickups::booking::Ahead>,
 ) -> wufei_domain::pickups::booking::Booked {
     let who = wufei_domain::auth::Principal {
         user_id: resident_id,
@@ -243,8 +243,8 @@ async fn book_in_domain(
     wufei_domain::pickups::booking::book(
         &app.platform.db,
         &who,
-        wufei_domain::pickups::booking::Rules::from_settings(&app.platform.settings),
-        wufei_domain::dispatch::FirstTry::AtOnce,
+        wufei_domain::pickups::Rules::from_settings(&app.platform.settings),
+        wufei_domain::pickups::retry::FirstTry::AtOnce,
         ahead,
         serde_json::from_value(json!({
             "address_id": addr, "slot_id": s,

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    booking::bookable_slot,
+    booking::checks::bookable_slot,
     capacity::{release_recycler_load, release_slot, take_slot},
     notices::announce,
     offers::withdraw_offers,

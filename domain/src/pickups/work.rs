@@ -14,7 +14,10 @@ use uuid::Uuid;
 
 use super::{
     Actor, PickupView, Status, Transition,
-    booking::{ItemInput, validate_items, validate_photos},
+    booking::{
+        ItemInput,
+        checks::{validate_items, validate_photos},
+    },
     locks::lock_pickup,
     notices::announce,
     offers::{after_offer_closed, withdraw_offers},

@@ -5,11 +5,8 @@ use crate::{
     problem::{ApiError, Problem},
 };
 use actix_web::{HttpResponse, web};
-use wufei_domain::pickups::{
-    PickupView,
-    booking::{self, BookingInput, Rules},
-};
-use wufei_domain::{Platform, dispatch::FirstTry};
+use wufei_domain::Platform;
+use wufei_domain::pickups::{PickupView, Rules, booking::BookingInput, retry::FirstTry};
 
 /// Books a pickup into a slot. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/pickups", tag = "pickups", security(("bearer" = [])), request_body = BookingInput,
@@ -38,7 +35,10 @@ pub async fn create(
         FirstTry::Wait(_) => None,
     };
     let ahead = prefetched.as_ref().and_then(|f| dispatcher.ahead(f));
-    let booked = booking::book(&platform.db, &auth.0, rules, first, ahead, input).await?;
+    let booked = platform
+        .bookings
+        .book(&platform.db, &auth.0, rules, first, ahead, input)
+        .await?;
     platform.dispatch_after_commit(&booked, prefetched);
     Ok(HttpResponse::Created().json(booked.view))
 }

@@ -1,5 +1,5 @@
 //! Bookings of one slot written together: a booking rush as a few statements instead of
-//! one per booking.
+//! one per booking. Each process has one queue, owned by its platform's `Bookings`.
 //!
 //! Every booking of a slot updates that slot's row (its capacity is taken by a conditional
 //! update), so PostgreSQL writes them one after another whatever the application does.
@@ -79,7 +79,7 @@ impl<R: Send + 'static, O: Send + 'static> SlotQueue<R, O> {
     /// writer free calls `write` with every request of that slot then waiting (its own
     /// first, in arrival order), on a task of its own; `write` answers them in the same
     /// order. `None` when the task writing it failed (panicked) before answering.
-    pub async fn submit<F, Fut>(&'static self, slot: Uuid, request: R, write: F) -> Option<O>
+    pub async fn submit<F, Fut>(&self, slot: Uuid, request: R, write: F) -> Option<O>
     where
         F: FnOnce(Vec<R>) -> Fut + Send + 'static,
         Fut: Future<Output = Vec<O>> + Send + 'static,
