@@ -5,7 +5,7 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
-use tokio::{sync::Semaphore, task::JoinSet};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -70,19 +70,8 @@ pub struct Platform {
     /// [`Self::on_this_thread`].
     redis_adapters: Option<RedisAdapters>,
     /// Bounds the dispatches this process runs at once right after its own bookings.
-    inline_dispatch: Arc<Semaphore>,
-    /// Bounds those running or waiting for [`Self::inline_dispatch`].
-    inline_queued: Arc<Semaphore>,
+    inline_dispatch: Arc<crate::dispatch::InlineDispatch>,
 }
-
-/// At most this many dispatches run at once right after bookings in one process. With 16,
-/// a closed-loop booking rush on 2 cores left a fifth of its dispatches to the queue (each
-/// then costs a relay pass, the queue's round trips and a worker's read of the pickup); with
-/// 32, none.
-const INLINE_DISPATCHES: usize = 32;
-/// At most this many more wait for their turn; beyond that (and for any that wait longer
-/// than [`crate::pickups::booking::INLINE_DISPATCH_GRACE`]) the queue does the work.
-const INLINE_DISPATCHES_QUEUED: usize = 256;
 
 /// Deadline of a Redis command of the WeChat access-token cache (off the request path).
 const WECHAT_TOKEN_REDIS_TIMEOUT: Duration = Duration::from_secs(2);
@@ -226,8 +215,7 @@ impl Platform {
             wechat_tokens,
             device_keys,
             redis_adapters,
-            inline_dispatch: Arc::new(Semaphore::new(INLINE_DISPATCHES)),
-            inline_queued: Arc::new(Semaphore::new(INLINE_DISPATCHES_QUEUED)),
+            inline_dispatch: Arc::default(),
             bookings: Arc::default(),
         })
     }
@@ -378,68 +366,21 @@ impl Platform {
         .pushing_to(self.pubsub.clone())
     }
 
-    /// Dispatches a pickup this process has just booked right after the commit, rather than
-    /// after the relay and the queue have carried its `pickup.dispatch` job to a worker
-    /// (see [`crate::dispatch::Dispatcher::dispatch_booked`]). The job stays the fallback:
-    /// the dispatch claims it in the dispatch's own write, by deleting its outbox row (or
-    /// moving it to the next try, when nobody can take the pickup yet), and
-    /// leaves it to the queue when a relay took it first, when the dispatch fails, when the
-    /// process stops mid-way, or when [`INLINE_DISPATCHES_QUEUED`] are already waiting.
-    /// When the booking wrote the first round itself ([`crate::dispatch::FirstRound`]),
-    /// this only pushes its offers.
-    ///
-    /// `prefetched`: what the round reads, read before the booking
-    /// ([`crate::dispatch::Dispatcher::prefetch`]).
-    pub fn dispatch_after_commit(
+    /// Books a pickup as this process does: dispatch reads what the first round needs,
+    /// the booking is written through this process's [`Self::bookings`], and the first
+    /// round follows the commit here (see [`crate::dispatch::Dispatcher::book`]).
+    pub async fn book(
         &self,
-        booked: &crate::pickups::booking::Booked,
-        prefetched: Option<crate::dispatch::Prefetched>,
-    ) {
-        if let Some(offered) = booked.offered.clone() {
-            let (dispatcher, signal) = (self.dispatcher(), self.outbox_signal.clone());
-            tokio::spawn(async move {
-                dispatcher.push_offers(Some(offered)).await;
-                // The booking staged the round's offer timeout.
-                signal.committed();
-            });
-            return;
-        }
-        if booked.waits_until.is_some() {
-            // Its job is its next try (nobody was on shift): there is no round to make now.
-            return;
-        }
-        let Ok(queued) = self.inline_queued.clone().try_acquire_owned() else {
-            return;
+        who: &crate::auth::Principal,
+        input: crate::pickups::booking::BookingInput,
+    ) -> Result<crate::pickups::booking::Booked> {
+        let with = crate::dispatch::Booking {
+            bookings: &self.bookings,
+            inline: &self.inline_dispatch,
+            signal: &self.outbox_signal,
+            rules: crate::pickups::Rules::from_settings(&self.settings),
         };
-        let running = self.inline_dispatch.clone();
-        let dispatcher = self.dispatcher();
-        let signal = self.outbox_signal.clone();
-        let (pickup, starts_at, job) = (
-            booked.pickup.clone(),
-            booked.slot_starts_at,
-            booked.dispatch_job,
-        );
-        let since = std::time::Instant::now();
-        tokio::spawn(async move {
-            let Ok(permit) = running.acquire_owned().await else {
-                return;
-            };
-            if chrono::Duration::from_std(since.elapsed()).unwrap_or(chrono::Duration::MAX)
-                >= crate::pickups::booking::INLINE_DISPATCH_GRACE
-            {
-                // The job is due: a relay has it or is about to.
-                return;
-            }
-            if let Err(e) = dispatcher
-                .dispatch_booked(&pickup, starts_at, job, prefetched)
-                .await
-            {
-                tracing::warn!(error = %e, pickup_id = %pickup.id, "dispatch after booking failed; the queued job will do it");
-            }
-            drop((permit, queued));
-            // The dispatch staged jobs (offer timeout, notifications), or gave the row back.
-            signal.committed();
-        });
+        self.dispatcher().book(with, who, input).await
     }
 
     /// The outbox relay of this process. Every process that commits jobs runs one (API

@@ -6,7 +6,7 @@ use crate::{
 };
 use actix_web::{HttpResponse, web};
 use wufei_domain::Platform;
-use wufei_domain::pickups::{PickupView, Rules, booking::BookingInput, retry::FirstTry};
+use wufei_domain::pickups::{PickupView, booking::BookingInput};
 
 /// Books a pickup into a slot. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/pickups", tag = "pickups", security(("bearer" = [])), request_body = BookingInput,
@@ -24,21 +24,6 @@ pub async fn create(
     auth: Auth,
     body: web::Json<BookingInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let rules = Rules::from_settings(&platform.settings);
-    let dispatcher = platform.dispatcher();
-    let first = dispatcher.first_try().await;
-    let input = body.into_inner();
-    // A booking that dispatches at once first reads what its round needs, so that the
-    // booking's own statement writes the round and the offers go out at its commit.
-    let prefetched = match first {
-        FirstTry::AtOnce => dispatcher.prefetch(input.address_id, input.slot_id).await,
-        FirstTry::Wait(_) => None,
-    };
-    let ahead = prefetched.as_ref().and_then(|f| dispatcher.ahead(f));
-    let booked = platform
-        .bookings
-        .book(&platform.db, &auth.0, rules, first, ahead, input)
-        .await?;
-    platform.dispatch_after_commit(&booked, prefetched);
+    let booked = platform.book(&auth.0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(booked.view))
 }

@@ -1,0 +1,300 @@
+//! Who could take a pickup: the recyclers near it (the geo index) who are approved, on
+//! shift, serve its district, have room in its slot and the right vehicle, read in ONE
+//! query with what ranks them; and the same read made ahead of a booking, so that the
+//! booking's statement can write the first round ([`Dispatcher::ahead`]).
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
+use uuid::Uuid;
+
+use super::{Candidate, Dispatcher};
+use crate::{
+    db::SqlArgs,
+    entities::{address, pickup},
+    error::{Error, Result},
+    pickups::booking::Ahead,
+    ports::geo::{Nearby, Position},
+};
+
+/// What the first dispatch round of a pickup reads, read while the pickup was booked
+/// ([`Dispatcher::prefetch`]).
+#[derive(Debug, Clone)]
+pub struct Prefetched {
+    slot_id: Uuid,
+    district_code: String,
+    /// The booked address's position.
+    at: Position,
+    /// The recyclers near it.
+    nearby: Vec<Nearby>,
+    /// Those of them who can take a pickup of its district in the slot.
+    read: Candidates,
+}
+
+impl Prefetched {
+    /// For the first round of just-booked pickup `p`: the recyclers nearby, and the
+    /// shortlist [`Dispatcher::candidates`] would read among them. `None` when this was
+    /// read for another pickup (slot, district or position differ) or `p` has had a round
+    /// (whose recyclers the shortlist would have to leave out).
+    pub(super) fn first_round(self, p: &pickup::Model) -> Option<(Vec<Nearby>, Shortlist)> {
+        let same = self.slot_id == p.slot_id
+            && self.district_code == p.district_code
+            && self.at.lat == p.lat
+            && self.at.lng == p.lng
+            && p.dispatch_round == 0;
+        same.then(|| (self.nearby, self.read.shortlist(p.needs_van)))
+    }
+}
+
+/// What [`read_candidates`] found: the recyclers with their vehicle, and the district's
+/// dispatch mode.
+#[derive(Debug, Clone)]
+pub(super) struct Candidates {
+    /// (candidate, whether they drive a van).
+    recyclers: Vec<(Candidate, bool)>,
+    pub(super) mode: String,
+}
+
+impl Candidates {
+    /// The shortlist of a pickup that does or does not need a van.
+    pub(super) fn shortlist(self, needs_van: bool) -> Shortlist {
+        Shortlist {
+            candidates: self
+                .recyclers
+                .into_iter()
+                .filter(|&(_, van)| van || !needs_van)
+                .map(|(c, _)| c)
+                .collect(),
+            mode: self.mode,
+        }
+    }
+}
+
+/// Those of the recyclers `nearby` who could take a pickup of slot `slot` in district
+/// `district`, with what ranks them, and the district's dispatch mode, in ONE query:
+/// approved, on shift, serving the district, below their capacity in the slot and, with
+/// `offered` (a pickup id), not offered that pickup before; with their vehicle, their load
+/// in the slot and the offers made to them in the last 24 hours. Read without locks:
+/// accepting takes the capacity by a conditional update, and `uq_offers_pickup_recycler`
+/// refuses a second offer to one recycler.
+pub(super) async fn read_candidates(
+    conn: &impl ConnectionTrait,
+    district: &str,
+    slot: Uuid,
+    nearby: &[Nearby],
+    offered: Option<Uuid>,
+) -> Result<Candidates> {
+    let mut found = Candidates {
+        recyclers: Vec::new(),
+        mode: "assign".into(),
+    };
+    if nearby.is_empty() {
+        return Ok(found);
+    }
+    let distance: HashMap<Uuid, f64> = nearby.iter().map(|n| (n.member, n.distance_m)).collect();
+    let mut a = SqlArgs::default();
+    let day_start = Utc::now() - chrono::Duration::hours(24);
+    let district = a.arg(district.to_owned());
+    let mut sql = format!(
+        "SELECT r.user_id, r.slot_capacity, r.rating_sum, r.rating_count, r.complaints, \
+           r.vehicle, COALESCE(l.load, 0) AS load, \
+           (SELECT count(*) FROM offers t WHERE t.recycler_id = r.user_id \
+              AND t.created_at >= {}) AS offers_today, \
+           (SELECT dispatch_mode FROM districts WHERE code = {district}) AS mode \
+         FROM recyclers r \
+         JOIN recycler_districts d ON d.recycler_id = r.user_id \
+           AND d.district_code = {district} \
+         LEFT JOIN recycler_slot_loads l ON l.recycler_id = r.user_id AND l.slot_id = {} \
+         WHERE r.user_id IN ({}) AND r.status = {} AND r.on_shift = {} \
+           AND COALESCE(l.load, 0) < r.slot_capacity",
+        a.arg(day_start),
+        a.arg(slot),
+        distance
+            .keys()
+            .map(|id| a.arg(*id))
+            .collect::<Vec<_>>()
+            .join(", "),
+        a.arg("approved"),
+        a.arg(true),
+    );
+    if let Some(pickup_id) = offered {
+        sql += &format!(
+            " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.pickup_id = {} \
+               AND o.recycler_id = r.user_id)",
+            a.arg(pickup_id)
+        );
+    }
+    let rows = conn
+        .query_all_raw(a.statement_for(conn.get_database_backend(), sql))
+        .await?;
+    for row in rows {
+        let recycler_id: Uuid = row.try_get("", "user_id")?;
+        let rating_sum: i32 = row.try_get("", "rating_sum")?;
+        let rating_count: i32 = row.try_get("", "rating_count")?;
+        let offers_today: i64 = row.try_get("", "offers_today")?;
+        let vehicle: String = row.try_get("", "vehicle")?;
+        if let Some(mode) = row.try_get::<Option<String>>("", "mode")? {
+            found.mode = mode;
+        }
+        let c = Candidate {
+            recycler_id,
+            distance_m: distance.get(&recycler_id).copied().unwrap_or(f64::MAX),
+            load: row.try_get("", "load")?,
+            capacity: row.try_get("", "slot_capacity")?,
+            rating: (rating_count > 0).then(|| f64::from(rating_sum) / f64::from(rating_count)),
+            complaints: row.try_get("", "complaints")?,
+            offers_today: u64::try_from(offers_today).unwrap_or(0),
+        };
+        found.recyclers.push((c, vehicle == "van"));
+    }
+    Ok(found)
+}
+
+/// The recyclers who can take a pickup, and its district's dispatch mode.
+pub(super) struct Shortlist {
+    pub(super) candidates: Vec<Candidate>,
+    /// `assign` or `broadcast`.
+    pub(super) mode: String,
+}
+
+impl Dispatcher {
+    /// Those of the recyclers `nearby` who can take `p`, with what ranks them, and the
+    /// district's dispatch mode ([`read_candidates`]): in a van if it needs one and not
+    /// offered it before.
+    pub(super) async fn candidates(
+        &self,
+        conn: &impl ConnectionTrait,
+        p: &pickup::Model,
+        nearby: &[Nearby],
+    ) -> Result<Shortlist> {
+        // Offers are only ever made by a dispatch round, which counts itself on the pickup.
+        let offered = (p.dispatch_round > 0).then_some(p.id);
+        let read = read_candidates(conn, &p.district_code, p.slot_id, nearby, offered).await?;
+        Ok(read.shortlist(p.needs_van))
+    }
+
+    /// Reads, for a booking of address `address_id` into slot `slot_id` about to be
+    /// written, what its pickup's first dispatch round reads: the recyclers near the
+    /// address ([`GeoIndex::nearby`]) and those of them who can take a pickup of its
+    /// district in that slot ([`read_candidates`]). From it [`Self::ahead`] makes the round
+    /// the booking's own statement writes. `None` on SQLite (the round follows the commit,
+    /// in its own transaction) and when the read fails (logged; the round after the commit
+    /// reads for itself).
+    pub async fn prefetch(&self, address_id: Uuid, slot_id: Uuid) -> Option<Prefetched> {
+        if self.db.get_database_backend() != DatabaseBackend::Postgres {
+            return None;
+        }
+        let read = async {
+            let Some(address) = address::Entity::find_by_id(address_id)
+                .one(&self.db)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let at = Position {
+                lat: address.lat,
+                lng: address.lng,
+            };
+            let nearby = self.search(at).await?;
+            let read =
+                read_candidates(&self.db, &address.district_code, slot_id, &nearby, None).await?;
+            Ok::<_, Error>(Some(Prefetched {
+                slot_id,
+                district_code: address.district_code,
+                at,
+                nearby,
+                read,
+            }))
+        };
+        read.await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, %slot_id, "prefetching dispatch candidates failed; the round reads them");
+            None
+        })
+    }
+
+    /// What a booking needs to write its pickup's first round in its own statement, from
+    /// what [`Self::prefetch`] read for it: `None` when that round would make no offer
+    /// (nobody nearby can take a pickup of that slot, or the policy allows no round), and
+    /// the booking leaves the round to the dispatch after its commit.
+    pub fn ahead(&self, read: &Prefetched) -> Option<Ahead> {
+        (!read.read.recyclers.is_empty() && self.policy.max_rounds >= 1).then(|| {
+            let choice = |needs_van: bool| {
+                let shortlist = read.read.clone().shortlist(needs_van);
+                (!shortlist.candidates.is_empty()).then(|| self.choose(shortlist))
+            };
+            Ahead {
+                slot_id: read.slot_id,
+                district_code: read.district_code.clone(),
+                at: read.at,
+                manual_before: self.policy.manual_before_delta(),
+                choices: [choice(false), choice(true)],
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::fixtures::{c, waiting};
+
+    #[test]
+    fn a_prefetch_answers_only_for_the_first_round_of_the_pickup_it_was_read_for() {
+        let slot_id = Uuid::now_v7();
+        let p = waiting(0, slot_id);
+        let (tricycle, van) = (c(0.3, 0, None, 0), c(0.9, 1, None, 0));
+        let nearby: Vec<Nearby> = [&tricycle, &van]
+            .into_iter()
+            .map(|c| Nearby {
+                member: c.recycler_id,
+                pos: Position {
+                    lat: 36.45,
+                    lng: 115.98,
+                },
+                distance_m: c.distance_m,
+                at: Utc::now(),
+            })
+            .collect();
+        let f = Prefetched {
+            slot_id,
+            district_code: p.district_code.clone(),
+            at: Position {
+                lat: p.lat,
+                lng: p.lng,
+            },
+            nearby: nearby.clone(),
+            read: Candidates {
+                recyclers: vec![(tricycle.clone(), false), (van.clone(), true)],
+                mode: "broadcast".into(),
+            },
+        };
+        let (found, shortlist) = f.clone().first_round(&p).expect("answers");
+        assert_eq!(found, nearby);
+        assert_eq!(shortlist.mode, "broadcast");
+        assert_eq!(shortlist.candidates, vec![tricycle, van.clone()]);
+        // A pickup that needs a van is offered to vans only.
+        let heavy = pickup::Model {
+            needs_van: true,
+            ..p.clone()
+        };
+        let (_, vans) = f.clone().first_round(&heavy).expect("answers");
+        assert_eq!(vans.candidates, vec![van]);
+        // Not for a pickup that has had a round, nor of another slot, district or place.
+        let others = [
+            waiting(1, slot_id),
+            waiting(0, Uuid::now_v7()),
+            pickup::Model {
+                district_code: "371503".into(),
+                ..p.clone()
+            },
+            pickup::Model {
+                lat: p.lat + 0.01,
+                ..p.clone()
+            },
+        ];
+        for other in others {
+            assert!(f.clone().first_round(&other).is_none(), "{other:?}");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! The dispatcher's job handlers.
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    Dispatcher,
+    round::{IfNobody, PickupJob},
+};
+use crate::{jobs::JobHandler, ports::queue::Delivery};
+
+#[derive(Deserialize)]
+struct RecyclerJob {
+    recycler_id: Uuid,
+}
+
+/// `pickup.dispatch`.
+pub struct DispatchHandler(pub Dispatcher);
+
+#[async_trait]
+impl JobHandler for DispatchHandler {
+    async fn handle(&self, job: &Delivery) -> anyhow::Result<()> {
+        let j: PickupJob = serde_json::from_value(job.payload.clone())?;
+        Ok(self
+            .0
+            .dispatch_as(j.pickup_id, j.after(), IfNobody::Retry(Some(job.id)))
+            .await?)
+    }
+}
+
+/// `recycler.on_shift`.
+pub struct OnShiftHandler(pub Dispatcher);
+
+#[async_trait]
+impl JobHandler for OnShiftHandler {
+    async fn handle(&self, job: &Delivery) -> anyhow::Result<()> {
+        let j: RecyclerJob = serde_json::from_value(job.payload.clone())?;
+        self.0.recycler_on_shift(j.recycler_id).await?;
+        Ok(())
+    }
+}
+
+/// `pickup.offer_timeout`.
+pub struct OfferTimeoutHandler(pub Dispatcher);
+
+#[async_trait]
+impl JobHandler for OfferTimeoutHandler {
+    async fn handle(&self, job: &Delivery) -> anyhow::Result<()> {
+        let j: PickupJob = serde_json::from_value(job.payload.clone())?;
+        Ok(self
+            .0
+            .offer_timeout(j.pickup_id, j.round.unwrap_or(0))
+            .await?)
+    }
+}
