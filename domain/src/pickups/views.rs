@@ -121,61 +121,10 @@ pub(crate) fn uuids(json: &str) -> Vec<Uuid> {
 
 /// Builds the full view of a pickup.
 pub async fn view(db: &impl ConnectionTrait, p: pickup::Model) -> Result<PickupView> {
-    // In category order: the order of the (pickup, category) index both databases read
-    // them through, made explicit so that it holds whatever the plan.
-    let items = pickup_item::Entity::find()
-        .filter(pickup_item::Column::PickupId.eq(p.id))
-        .order_by_asc(pickup_item::Column::CategoryId)
-        .all(db)
-        .await?;
-    let cats = category::Entity::find()
-        .filter(category::Column::Id.is_in(items.iter().map(|i| i.category_id)))
-        .all(db)
-        .await?;
-    let items = items
-        .into_iter()
-        .map(|i| {
-            let c = cats.iter().find(|c| c.id == i.category_id);
-            ItemView {
-                category_id: i.category_id,
-                category_code: c.map(|c| c.code.clone()).unwrap_or_default(),
-                category_name: c.map(|c| c.name.clone()).unwrap_or_default(),
-                unit: c.map(|c| c.unit.clone()).unwrap_or_default(),
-                estimated_weight_g: i.estimated_weight_g,
-                estimated_count: i.estimated_count,
-                actual_weight_g: i.actual_weight_g,
-                actual_count: i.actual_count,
-            }
-        })
-        .collect();
-    let timeline = pickup_event::Entity::find()
-        .filter(pickup_event::Column::PickupId.eq(p.id))
-        .order_by_asc(pickup_event::Column::CreatedAt)
-        .order_by_asc(pickup_event::Column::Id)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|e| EventView {
-            from: e.from_status,
-            to: e.to_status,
-            actor_role: e.actor_role,
-            actor_id: e.actor_id,
-            reason: e.reason,
-            at: e.created_at,
-        })
-        .collect();
+    let items = items_of(db, p.id).await?;
+    let timeline = timeline_of(db, p.id).await?;
     let recycler = match p.recycler_id {
-        Some(id) => recycler::Entity::find_by_id(id)
-            .one(db)
-            .await?
-            .map(|r| RecyclerBrief {
-                id: r.user_id,
-                name: r.name,
-                phone: r.phone,
-                vehicle: r.vehicle,
-                rating: (r.rating_count > 0)
-                    .then(|| f64::from(r.rating_sum) / f64::from(r.rating_count)),
-            }),
+        Some(id) => recycler_brief(db, id).await?,
         None => None,
     };
     let slot = pickup_slot::Entity::find_by_id(p.slot_id).one(db).await?;
@@ -202,6 +151,72 @@ pub async fn view(db: &impl ConnectionTrait, p: pickup::Model) -> Result<PickupV
         timeline,
         created_at: p.created_at,
     })
+}
+
+/// The items of pickup `pickup_id` with their categories.
+async fn items_of(db: &impl ConnectionTrait, pickup_id: Uuid) -> Result<Vec<ItemView>> {
+    // In category order: the order of the (pickup, category) index both databases read
+    // them through, made explicit so that it holds whatever the plan.
+    let items = pickup_item::Entity::find()
+        .filter(pickup_item::Column::PickupId.eq(pickup_id))
+        .order_by_asc(pickup_item::Column::CategoryId)
+        .all(db)
+        .await?;
+    let cats = category::Entity::find()
+        .filter(category::Column::Id.is_in(items.iter().map(|i| i.category_id)))
+        .all(db)
+        .await?;
+    Ok(items
+        .into_iter()
+        .map(|i| {
+            let c = cats.iter().find(|c| c.id == i.category_id);
+            ItemView {
+                category_id: i.category_id,
+                category_code: c.map(|c| c.code.clone()).unwrap_or_default(),
+                category_name: c.map(|c| c.name.clone()).unwrap_or_default(),
+                unit: c.map(|c| c.unit.clone()).unwrap_or_default(),
+                estimated_weight_g: i.estimated_weight_g,
+                estimated_count: i.estimated_count,
+                actual_weight_g: i.actual_weight_g,
+                actual_count: i.actual_count,
+            }
+        })
+        .collect())
+}
+
+/// The timeline of pickup `pickup_id`, oldest first.
+async fn timeline_of(db: &impl ConnectionTrait, pickup_id: Uuid) -> Result<Vec<EventView>> {
+    Ok(pickup_event::Entity::find()
+        .filter(pickup_event::Column::PickupId.eq(pickup_id))
+        .order_by_asc(pickup_event::Column::CreatedAt)
+        .order_by_asc(pickup_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| EventView {
+            from: e.from_status,
+            to: e.to_status,
+            actor_role: e.actor_role,
+            actor_id: e.actor_id,
+            reason: e.reason,
+            at: e.created_at,
+        })
+        .collect())
+}
+
+/// Recycler `id` as a resident sees them, if there is one.
+async fn recycler_brief(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<RecyclerBrief>> {
+    Ok(recycler::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|r| RecyclerBrief {
+            id: r.user_id,
+            name: r.name,
+            phone: r.phone,
+            vehicle: r.vehicle,
+            rating: (r.rating_count > 0)
+                .then(|| f64::from(r.rating_sum) / f64::from(r.rating_count)),
+        }))
 }
 
 /// A page of views from up to `limit + 1` rows fetched newest first.
