@@ -653,7 +653,7 @@ pub async fn heartbeat(
     use crate::entities::pickup;
     Ok(pickup::Entity::find()
         .filter(pickup::Column::RecyclerId.eq(who.user_id))
-        .filter(pickup::Column::Status.eq(crate::pickups::Status::EnRoute.as_str()))
+        .filter(pickup::Column::Status.eq(crate::pickups::Status::EnRoute))
         .all(db)
         .await?)
 }

@@ -133,7 +133,7 @@ pub async fn reference(db: &DatabaseConnection) -> Result<()> {
             kind: Set(kind.to_string()),
             note: Set(note.to_string()),
             sort_order: Set(i as i32),
-            dispatch_mode: Set("assign".into()),
+            dispatch_mode: Set(district::DispatchMode::Assign),
             served: Set(true),
         })
         .on_conflict_do_nothing_on([district::Column::Code])

@@ -291,7 +291,7 @@ impl Load {
 async fn statuses(app: &TestApp) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for p in pickup::Entity::find().all(&app.platform.db).await.unwrap() {
-        *out.entry(p.status).or_default() += 1;
+        *out.entry(p.status.as_str().to_owned()).or_default() += 1;
     }
     out
 }

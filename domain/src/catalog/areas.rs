@@ -14,7 +14,10 @@ use uuid::Uuid;
 use crate::{
     audit,
     auth::{Principal, Role},
-    entities::{community, district},
+    entities::{
+        community,
+        district::{self, DispatchMode},
+    },
     error::{Error, Result},
     validate::Check,
 };
@@ -41,7 +44,7 @@ impl From<district::Model> for AdminDistrictView {
             code: d.code,
             name: d.name,
             kind: d.kind,
-            dispatch_mode: d.dispatch_mode,
+            dispatch_mode: d.dispatch_mode.as_str().into(),
             served: d.served,
         }
     }
@@ -69,9 +72,10 @@ pub async fn update_district(
     who.require_role(&[Role::Admin])?;
     who.require_district(code)?;
     let mut check = Check::new();
-    if let Some(mode) = &patch.dispatch_mode {
+    let mode = patch.dispatch_mode.as_deref().map(DispatchMode::parse);
+    if let Some(mode) = mode {
         check.ensure(
-            matches!(mode.as_str(), "assign" | "broadcast"),
+            mode.is_some(),
             "dispatch_mode",
             "invalid",
             "must be assign or broadcast",
@@ -85,7 +89,7 @@ pub async fn update_district(
         .ok_or(Error::NotFound { what: "district" })?;
     let mut changed = crate::audit::Changes::default();
     let mut am: district::ActiveModel = d.clone().into();
-    if let Some(m) = changed.track("dispatch_mode", &d.dispatch_mode, patch.dispatch_mode) {
+    if let Some(m) = changed.track("dispatch_mode", &d.dispatch_mode, mode.flatten()) {
         am.dispatch_mode = Set(m);
     }
     if let Some(s) = changed.track("served", &d.served, patch.served) {

@@ -30,7 +30,7 @@ pub(super) fn waiting(round: i32, slot_id: Uuid) -> pickup::Model {
         lat: 36.456,
         lng: 115.985,
         slot_id,
-        status: Status::PendingDispatch.as_str().into(),
+        status: Status::PendingDispatch,
         recycler_id: None,
         needs_van: false,
         note: String::new(),

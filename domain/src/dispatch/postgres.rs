@@ -142,7 +142,7 @@ impl Dispatcher {
                     a.arg(o.id),
                     a.arg(o.recycler_id),
                     a.arg(o.round),
-                    a.arg(o.status.clone()),
+                    a.arg(o.status.as_str()),
                     a.arg(o.expires_at),
                     a.arg(o.created_at),
                 )
@@ -280,7 +280,7 @@ fn event_clause(
         "e AS (INSERT INTO pickup_events (id, pickup_id, from_status, to_status, actor_id, \
            actor_role, reason, created_at) SELECT {}, m.id, {}, {}, {}, {}, {}, {} FROM m)",
         a.arg(Uuid::now_v7()),
-        a.arg(p.status.clone()),
+        a.arg(p.status.as_str()),
         a.arg(to.as_str()),
         a.arg(Actor::SYSTEM.user_id),
         a.arg(Actor::SYSTEM.role),

@@ -188,7 +188,7 @@ pub(super) fn next_try_id(job: Uuid) -> Uuid {
 /// Whether pickup `p` needs a dispatch round: it is pending and not in manual dispatch,
 /// and, for a scheduled try, still in the round and slot that try follows.
 pub(super) fn due(p: &pickup::Model, after: Option<After>) -> bool {
-    p.status == Status::PendingDispatch.as_str()
+    p.status == Status::PendingDispatch
         && !p.manual_dispatch
         && after
             .is_none_or(|a| a.round == p.dispatch_round && a.slot_id.is_none_or(|s| s == p.slot_id))
@@ -238,7 +238,7 @@ mod tests {
         };
         assert!(!due(&manual, None));
         let offered = pickup::Model {
-            status: Status::Offered.as_str().into(),
+            status: Status::Offered,
             ..p
         };
         assert!(!due(&offered, try_of(1, slot)));

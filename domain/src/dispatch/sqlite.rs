@@ -128,7 +128,7 @@ pub(super) async fn escalate(
         .col_expr(pickup::Column::ManualDispatch, Expr::value(true))
         .col_expr(pickup::Column::UpdatedAt, Expr::value(now))
         .filter(pickup::Column::Id.eq(p.id))
-        .filter(pickup::Column::Status.eq(Status::PendingDispatch.as_str()))
+        .filter(pickup::Column::Status.eq(Status::PendingDispatch))
         .filter(pickup::Column::ManualDispatch.eq(false))
         .exec(txn)
         .await?
@@ -137,7 +137,7 @@ pub(super) async fn escalate(
         record_event(
             txn,
             p.id,
-            Some(p.status.clone()),
+            Some(p.status),
             Status::PendingDispatch,
             &Actor::SYSTEM,
             &format!("manual dispatch: {why}"),

@@ -24,10 +24,7 @@ impl Dispatcher {
         let expired = expire_round(&txn, pickup_id, round).await?;
         after_offer_closed(&txn, pickup_id).await?;
         if !expired.is_empty() {
-            let status = crate::pickups::reload(&txn, pickup_id)
-                .await?
-                .status
-                .parse()?;
+            let status = crate::pickups::reload(&txn, pickup_id).await?.status;
             announce(&txn, pickup_id, status, &expired).await?;
         }
         txn.commit().await?;

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::pickup::Status;
+
 /// One row of `pickup_events`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "pickup_events")]
@@ -9,8 +11,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub pickup_id: Uuid,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     pub actor_id: Option<Uuid>,
     pub actor_role: String,
     pub reason: String,

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     auth::Principal,
-    entities::pickup,
+    entities::pickup::{self, DisputeState},
     error::{Error, Result},
 };
 
@@ -34,8 +34,8 @@ pub async fn dispute(
     let in_window = p
         .completed_at
         .is_some_and(|c| Utc::now() <= c + rules.dispute_window);
-    let weighed = [Status::Completed.as_str(), Status::Settled.as_str()];
-    if !weighed.contains(&p.status.as_str()) || !in_window {
+    let weighed = [Status::Completed, Status::Settled];
+    if !weighed.contains(&p.status) || !in_window {
         return Err(Error::conflict(
             "cannot_dispute",
             "weights can be disputed only after completion, within the dispute window",
@@ -43,7 +43,10 @@ pub async fn dispute(
     }
     let done = pickup::Entity::update_many()
         .col_expr(pickup::Column::Dispute, Expr::value(text))
-        .col_expr(pickup::Column::DisputeState, Expr::value("open"))
+        .col_expr(
+            pickup::Column::DisputeState,
+            Expr::value(DisputeState::Open),
+        )
         .filter(pickup::Column::Id.eq(id))
         .filter(pickup::Column::Status.is_in(weighed))
         .filter(pickup::Column::DisputeState.is_null())

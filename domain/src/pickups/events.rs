@@ -84,7 +84,7 @@ impl JobHandler for OffersMadeHandler {
         let e: OffersMade = serde_json::from_value(job.payload.clone())?;
         let open = offer::Entity::find()
             .filter(offer::Column::PickupId.eq(e.pickup_id))
-            .filter(offer::Column::Status.eq("open"))
+            .filter(offer::Column::Status.eq(offer::Status::Open))
             .all(&self.db)
             .await?;
         for o in open {

@@ -32,7 +32,7 @@ pub async fn expire_due(db: &DatabaseConnection) -> Result<u64> {
     }
     let due = pickup::Entity::find()
         .filter(pickup::Column::SlotId.is_in(ended))
-        .filter(pickup::Column::Status.is_in(Status::UNASSIGNED.iter().map(|s| s.as_str())))
+        .filter(pickup::Column::Status.is_in(Status::UNASSIGNED))
         .all(db)
         .await?;
     let mut n = 0;

@@ -27,17 +27,17 @@ pub(crate) async fn withdraw_offers(
 ) -> Result<Vec<Uuid>> {
     let mut open = offer::Entity::find()
         .filter(offer::Column::PickupId.eq(pickup_id))
-        .filter(offer::Column::Status.eq("open"));
+        .filter(offer::Column::Status.eq(offer::Status::Open));
     if let Some(e) = except {
         open = open.filter(offer::Column::Id.ne(e));
     }
     let open = open.all(txn).await?;
     if !open.is_empty() {
         offer::Entity::update_many()
-            .col_expr(offer::Column::Status, Expr::value("withdrawn"))
+            .col_expr(offer::Column::Status, Expr::value(offer::Status::Withdrawn))
             .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
             .filter(offer::Column::Id.is_in(open.iter().map(|o| o.id)))
-            .filter(offer::Column::Status.eq("open"))
+            .filter(offer::Column::Status.eq(offer::Status::Open))
             .exec(txn)
             .await?;
     }
@@ -61,7 +61,7 @@ pub(crate) async fn expire_round(
     let expired: Vec<Uuid> = offer::Entity::find()
         .filter(offer::Column::PickupId.eq(pickup_id))
         .filter(offer::Column::Round.eq(round))
-        .filter(offer::Column::Status.eq("open"))
+        .filter(offer::Column::Status.eq(offer::Status::Open))
         .all(txn)
         .await?
         .into_iter()
@@ -69,11 +69,11 @@ pub(crate) async fn expire_round(
         .collect();
     if !expired.is_empty() {
         offer::Entity::update_many()
-            .col_expr(offer::Column::Status, Expr::value("expired"))
+            .col_expr(offer::Column::Status, Expr::value(offer::Status::Expired))
             .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
             .filter(offer::Column::PickupId.eq(pickup_id))
             .filter(offer::Column::Round.eq(round))
-            .filter(offer::Column::Status.eq("open"))
+            .filter(offer::Column::Status.eq(offer::Status::Open))
             .exec(txn)
             .await?;
     }
@@ -85,13 +85,13 @@ pub(crate) async fn expire_round(
 pub async fn after_offer_closed(txn: &impl ConnectionTrait, pickup_id: Uuid) -> Result<()> {
     let open = offer::Entity::find()
         .filter(offer::Column::PickupId.eq(pickup_id))
-        .filter(offer::Column::Status.eq("open"))
+        .filter(offer::Column::Status.eq(offer::Status::Open))
         .count(txn)
         .await?;
     let Some(p) = pickup::Entity::find_by_id(pickup_id).one(txn).await? else {
         return Ok(());
     };
-    if open > 0 || p.status != Status::Offered.as_str() {
+    if open > 0 || p.status != Status::Offered {
         return Ok(());
     }
     transition(

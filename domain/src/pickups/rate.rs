@@ -47,9 +47,7 @@ pub async fn rate(
         .col_expr(pickup::Column::RatingComment, Expr::value(comment))
         .filter(pickup::Column::Id.eq(id))
         .filter(pickup::Column::Rating.is_null())
-        .filter(
-            pickup::Column::Status.is_in([Status::Completed.as_str(), Status::Settled.as_str()]),
-        )
+        .filter(pickup::Column::Status.is_in([Status::Completed, Status::Settled]))
         .exec(&txn)
         .await?
         .rows_affected;

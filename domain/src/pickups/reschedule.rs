@@ -87,7 +87,7 @@ pub async fn reschedule(
     // Offers already declined for the old time may be welcome for the new one.
     offer::Entity::delete_many()
         .filter(offer::Column::PickupId.eq(id))
-        .filter(offer::Column::Status.ne("open"))
+        .filter(offer::Column::Status.ne(offer::Status::Open))
         .exec(&txn)
         .await?;
     announce(&txn, id, Status::PendingDispatch, &told).await?;

@@ -37,7 +37,7 @@ impl Choice {
                 pickup_id,
                 recycler_id,
                 round: number,
-                status: "open".into(),
+                status: offer::Status::Open,
                 reason: None,
                 expires_at,
                 created_at: now,

@@ -1,37 +1,11 @@
-//! A pickup's states and the legal moves between them. The table is the whole state
-//! machine: [`super::transition`] refuses any move that is not in it.
+//! A pickup's states (the type is the `pickups.status` column's, [`Status`]) and the legal
+//! moves between them. The table is the whole state machine: [`super::transition`]
+//! refuses any move that is not in it.
 
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::entities::pickup::Status;
 use crate::error::{Error, Result};
-
-/// A pickup's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Booked; waiting for a recycler.
-    PendingDispatch,
-    /// Offered to one or more recyclers.
-    Offered,
-    /// A recycler took it.
-    Accepted,
-    /// The recycler is on the way.
-    EnRoute,
-    /// The recycler is at the door.
-    Arrived,
-    /// Weighed and collected; points not yet posted.
-    Completed,
-    /// Points and earnings posted.
-    Settled,
-    /// Cancelled by the resident (or an administrator).
-    Cancelled,
-    /// Nobody answered the door.
-    NoShow,
-    /// The slot passed without a recycler.
-    Expired,
-}
 
 impl Status {
     /// The stored name.
@@ -86,6 +60,13 @@ impl FromStr for Status {
                 )));
             }
         })
+    }
+}
+
+/// A status is its stored name: `status == "offered"`.
+impl PartialEq<&str> for Status {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 

@@ -12,7 +12,7 @@ use crate::{entities::pickup_event, error::Result};
 pub async fn record_event(
     txn: &impl ConnectionTrait,
     pickup_id: Uuid,
-    from: Option<String>,
+    from: Option<Status>,
     to: Status,
     actor: &Actor,
     reason: &str,
@@ -24,7 +24,7 @@ pub async fn record_event(
 pub async fn record_event_at(
     txn: &impl ConnectionTrait,
     pickup_id: Uuid,
-    from: Option<String>,
+    from: Option<Status>,
     to: Status,
     actor: &Actor,
     reason: &str,
@@ -34,7 +34,7 @@ pub async fn record_event_at(
         id: Set(Uuid::now_v7()),
         pickup_id: Set(pickup_id),
         from_status: Set(from),
-        to_status: Set(to.as_str().into()),
+        to_status: Set(to),
         actor_id: Set(actor.user_id),
         actor_role: Set(actor.role.into()),
         reason: Set(reason.into()),

@@ -102,19 +102,19 @@ pub async fn transition_locked(
             "illegal_transition",
             format!(
                 "a pickup that is {} cannot become {}",
-                before.status,
+                before.status.as_str(),
                 t.to.as_str()
             ),
         )
     };
-    if !t.from.iter().any(|s| s.as_str() == before.status) {
+    if !t.from.contains(&before.status) {
         return Err(illegal());
     }
     let mut update = pickup::Entity::update_many()
-        .col_expr(pickup::Column::Status, Expr::value(t.to.as_str()))
+        .col_expr(pickup::Column::Status, Expr::value(t.to))
         .col_expr(pickup::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(pickup::Column::Id.eq(t.pickup_id))
-        .filter(pickup::Column::Status.eq(before.status.as_str()));
+        .filter(pickup::Column::Status.eq(before.status));
     if let Some(r) = t.recycler {
         update = update.filter(pickup::Column::RecyclerId.eq(r));
     }
@@ -127,7 +127,7 @@ pub async fn transition_locked(
     record_event(
         txn,
         t.pickup_id,
-        Some(before.status.clone()),
+        Some(before.status),
         t.to,
         &t.actor,
         &t.reason,

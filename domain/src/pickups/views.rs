@@ -129,7 +129,7 @@ pub async fn view(db: &impl ConnectionTrait, p: pickup::Model) -> Result<PickupV
     };
     let slot = pickup_slot::Entity::find_by_id(p.slot_id).one(db).await?;
     Ok(PickupView {
-        status: p.status.parse()?,
+        status: p.status,
         id: p.id,
         resident_id: p.resident_id,
         address: serde_json::from_str(&p.address_snapshot).unwrap_or(serde_json::Value::Null),
@@ -146,7 +146,7 @@ pub async fn view(db: &impl ConnectionTrait, p: pickup::Model) -> Result<PickupV
         manual_dispatch: p.manual_dispatch,
         late_cancellation: p.late_cancellation,
         rating: p.rating,
-        dispute_state: p.dispute_state,
+        dispute_state: p.dispute_state.map(|s| s.as_str().into()),
         completed_at: p.completed_at,
         timeline,
         created_at: p.created_at,
@@ -194,8 +194,8 @@ async fn timeline_of(db: &impl ConnectionTrait, pickup_id: Uuid) -> Result<Vec<E
         .await?
         .into_iter()
         .map(|e| EventView {
-            from: e.from_status,
-            to: e.to_status,
+            from: e.from_status.map(|s| s.as_str().into()),
+            to: e.to_status.as_str().into(),
             actor_role: e.actor_role,
             actor_id: e.actor_id,
             reason: e.reason,

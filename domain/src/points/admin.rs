@@ -12,7 +12,11 @@ use uuid::Uuid;
 use super::settlement::{self, Priced};
 use crate::{
     auth::{Principal, Role},
-    entities::{district, ledger_transaction, pickup, pickup_item, recycling_record, user},
+    entities::{
+        district, ledger_transaction,
+        pickup::{self, DisputeState},
+        pickup_item, recycling_record, user,
+    },
     error::{Error, Result},
     ledger::{self, AccountRef, Credit, Leg, NewTransaction, Sink, TxKind, lots::Draw},
     pickups::{PickupView, Status, view, work},
@@ -284,14 +288,14 @@ pub async fn resolve_dispute(
         .await?
         .filter(|p| who.may_administer_district(&p.district_code))
         .ok_or(Error::NotFound { what: "pickup" })?;
-    if p.dispute_state.as_deref() != Some("open") {
+    if p.dispute_state != Some(DisputeState::Open) {
         return Err(Error::conflict(
             "no_open_dispute",
             "this pickup has no open dispute",
         ));
     }
     let state = match input.decision {
-        Decision::Rejected => "rejected",
+        Decision::Rejected => DisputeState::Rejected,
         Decision::Upheld => {
             let items = input.items.as_deref().ok_or_else(|| {
                 Error::field(
@@ -302,10 +306,10 @@ pub async fn resolve_dispute(
             })?;
             work::validate_weighed(&txn, items).await?;
             correct(&txn, rules, who, &p, items).await?;
-            "upheld"
+            DisputeState::Upheld
         }
     };
-    if p.status == Status::Completed.as_str() {
+    if p.status == Status::Completed {
         // Settlement waited for the decision.
         settlement::stage(&txn, pickup_id).await?;
     }
@@ -321,7 +325,7 @@ pub async fn resolve_dispute(
         "pickup.dispute_resolved",
         "pickup",
         &pickup_id.to_string(),
-        serde_json::json!({ "decision": state, "reason": reason, "items": input.items.as_ref().map(|i| i.len()) }),
+        serde_json::json!({ "decision": state.as_str(), "reason": reason, "items": input.items.as_ref().map(|i| i.len()) }),
     )
     .await?;
     let (title, body) = match input.decision {
@@ -338,7 +342,7 @@ pub async fn resolve_dispute(
             kind: crate::notifications::kinds::PICKUP_STATUS.into(),
             title: title.into(),
             body,
-            data: serde_json::json!({ "pickup_id": pickup_id, "dispute_state": state }),
+            data: serde_json::json!({ "pickup_id": pickup_id, "dispute_state": state.as_str() }),
         },
     )
     .await?;
@@ -365,7 +369,7 @@ async fn correct(
         .exec(txn)
         .await?;
     work::record_weighed(txn, p.id, items).await?;
-    if p.status != Status::Settled.as_str() {
+    if p.status != Status::Settled {
         // Not settled yet: settlement reads the corrected weights.
         return Ok(());
     }

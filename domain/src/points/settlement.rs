@@ -18,7 +18,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    entities::{category, pickup, pickup_item, recycling_record},
+    entities::{
+        category,
+        pickup::{self, DisputeState},
+        pickup_item, recycling_record,
+    },
     error::{Error, Result},
     jobs::{JobHandler, outbox},
     ledger::{self, AccountRef, Credit, Leg, NewTransaction, TxKind},
@@ -121,12 +125,12 @@ pub async fn settle(
     let Some(p) = crate::pickups::locks::lock_pickup(&txn, pickup_id).await? else {
         return Ok(Outcome::Skipped);
     };
-    if p.status != Status::Completed.as_str() {
+    if p.status != Status::Completed {
         return Ok(Outcome::Skipped);
     }
     // The resident disputes the weigh ticket before the points posted: they post once an
     // administrator has decided (resolution stages settlement again).
-    if p.dispute_state.as_deref() == Some("open") {
+    if p.dispute_state == Some(DisputeState::Open) {
         return Ok(Outcome::Skipped);
     }
     let (Some(recycler_id), Some(completed_at)) = (p.recycler_id, p.completed_at) else {
@@ -314,7 +318,7 @@ pub async fn settle_stragglers(
     grace: chrono::Duration,
 ) -> Result<u64> {
     let due: Vec<Uuid> = pickup::Entity::find()
-        .filter(pickup::Column::Status.eq(Status::Completed.as_str()))
+        .filter(pickup::Column::Status.eq(Status::Completed))
         .filter(pickup::Column::CompletedAt.lt(Utc::now() - grace))
         .select_only()
         .column(pickup::Column::Id)

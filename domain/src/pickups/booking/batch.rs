@@ -125,7 +125,7 @@ fn first_round_rows(k: usize, f: &FirstRound) -> Vec<serde_json::Value> {
                 .map(|o| {
                     serde_json::json!({
                         "id": o.id, "recycler_id": o.recycler_id, "round": o.round,
-                        "status": o.status, "expires_at": o.expires_at, "created_at": o.created_at,
+                        "status": o.status.as_str(), "expires_at": o.expires_at, "created_at": o.created_at,
                     })
                 })
                 .collect();

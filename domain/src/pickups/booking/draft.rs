@@ -102,14 +102,14 @@ impl Request {
         }
         let mut timeline = vec![EventView {
             from: None,
-            to: d.event.to_status.clone(),
+            to: d.event.to_status.as_str().into(),
             actor_role: d.event.actor_role.clone(),
             actor_id: d.event.actor_id,
             reason: d.event.reason.clone(),
             at: d.now,
         }];
         if let Some((reason, o)) = &offered {
-            row.status = Status::Offered.as_str().into();
+            row.status = Status::Offered;
             row.dispatch_round = 1;
             timeline.push(EventView {
                 from: Some(Status::PendingDispatch.as_str().into()),
@@ -142,7 +142,7 @@ impl Request {
         let d = &self.draft;
         Ok(PickupView {
             id: d.id,
-            status: row.status.parse()?,
+            status: row.status,
             resident_id: self.who.user_id,
             address: serde_json::from_str(&row.address_snapshot).unwrap_or(serde_json::Value::Null),
             district_code: checked.addr.district_code.clone(),
@@ -215,7 +215,7 @@ impl Draft {
                 id: Uuid::now_v7(),
                 pickup_id: id,
                 from_status: None,
-                to_status: Status::PendingDispatch.as_str().into(),
+                to_status: Status::PendingDispatch,
                 actor_id: actor.user_id,
                 actor_role: actor.role.into(),
                 reason: "booked".into(),
@@ -249,7 +249,7 @@ impl Draft {
             lat: c.addr.lat,
             lng: c.addr.lng,
             slot_id: c.slot.id,
-            status: Status::PendingDispatch.as_str().into(),
+            status: Status::PendingDispatch,
             recycler_id: None,
             needs_van: c.needs_van,
             note: self.note.clone(),

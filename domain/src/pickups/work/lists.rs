@@ -73,7 +73,7 @@ pub async fn monitor(
         let status: Status = s
             .parse()
             .map_err(|_| Error::field("status", "invalid", "not a pickup state"))?;
-        find = find.filter(pickup::Column::Status.eq(status.as_str()));
+        find = find.filter(pickup::Column::Status.eq(status));
     }
     if let Some(m) = q.manual {
         find = find.filter(pickup::Column::ManualDispatch.eq(m));

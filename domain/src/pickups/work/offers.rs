@@ -54,7 +54,7 @@ pub async fn open_offers(db: &impl ConnectionTrait, who: &Principal) -> Result<V
     approved_recycler(db, who).await?;
     let offers = offer::Entity::find()
         .filter(offer::Column::RecyclerId.eq(who.user_id))
-        .filter(offer::Column::Status.eq("open"))
+        .filter(offer::Column::Status.eq(offer::Status::Open))
         .filter(offer::Column::ExpiresAt.gt(Utc::now()))
         .order_by_asc(offer::Column::ExpiresAt)
         .all(db)
@@ -103,7 +103,7 @@ pub async fn accept(
             "this offer is no longer open; someone else has the pickup or it expired",
         )
     };
-    if o.status != "open" || o.expires_at <= Utc::now() {
+    if o.status != offer::Status::Open || o.expires_at <= Utc::now() {
         return Err(taken());
     }
     // The pickup is locked before any offer row is touched, on every path (accept,
@@ -131,10 +131,10 @@ pub async fn accept(
         Err(e) => return Err(e),
     };
     let closed = offer::Entity::update_many()
-        .col_expr(offer::Column::Status, Expr::value("accepted"))
+        .col_expr(offer::Column::Status, Expr::value(offer::Status::Accepted))
         .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
         .filter(offer::Column::Id.eq(offer_id))
-        .filter(offer::Column::Status.eq("open"))
+        .filter(offer::Column::Status.eq(offer::Status::Open))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -176,11 +176,11 @@ pub async fn reject(
         .reason
         .map(|r| r.chars().take(200).collect::<String>());
     let closed = offer::Entity::update_many()
-        .col_expr(offer::Column::Status, Expr::value("rejected"))
+        .col_expr(offer::Column::Status, Expr::value(offer::Status::Rejected))
         .col_expr(offer::Column::Reason, Expr::value(reason))
         .col_expr(offer::Column::RespondedAt, Expr::value(Utc::now()))
         .filter(offer::Column::Id.eq(offer_id))
-        .filter(offer::Column::Status.eq("open"))
+        .filter(offer::Column::Status.eq(offer::Status::Open))
         .exec(&txn)
         .await?
         .rows_affected;
