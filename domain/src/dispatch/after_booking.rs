@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Instant};
 
 use tokio::sync::Semaphore;
 
-use super::{Dispatcher, candidates::Prefetched};
+use super::{candidates::Prefetched, dispatcher::Dispatcher};
 use crate::{
     auth::Principal,
     error::Result,

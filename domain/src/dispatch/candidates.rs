@@ -6,15 +6,14 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::{Candidate, Dispatcher};
+use super::ranking::Candidate;
 use crate::{
     db::SqlArgs,
-    entities::{address, pickup},
-    error::{Error, Result},
-    pickups::booking::Ahead,
+    entities::pickup,
+    error::Result,
     ports::geo::{Nearby, Position},
 };
 
@@ -22,14 +21,14 @@ use crate::{
 /// ([`Dispatcher::prefetch`]).
 #[derive(Debug, Clone)]
 pub struct Prefetched {
-    slot_id: Uuid,
-    district_code: String,
+    pub(super) slot_id: Uuid,
+    pub(super) district_code: String,
     /// The booked address's position.
-    at: Position,
+    pub(super) at: Position,
     /// The recyclers near it.
-    nearby: Vec<Nearby>,
+    pub(super) nearby: Vec<Nearby>,
     /// Those of them who can take a pickup of its district in the slot.
-    read: Candidates,
+    pub(super) read: Candidates,
 }
 
 impl Prefetched {
@@ -52,7 +51,7 @@ impl Prefetched {
 #[derive(Debug, Clone)]
 pub(super) struct Candidates {
     /// (candidate, whether they drive a van).
-    recyclers: Vec<(Candidate, bool)>,
+    pub(super) recyclers: Vec<(Candidate, bool)>,
     pub(super) mode: String,
 }
 
@@ -156,82 +155,6 @@ pub(super) struct Shortlist {
     pub(super) candidates: Vec<Candidate>,
     /// `assign` or `broadcast`.
     pub(super) mode: String,
-}
-
-impl Dispatcher {
-    /// Those of the recyclers `nearby` who can take `p`, with what ranks them, and the
-    /// district's dispatch mode ([`read_candidates`]): in a van if it needs one and not
-    /// offered it before.
-    pub(super) async fn candidates(
-        &self,
-        conn: &impl ConnectionTrait,
-        p: &pickup::Model,
-        nearby: &[Nearby],
-    ) -> Result<Shortlist> {
-        // Offers are only ever made by a dispatch round, which counts itself on the pickup.
-        let offered = (p.dispatch_round > 0).then_some(p.id);
-        let read = read_candidates(conn, &p.district_code, p.slot_id, nearby, offered).await?;
-        Ok(read.shortlist(p.needs_van))
-    }
-
-    /// Reads, for a booking of address `address_id` into slot `slot_id` about to be
-    /// written, what its pickup's first dispatch round reads: the recyclers near the
-    /// address ([`GeoIndex::nearby`]) and those of them who can take a pickup of its
-    /// district in that slot ([`read_candidates`]). From it [`Self::ahead`] makes the round
-    /// the booking's own statement writes. `None` on SQLite (the round follows the commit,
-    /// in its own transaction) and when the read fails (logged; the round after the commit
-    /// reads for itself).
-    pub async fn prefetch(&self, address_id: Uuid, slot_id: Uuid) -> Option<Prefetched> {
-        if self.db.get_database_backend() != DatabaseBackend::Postgres {
-            return None;
-        }
-        let read = async {
-            let Some(address) = address::Entity::find_by_id(address_id)
-                .one(&self.db)
-                .await?
-            else {
-                return Ok(None);
-            };
-            let at = Position {
-                lat: address.lat,
-                lng: address.lng,
-            };
-            let nearby = self.search(at).await?;
-            let read =
-                read_candidates(&self.db, &address.district_code, slot_id, &nearby, None).await?;
-            Ok::<_, Error>(Some(Prefetched {
-                slot_id,
-                district_code: address.district_code,
-                at,
-                nearby,
-                read,
-            }))
-        };
-        read.await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, %slot_id, "prefetching dispatch candidates failed; the round reads them");
-            None
-        })
-    }
-
-    /// What a booking needs to write its pickup's first round in its own statement, from
-    /// what [`Self::prefetch`] read for it: `None` when that round would make no offer
-    /// (nobody nearby can take a pickup of that slot, or the policy allows no round), and
-    /// the booking leaves the round to the dispatch after its commit.
-    pub fn ahead(&self, read: &Prefetched) -> Option<Ahead> {
-        (!read.read.recyclers.is_empty() && self.policy.max_rounds >= 1).then(|| {
-            let choice = |needs_van: bool| {
-                let shortlist = read.read.clone().shortlist(needs_van);
-                (!shortlist.candidates.is_empty()).then(|| self.choose(shortlist))
-            };
-            Ahead {
-                slot_id: read.slot_id,
-                district_code: read.district_code.clone(),
-                at: read.at,
-                manual_before: self.policy.manual_before_delta(),
-                choices: [choice(false), choice(true)],
-            }
-        })
-    }
 }
 
 #[cfg(test)]

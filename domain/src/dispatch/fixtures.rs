@@ -3,7 +3,7 @@
 use chrono::Utc;
 use uuid::Uuid;
 
-use super::Candidate;
+use super::ranking::Candidate;
 use crate::{entities::pickup, pickups::Status};
 
 pub(super) fn c(distance_m: f64, load: i32, rating: Option<f64>, offers_today: u64) -> Candidate {

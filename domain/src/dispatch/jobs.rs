@@ -5,10 +5,29 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    Dispatcher,
-    round::{IfNobody, PickupJob},
+    dispatcher::Dispatcher,
+    tries::{After, IfNobody},
 };
 use crate::{jobs::JobHandler, ports::queue::Delivery};
+
+#[derive(Deserialize)]
+struct PickupJob {
+    pickup_id: Uuid,
+    #[serde(default)]
+    round: Option<i32>,
+    #[serde(default)]
+    slot_id: Option<Uuid>,
+}
+
+impl PickupJob {
+    /// The round a scheduled try follows, if this job is one.
+    fn after(&self) -> Option<After> {
+        self.round.map(|round| After {
+            round,
+            slot_id: self.slot_id,
+        })
+    }
+}
 
 #[derive(Deserialize)]
 struct RecyclerJob {

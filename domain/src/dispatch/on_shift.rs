@@ -5,7 +5,7 @@ use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::{Dispatcher, round::IfNobody};
+use super::{dispatcher::Dispatcher, tries::IfNobody};
 use crate::{db::SqlArgs, error::Result, pickups::Status};
 
 /// Waiting pickups one recycler's coming on shift dispatches again, soonest slot first.

@@ -10,8 +10,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use uuid::Uuid;
 
 use super::{
-    Dispatcher, Prefetched,
-    round::{IfNobody, Plan, retry_payload},
+    candidates::Prefetched,
+    dispatcher::Dispatcher,
+    round::Plan,
+    tries::{IfNobody, retry_payload},
 };
 use crate::{
     db::SqlArgs,

@@ -1,6 +1,6 @@
 //! Pushing a round's offers to their recyclers once it has committed.
 
-use super::Dispatcher;
+use super::dispatcher::Dispatcher;
 use crate::{
     jobs::outbox,
     pickups::{round::Offered, topics::OFFERS_MADE},

@@ -3,18 +3,18 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter,
-    sea_query::{Expr, LockBehavior, LockType, Query},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use super::{
-    Dispatcher,
-    round::{After, IfNobody, Plan, due},
+    dispatcher::Dispatcher,
+    round::Plan,
+    tries::{After, IfNobody, due},
 };
 use crate::{
-    entities::{offer, outbox as outbox_row, pickup},
+    entities::{offer, pickup},
     error::{Error, Result},
     jobs::outbox,
     pickups::{
@@ -90,31 +90,6 @@ impl Dispatcher {
         );
         Ok(Some(round.offered(p.id)))
     }
-}
-
-/// Deletes outbox row `id` unless a relay has it or has relayed it (its job is then on the
-/// queue, which does the work); returns whether it did. On PostgreSQL it never waits for a
-/// relay holding the row (`SKIP LOCKED`).
-pub(super) async fn claim_outbox_row(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool> {
-    let delete = outbox_row::Entity::delete_many();
-    let delete = if conn.get_database_backend() == DatabaseBackend::Postgres {
-        delete.filter(
-            outbox_row::Column::Id.in_subquery(
-                Query::select()
-                    .column(outbox_row::Column::Id)
-                    .from(outbox_row::Entity)
-                    .and_where(outbox_row::Column::Id.eq(id))
-                    .and_where(outbox_row::Column::RelayedAt.is_null())
-                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-                    .to_owned(),
-            ),
-        )
-    } else {
-        delete
-            .filter(outbox_row::Column::Id.eq(id))
-            .filter(outbox_row::Column::RelayedAt.is_null())
-    };
-    Ok(delete.exec(conn).await?.rows_affected == 1)
 }
 
 /// Puts a pending pickup in the manual-dispatch queue and tells the resident.

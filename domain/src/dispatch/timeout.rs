@@ -3,7 +3,7 @@
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
-use super::Dispatcher;
+use super::dispatcher::Dispatcher;
 use crate::{
     error::Result,
     pickups::{

@@ -11,7 +11,8 @@ use super::{
     offers::withdraw_offers,
     rules::Rules,
     status::Status,
-    transition::{Actor, Transition, reload, transition},
+    timeline::Actor,
+    transition::{Transition, reload, transition},
     views::{PickupView, own_pickup, view},
 };
 use crate::{

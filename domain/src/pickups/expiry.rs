@@ -9,7 +9,10 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 
-use super::{Actor, Status, Transition, notices::announce, offers::withdraw_offers_of, transition};
+use super::{
+    notices::announce, offers::withdraw_offers_of, status::Status, timeline::Actor,
+    transition::Transition, transition::transition,
+};
 use crate::{
     entities::{pickup, pickup_slot},
     error::{Error, Result},

@@ -33,8 +33,8 @@ pub mod work;
 pub use capacity::{release_recycler_load, release_slot, take_recycler_load, take_slot};
 pub use rules::Rules;
 pub use status::{Status, TRANSITIONS, can_transition};
-pub use timeline::{record_event, record_event_at};
-pub use transition::{Actor, Transition, reload, transition, transition_locked};
+pub use timeline::{Actor, record_event, record_event_at};
+pub use transition::{Transition, reload, transition, transition_locked};
 pub use views::{
     EventView, ItemView, PickupView, RecyclerBrief, get, list_mine, load_visible, page_of_views,
     view,

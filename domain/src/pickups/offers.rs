@@ -10,8 +10,9 @@ use uuid::Uuid;
 
 use super::{
     status::Status,
+    timeline::Actor,
     topics::DISPATCH,
-    transition::{Actor, Transition, transition},
+    transition::{Transition, transition},
 };
 use crate::{
     entities::{offer, pickup},

@@ -13,8 +13,9 @@ use super::{
     offers::withdraw_offers,
     rules::Rules,
     status::Status,
+    timeline::Actor,
     topics::DISPATCH,
-    transition::{Actor, Transition, reload, transition},
+    transition::{Transition, reload, transition},
     views::{PickupView, own_pickup, view},
 };
 use crate::{

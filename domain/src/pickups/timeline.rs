@@ -5,8 +5,33 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
-use super::{status::Status, transition::Actor};
-use crate::{entities::pickup_event, error::Result};
+use super::status::Status;
+use crate::{auth::Principal, entities::pickup_event, error::Result};
+
+/// Who caused a transition, for the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The user, or `None` for the system (dispatch, timeouts).
+    pub user_id: Option<Uuid>,
+    /// `resident`, `recycler`, `admin`, `station_manager` or `system`.
+    pub role: &'static str,
+}
+
+impl Actor {
+    /// The system itself.
+    pub const SYSTEM: Actor = Actor {
+        user_id: None,
+        role: "system",
+    };
+
+    /// A signed-in user.
+    pub fn of(p: &Principal) -> Self {
+        Actor {
+            user_id: Some(p.user_id),
+            role: p.role.as_str(),
+        }
+    }
+}
 
 /// Writes a timeline row.
 pub async fn record_event(

@@ -12,38 +12,12 @@ use uuid::Uuid;
 
 use super::{
     status::{Status, can_transition},
-    timeline::record_event,
+    timeline::{Actor, record_event},
 };
 use crate::{
-    auth::Principal,
     entities::pickup,
     error::{Error, Result},
 };
-
-/// Who caused a transition, for the timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    /// The user, or `None` for the system (dispatch, timeouts).
-    pub user_id: Option<Uuid>,
-    /// `resident`, `recycler`, `admin`, `station_manager` or `system`.
-    pub role: &'static str,
-}
-
-impl Actor {
-    /// The system itself.
-    pub const SYSTEM: Actor = Actor {
-        user_id: None,
-        role: "system",
-    };
-
-    /// A signed-in user.
-    pub fn of(p: &Principal) -> Self {
-        Actor {
-            user_id: Some(p.user_id),
-            role: p.role.as_str(),
-        }
-    }
-}
 
 /// A transition to apply.
 pub struct Transition<'a> {

@@ -5,13 +5,13 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
-use super::{FirstRound, draft::Request};
+use super::{ahead::FirstRound, draft::Request};
 use crate::{
     jobs::outbox,
     pickups::{
         retry::{FirstTry, try_payload},
         status::Status,
-        transition::Actor,
+        timeline::Actor,
     },
 };
 

@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{BookingInput, ItemInput};
+use super::input::{BookingInput, ItemInput};
 use crate::{
     auth::Principal,
     entities::{address, category, pickup_slot, upload},

@@ -4,11 +4,13 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use uuid::Uuid;
 
 use super::{
-    Ahead, Booked, BookingInput, FirstRound, INLINE_DISPATCH_GRACE, ItemInput, checks::Checked,
+    ahead::{Ahead, FirstRound},
+    checks::Checked,
+    input::{BookingInput, ItemInput},
 };
 use crate::{
     auth::Principal,
@@ -20,11 +22,35 @@ use crate::{
         round::Offered,
         rules::Rules,
         status::Status,
+        timeline::Actor,
         topics::DISPATCH,
-        transition::Actor,
         views::{EventView, ItemView, PickupView, uuids},
     },
 };
+
+/// How long a booking's dispatch job waits in the outbox for the booking process to
+/// claim it (and dispatch inline) before any relay hands it to the queue.
+pub const INLINE_DISPATCH_GRACE: Duration = Duration::seconds(2);
+
+/// A booking just committed: what the resident is answered, and the id of the dispatch
+/// job it staged (see `dispatch::Dispatcher::dispatch_booked`).
+#[derive(Debug, Clone)]
+pub struct Booked {
+    /// The pickup as booked.
+    pub view: PickupView,
+    /// The outbox row of its `pickup.dispatch` job.
+    pub dispatch_job: Uuid,
+    /// When that job runs, if it was written as the pickup's next try (nobody was on
+    /// shift): no round is made after the commit. `None`: a round is due at once.
+    pub waits_until: Option<DateTime<Utc>>,
+    /// The pickup's row as written.
+    pub pickup: pickup::Model,
+    /// When its slot starts.
+    pub slot_starts_at: DateTime<Utc>,
+    /// The offers of the first round, when the booking wrote it itself (see
+    /// [`FirstRound`]): to push now. Its dispatch job was not written.
+    pub offered: Option<Offered>,
+}
 
 /// A booking on its way to being written, with everything its statement (or transaction)
 /// needs, owned, so that it can wait in its slot's queue.

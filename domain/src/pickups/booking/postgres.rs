@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::{
     batch::{BATCH_BYTES, BatchRecord, chunks_within},
-    checks::{Checked, MAX_COUNT, MAX_WEIGHT_G, check_booking, found},
+    checks::{Checked, MAX_COUNT, MAX_ITEMS, MAX_PHOTOS, MAX_WEIGHT_G, check_booking, found},
     draft::Request,
     queue::SlotQueue,
 };
@@ -101,9 +101,9 @@ pub(super) async fn book(
     // The checks that need no row are left to the diagnosis, which states them all.
     let distinct: std::collections::HashSet<Uuid> =
         r.input.items.iter().map(|i| i.category_id).collect();
-    let shaped = (1..=super::MAX_ITEMS).contains(&r.input.items.len())
+    let shaped = (1..=MAX_ITEMS).contains(&r.input.items.len())
         && distinct.len() == r.input.items.len()
-        && r.input.photo_ids.len() <= super::MAX_PHOTOS;
+        && r.input.photo_ids.len() <= MAX_PHOTOS;
     if shaped {
         let written = match bookings {
             Some(b) => {
@@ -207,15 +207,15 @@ async fn insert_one(
 /// conditional update, which holds only if they all fit, and the pickups (each address
 /// snapshot made from the address row, as `AddressView` serialises it), their items,
 /// timeline rows and dispatch jobs are inserted from its result: all of it is written or
-/// none. A booking with a first round ([`super::FirstRound`]) whose pickup is where that
+/// none. A booking with a first round ([`super::ahead::FirstRound`]) whose pickup is where that
 /// round was read for (slot, district, position; the pickup's need of a van picks the
 /// round) and whose slot is not near is written offered instead: with the round's
 /// timeline row, offers and jobs, and without its dispatch job. The bookings, their items,
 /// their photos and their rounds travel as four JSON arrays, so the statement's text is
 /// the same for every batch and stays prepared. Returns `(place in the batch, what it was
 /// checked against, whether with its first round)` for each booking written, in order:
-/// none when they did not fit. Items must be 1 to [`super::MAX_ITEMS`] distinct
-/// categories and photos at most [`super::MAX_PHOTOS`], checked by the caller: the
+/// none when they did not fit. Items must be 1 to [`MAX_ITEMS`] distinct
+/// categories and photos at most [`MAX_PHOTOS`], checked by the caller: the
 /// statement counts matches against them.
 async fn insert_batch(
     db: &DatabaseConnection,

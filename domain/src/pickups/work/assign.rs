@@ -12,8 +12,9 @@ use crate::{
     entities::{pickup, recycler, recycler_district},
     error::{Error, Result},
     pickups::{
-        Actor, PickupView, Status, Transition, load_visible, notices::announce,
-        offers::withdraw_offers, reload, take_recycler_load, transition, view,
+        capacity::take_recycler_load, notices::announce, offers::withdraw_offers, status::Status,
+        timeline::Actor, transition::Transition, transition::reload, transition::transition,
+        views::PickupView, views::load_visible, views::view,
     },
 };
 

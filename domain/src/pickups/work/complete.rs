@@ -9,22 +9,26 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::approved_recycler;
+use super::approved::approved_recycler;
 use crate::{
     auth::Principal,
     entities::{pickup, pickup_item},
     error::{Error, Result},
     jobs::outbox,
     pickups::{
-        Actor, PickupView, Status, Transition,
         booking::{
             ItemInput,
             checks::{validate_items, validate_photos},
         },
         notices::announce,
-        reload,
+        status::Status,
+        timeline::Actor,
         topics::COMPLETED,
-        transition, view,
+        transition::Transition,
+        transition::reload,
+        transition::transition,
+        views::PickupView,
+        views::view,
     },
 };
 

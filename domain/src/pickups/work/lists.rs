@@ -4,13 +4,13 @@
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
-use super::approved_recycler;
+use super::approved::approved_recycler;
 use crate::{
     auth::{Principal, Role},
     entities::pickup,
     error::{Error, Result},
     paging::{Page, PageRequest},
-    pickups::{PickupView, Status, page_of_views},
+    pickups::{status::Status, views::PickupView, views::page_of_views},
 };
 
 /// The caller's assigned work: pickups in hand and those done today, by slot.

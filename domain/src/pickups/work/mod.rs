@@ -3,37 +3,19 @@
 //! manual dispatch by administrators and station managers, and their monitor. One file
 //! per action.
 
+mod approved;
 mod assign;
 mod complete;
 mod lists;
 mod offers;
 mod steps;
 
-use sea_orm::{ConnectionTrait, EntityTrait};
-
 pub(crate) use self::complete::{record_weighed, validate_weighed};
 pub use self::{
+    approved::approved_recycler,
     assign::{AssignInput, assign_manually},
     complete::{CompleteInput, WeighedItem, complete},
     lists::{MonitorQuery, assigned, monitor},
     offers::{OfferView, RejectInput, accept, open_offers, reject},
     steps::{NoShowInput, arrive, depart, no_show},
 };
-use crate::{
-    auth::{Principal, Role},
-    entities::recycler,
-    error::{Error, Result},
-};
-
-/// The caller as an approved recycler (403 otherwise).
-pub async fn approved_recycler(
-    db: &impl ConnectionTrait,
-    who: &Principal,
-) -> Result<recycler::Model> {
-    who.require_role(&[Role::Recycler])?;
-    recycler::Entity::find_by_id(who.user_id)
-        .one(db)
-        .await?
-        .filter(|r| r.status == "approved")
-        .ok_or_else(|| Error::forbidden("this needs an approved recycler"))
-}

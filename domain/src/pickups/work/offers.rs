@@ -10,17 +10,24 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::approved_recycler;
+use super::approved::approved_recycler;
 use crate::{
     auth::Principal,
     entities::{offer, pickup},
     error::{Error, Result},
     pickups::{
-        Actor, ItemView, PickupView, Status, Transition,
+        capacity::take_recycler_load,
         locks::lock_pickup,
         notices::announce,
         offers::{after_offer_closed, withdraw_offers},
-        reload, take_recycler_load, transition, view,
+        status::Status,
+        timeline::Actor,
+        transition::Transition,
+        transition::reload,
+        transition::transition,
+        views::ItemView,
+        views::PickupView,
+        views::view,
     },
 };
 

@@ -5,14 +5,15 @@ use sea_orm::{DatabaseConnection, TransactionTrait, sea_query::Expr};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::approved_recycler;
+use super::approved::approved_recycler;
 use crate::{
     auth::Principal,
     entities::pickup,
     error::Result,
     pickups::{
-        Actor, PickupView, Status, Transition, booking::checks::validate_photos, notices::announce,
-        reload, transition, view,
+        booking::checks::validate_photos, notices::announce, status::Status, timeline::Actor,
+        transition::Transition, transition::reload, transition::transition, views::PickupView,
+        views::view,
     },
 };
 
