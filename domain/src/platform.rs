@@ -13,7 +13,7 @@ use crate::{
     config::Settings,
     db,
     error::{Error, Result},
-    jobs::{Runner, handlers, outbox::OutboxSignal, relay::Relay, scheduler},
+    jobs::{Jobs, Runner, handlers, outbox::OutboxSignal, relay::Relay, scheduler},
     metrics::Metrics,
     notifications::{self, access_token::AccessTokens},
     ports::{
@@ -252,8 +252,10 @@ impl Platform {
     }
 
     /// Starts the relay, the job runner and the scheduler; they stop when `stop` is
-    /// cancelled, finishing the jobs in hand.
+    /// cancelled, finishing the jobs in hand. The runner handles, and the scheduler
+    /// stages, what [`Self::jobs`] declares.
     pub fn spawn_background(&self, consumer: &str, stop: CancellationToken) -> JoinSet<()> {
+        let jobs = self.jobs();
         let mut set = JoinSet::new();
         set.spawn(self.relay().run(stop.clone()));
         let runner = Runner::new(
@@ -262,93 +264,38 @@ impl Platform {
             8,
             self.metrics.clone(),
         )
-        .wake_after_jobs(self.outbox_signal.clone());
+        .wake_after_jobs(self.outbox_signal.clone())
+        .register_jobs(&jobs);
         let runner = if self.queue.in_database() {
             runner
         } else {
             runner.reporting_done(crate::jobs::outbox::Done::new(self.db.clone()))
         };
-        let runner = runner
-            .register(
-                crate::pickups::topics::DISPATCH,
-                Arc::new(crate::dispatch::DispatchHandler(self.dispatcher())),
-            )
-            .register(
-                crate::pickups::topics::ON_SHIFT,
-                Arc::new(crate::dispatch::OnShiftHandler(self.dispatcher())),
-            )
-            .register(
-                crate::pickups::topics::OFFER_TIMEOUT,
-                Arc::new(crate::dispatch::OfferTimeoutHandler(self.dispatcher())),
-            )
-            .register(
-                crate::pickups::topics::OFFERS_MADE,
-                Arc::new(crate::pickups::events::OffersMadeHandler {
-                    db: self.db.clone(),
-                    pubsub: self.pubsub.clone(),
-                }),
-            )
-            .register(
-                crate::pickups::topics::STATUS_CHANGED,
-                Arc::new(crate::pickups::events::StatusChangedHandler {
-                    pubsub: self.pubsub.clone(),
-                }),
-            )
-            .register(
-                crate::pickups::topics::EXPIRE,
-                Arc::new(crate::pickups::expiry::ExpireHandler {
-                    db: self.db.clone(),
-                }),
-            )
-            .register(
-                crate::points::settlement::TOPIC,
-                Arc::new(crate::points::settlement::SettleHandler {
-                    db: self.db.clone(),
-                    rules: self.ledger_rules(),
-                }),
-            )
-            .register(
-                crate::points::settlement::SWEEP_TOPIC,
-                Arc::new(crate::points::settlement::SweepHandler {
-                    db: self.db.clone(),
-                    rules: self.ledger_rules(),
-                }),
-            )
-            .register(
-                crate::points::expiry::TOPIC,
-                Arc::new(crate::points::expiry::ExpireHandler {
-                    db: self.db.clone(),
-                    rules: self.ledger_rules(),
-                }),
-            )
-            .register(
-                handlers::PURGE_EXPIRED,
-                Arc::new(handlers::PurgeExpired {
-                    db: self.db.clone(),
-                }),
-            )
-            .register(
-                notifications::DELIVER,
-                Arc::new(notifications::Deliver {
-                    db: self.db.clone(),
-                    tokens: self.wechat_tokens.clone(),
-                    templates: self.settings.wechat_templates.clone(),
-                    default_page: self.settings.wechat_page.clone(),
-                }),
-            )
-            .register(
-                slots::GENERATE_TOPIC,
-                Arc::new(slots::GenerateSlots {
-                    db: self.db.clone(),
-                }),
-            );
         set.spawn(runner.run(stop.clone()));
         set.spawn(scheduler::run(
             self.db.clone(),
             self.outbox_signal.clone(),
+            jobs.periodic_topics(),
             stop,
         ));
         set
+    }
+
+    /// Every capability's jobs, each declared by its capability's `jobs()`: the one list
+    /// a new capability with jobs joins.
+    pub fn jobs(&self) -> Jobs {
+        Jobs::default()
+            .and(handlers::jobs(&self.db))
+            .and(slots::jobs(&self.db))
+            .and(crate::pickups::jobs(&self.db, &self.pubsub))
+            .and(crate::dispatch::jobs(self.dispatcher()))
+            .and(crate::points::jobs(&self.db, self.ledger_rules()))
+            .and(notifications::jobs(notifications::Deliver {
+                db: self.db.clone(),
+                tokens: self.wechat_tokens.clone(),
+                templates: self.settings.wechat_templates.clone(),
+                default_page: self.settings.wechat_page.clone(),
+            }))
     }
 
     /// The ledger's rules from the settings.

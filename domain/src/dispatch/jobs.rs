@@ -1,4 +1,6 @@
-//! The dispatcher's job handlers.
+//! The dispatcher's jobs: a round for a pickup (`pickup.dispatch`), a round for each
+//! pickup waiting in the districts of a recycler who came on shift (`recycler.on_shift`),
+//! and an offer's timeout (`pickup.offer_timeout`), each handled by the dispatcher.
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -8,7 +10,19 @@ use super::{
     dispatcher::Dispatcher,
     tries::{After, IfNobody},
 };
-use crate::{jobs::JobHandler, ports::queue::Delivery};
+use crate::{
+    jobs::{JobHandler, Jobs},
+    pickups::topics::{DISPATCH, OFFER_TIMEOUT, ON_SHIFT},
+    ports::queue::Delivery,
+};
+
+/// The dispatcher's jobs, handled by `dispatcher`.
+pub fn jobs(dispatcher: Dispatcher) -> Jobs {
+    Jobs::default()
+        .handle(DISPATCH, DispatchHandler(dispatcher.clone()))
+        .handle(ON_SHIFT, OnShiftHandler(dispatcher.clone()))
+        .handle(OFFER_TIMEOUT, OfferTimeoutHandler(dispatcher))
+}
 
 #[derive(Deserialize)]
 struct PickupJob {

@@ -50,7 +50,7 @@ pub use self::{
     after_booking::{Booking, InlineDispatch},
     candidates::Prefetched,
     dispatcher::Dispatcher,
-    jobs::{DispatchHandler, OfferTimeoutHandler, OnShiftHandler},
+    jobs::{DispatchHandler, OfferTimeoutHandler, OnShiftHandler, jobs},
     policy::Policy,
     ranking::{Candidate, rank},
 };

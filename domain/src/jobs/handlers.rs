@@ -4,8 +4,13 @@ use async_trait::async_trait;
 use chrono::Utc;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::runner::JobHandler;
+use super::{declared::Jobs, runner::JobHandler};
 use crate::{entities::refresh_token, idempotency, ports::queue::Delivery};
+
+/// The foundation's jobs: the housekeeping purge, every tick.
+pub fn jobs(db: &DatabaseConnection) -> Jobs {
+    Jobs::default().periodic(PURGE_EXPIRED, PurgeExpired { db: db.clone() })
+}
 
 /// Topic of the housekeeping job.
 pub const PURGE_EXPIRED: &str = "maintenance.purge_expired";

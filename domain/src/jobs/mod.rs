@@ -3,10 +3,12 @@
 //! scheduler that stages periodic jobs. `wufei-worker` runs these loops; `wufei-api` runs
 //! them in-process when there is no Redis.
 
+pub mod declared;
 pub mod handlers;
 pub mod outbox;
 pub mod relay;
 pub mod runner;
 pub mod scheduler;
 
+pub use declared::Jobs;
 pub use runner::{JobHandler, Runner};

@@ -74,6 +74,13 @@ impl Runner {
         self
     }
 
+    /// Registers every handler of `jobs`.
+    pub fn register_jobs(self, jobs: &super::Jobs) -> Self {
+        jobs.handlers().fold(self, |runner, (topic, handler)| {
+            runner.register(topic, handler)
+        })
+    }
+
     /// Runs until `stop`, then waits for the jobs in hand.
     pub async fn run(self, stop: CancellationToken) {
         let topics: Vec<String> = self.handlers.keys().cloned().collect();

@@ -38,6 +38,11 @@ struct Payload {
     notification_id: Uuid,
 }
 
+/// The notifications' jobs: delivering each to WeChat, by `deliver`.
+pub fn jobs(deliver: Deliver) -> crate::jobs::Jobs {
+    crate::jobs::Jobs::default().handle(DELIVER, deliver)
+}
+
 /// Delivers notifications over WeChat subscription messages.
 pub struct Deliver {
     /// The database.

@@ -25,7 +25,7 @@ use crate::{
     jobs::outbox,
 };
 
-pub use deliver::{DELIVER, Deliver};
+pub use deliver::{DELIVER, Deliver, jobs};
 
 /// Notification kinds used by the capabilities (a kind is free text; these are the ones
 /// WeChat templates are usually configured for).

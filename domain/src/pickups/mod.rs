@@ -15,6 +15,7 @@ pub mod complain;
 pub mod dispute;
 pub mod events;
 pub mod expiry;
+pub mod jobs;
 pub mod locks;
 pub mod notices;
 pub mod offers;
@@ -31,6 +32,7 @@ pub mod views;
 pub mod work;
 
 pub use capacity::{release_recycler_load, release_slot, take_recycler_load, take_slot};
+pub use jobs::jobs;
 pub use rules::Rules;
 pub use status::{Status, TRANSITIONS, can_transition};
 pub use timeline::{Actor, record_event, record_event_at};

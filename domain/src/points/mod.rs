@@ -5,4 +5,7 @@
 pub mod admin;
 pub mod earnings;
 pub mod expiry;
+pub mod jobs;
 pub mod settlement;
+
+pub use jobs::jobs;

@@ -342,6 +342,11 @@ pub async fn for_resident(
     for_address(db, &address, date, now, lead).await
 }
 
+/// The slots' jobs: generating slots, every tick.
+pub fn jobs(db: &DatabaseConnection) -> crate::jobs::Jobs {
+    crate::jobs::Jobs::default().periodic(GENERATE_TOPIC, GenerateSlots { db: db.clone() })
+}
+
 /// The scheduled job: generates today and the next [`HORIZON_DAYS`] days. Idempotent.
 pub struct GenerateSlots {
     /// The database.
