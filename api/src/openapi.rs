@@ -1,5 +1,8 @@
-//! The OpenAPI document, generated from the handlers' annotations. The checked-in copy at
-//! `openapi/openapi.json` is compared with it by a test, so it cannot drift.
+//! The OpenAPI document, generated from the handlers' annotations: this module holds what
+//! the whole API says about itself (its description, its tags, the problem type, bearer
+//! authentication); each resource's folder contributes its own paths (`routes::documents`).
+//! The checked-in copy at `openapi/openapi.json` is compared with it by a test, so it cannot
+//! drift.
 
 use utoipa::{
     Modify, OpenApi,
@@ -8,100 +11,19 @@ use utoipa::{
 
 use crate::{problem::Problem, routes};
 
-/// Wufei's API.
+/// Schema names two types share: the document has always shown the mall's type under each
+/// (a pickup's `status` and `items` point at them too). Renaming either changes the
+/// published contract, so they are kept as they were until that is decided; any other
+/// clash fails `no_two_types_share_a_schema_name`.
+const KNOWN_CLASHES: [&str; 2] = ["ItemView", "Status"];
+
+/// Wufei's API, without its paths (see [`openapi`]).
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Wufei (无废) API",
         description = "Backend of the Zero-Waste City programme: door-to-door recycling, green points, the recycled construction-material marketplace and public disclosure. Errors are application/problem+json with a stable `code`.",
         version = "0.1.0"
-    ),
-    paths(
-        routes::health::healthz,
-        routes::health::readyz,
-        routes::health::metrics,
-        routes::auth::wechat::login,
-        routes::auth::password::login,
-        routes::auth::refresh::refresh,
-        routes::auth::logout::logout,
-        routes::auth::session::session,
-        routes::me::get::get,
-        routes::me::update::update,
-        routes::reference::districts,
-        routes::reference::categories,
-        routes::reference::rate_history,
-        routes::slots::pickup_slots,
-        routes::admin::categories::list::list,
-        routes::admin::categories::create::create,
-        routes::admin::categories::update::update,
-        routes::admin::categories::add_rate::add_rate,
-        routes::admin::districts::update::update,
-        routes::admin::communities::create::create,
-        routes::admin::slot_templates::list::list,
-        routes::admin::slot_templates::create::create,
-        routes::admin::slot_templates::update::update,
-        routes::uploads::create::create,
-        routes::uploads::content::content,
-        routes::addresses::list::list,
-        routes::addresses::create::create,
-        routes::addresses::update::update,
-        routes::addresses::delete::delete,
-        routes::pickups::create::create,
-        routes::pickups::list::list,
-        routes::pickups::get::get,
-        routes::pickups::cancel::cancel,
-        routes::pickups::reschedule::reschedule,
-        routes::pickups::rating::rating,
-        routes::pickups::complaint::complaint,
-        routes::pickups::dispute::dispute,
-        routes::points::account::account,
-        routes::points::entries::entries,
-        routes::points::earnings::earnings,
-        routes::admin::points::adjust::adjust,
-        routes::admin::points::budget::budget,
-        routes::admin::points::reconciliation::reconciliation,
-        routes::admin::points::resident::account,
-        routes::admin::points::resident::entries,
-        routes::admin::points::resolve::resolve,
-        routes::applications::create::create,
-        routes::applications::mine::mine,
-        routes::applications::amend::amend,
-        routes::recycler::shift::shift,
-        routes::recycler::location::location,
-        routes::recycler::offers::offers,
-        routes::recycler::accept::accept,
-        routes::recycler::reject::reject,
-        routes::recycler::pickups::pickups,
-        routes::recycler::depart::depart,
-        routes::recycler::arrive::arrive,
-        routes::recycler::no_show::no_show,
-        routes::recycler::complete::complete,
-        routes::admin::applications::applications,
-        routes::admin::approve::approve,
-        routes::admin::reject::reject,
-        routes::admin::pickups::pickups,
-        routes::admin::assign::assign,
-        routes::notifications::list::list,
-        routes::notifications::read::read,
-        routes::notifications::read_all::read_all,
-        routes::ws::connect,
-        routes::points::qr_token::qr_token,
-        routes::devices::deposit::deposit,
-        routes::admin::devices::create::create,
-        routes::admin::devices::list::list,
-        routes::admin::devices::update::update,
-        routes::admin::devices::rotate_secret::rotate_secret,
-        routes::admin::mall_items::list::list,
-        routes::admin::mall_items::create::create,
-        routes::admin::mall_items::update::update,
-        routes::mall::list_items::list_items,
-        routes::mall::get_item::get_item,
-        routes::mall::redeem::redeem,
-        routes::mall::list_redemptions::list_redemptions,
-        routes::mall::get_redemption::get_redemption,
-        routes::mall::cancel::cancel,
-        routes::mall::lookup::lookup,
-        routes::mall::fulfil::fulfil,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -143,11 +65,74 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The whole document: [`ApiDoc`] with every resource's part merged in.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = merged(std::iter::once(ApiDoc::openapi()).chain(routes::documents()));
+    if let Some(components) = doc.components.as_mut() {
+        use utoipa::PartialSchema;
+        use wufei_domain::mall;
+        components
+            .schemas
+            .insert(KNOWN_CLASHES[0].into(), mall::ItemView::schema());
+        components
+            .schemas
+            .insert(KNOWN_CLASHES[1].into(), mall::Status::schema());
+    }
+    doc
+}
+
+/// `parts` merged into one document: paths and components together (where two parts name
+/// a schema alike, the first's is kept).
+pub fn merged(
+    parts: impl IntoIterator<Item = utoipa::openapi::OpenApi>,
+) -> utoipa::openapi::OpenApi {
+    let mut parts = parts.into_iter();
+    let mut doc = parts.next().unwrap_or_default();
+    for part in parts {
+        doc.merge(part);
+    }
+    doc
+}
+
 /// The document as pretty JSON with a trailing newline (the checked-in form).
 pub fn document() -> String {
-    let mut json = ApiDoc::openapi()
+    let mut json = openapi()
         .to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     json.push('\n');
     json
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// Two types that share a schema name leave one of them undocumented, silently: every
+    /// resource's schemas are compared by name, and only the known clashes may differ.
+    #[test]
+    fn no_two_types_share_a_schema_name() {
+        let mut seen: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+        let mut clashes = std::collections::BTreeSet::new();
+        for part in routes::documents() {
+            for (name, schema) in part.components.map(|c| c.schemas).unwrap_or_default() {
+                let schema = serde_json::to_value(schema).unwrap_or_default();
+                match seen.get(&name) {
+                    Some(other) if *other != schema => {
+                        clashes.insert(name);
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(name, schema);
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            clashes.into_iter().collect::<Vec<_>>(),
+            KNOWN_CLASHES,
+            "two types share a schema name; rename one with #[schema(as = …)]"
+        );
+    }
 }

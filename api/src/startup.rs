@@ -8,11 +8,10 @@ use std::{net::TcpListener, time::Duration};
 use actix_web::{App, HttpServer, dev::Server, middleware::from_fn, web};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 use wufei_domain::{Platform, config::Settings};
 
-use crate::{middleware, openapi::ApiDoc, problem, routes};
+use crate::{middleware, openapi, problem, routes};
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -123,7 +122,7 @@ fn server(
     let settings = &platform.settings;
     let shared = platform.clone();
     let closing = web::Data::new(closing);
-    let openapi = ApiDoc::openapi();
+    let openapi = openapi::openapi();
     let (json_limit, grace, workers) = (
         settings.max_json_bytes,
         settings.shutdown_grace_secs,

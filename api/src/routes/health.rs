@@ -77,3 +77,15 @@ pub async fn metrics(platform: web::Data<Platform>) -> HttpResponse {
         .content_type("text/plain; version=0.0.4")
         .body(platform.metrics.render())
 }
+
+/// Registers the operations routes (outside `/v1`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/healthz").route(web::get().to(healthz)))
+        .service(web::resource("/readyz").route(web::get().to(readyz)))
+        .service(web::resource("/metrics").route(web::get().to(metrics)));
+}
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(healthz, readyz, metrics,))]
+pub struct Api;

@@ -44,3 +44,15 @@ pub async fn rate_history(
     Ok(HttpResponse::Ok()
         .json(catalog::rates::history(&platform.db, query.category_id, Utc::now()).await?))
 }
+
+/// Registers the reference data routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/districts").route(web::get().to(districts)))
+        .service(web::resource("/catalog/categories").route(web::get().to(categories)))
+        .service(web::resource("/catalog/rates/history").route(web::get().to(rate_history)));
+}
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(districts, categories, rate_history,))]
+pub struct Api;

@@ -59,3 +59,13 @@ pub async fn pickup_slots(
         .await?,
     ))
 }
+
+/// Registers the slot route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/pickup-slots").route(web::get().to(pickup_slots)));
+}
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(pickup_slots,))]
+pub struct Api;

@@ -222,3 +222,13 @@ mod tests {
         assert!(!is_ping("[1,2]"));
     }
 }
+
+/// Registers the WebSocket route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/ws").route(web::get().to(connect)));
+}
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(connect,))]
+pub struct Api;

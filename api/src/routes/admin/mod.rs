@@ -1,10 +1,8 @@
-//! `/v1/admin`: administration, scoped by role and district. Each resource registers full
-//! paths (`/admin/<resource>`) inside the `/v1` scope rather than an `/admin` scope of its
-//! own, so several resources can add admin routes without shadowing each other.
+//! `/v1/admin`: administration, scoped by role and district. Each resource is a folder that
+//! registers full paths (`/admin/<resource>`) inside the `/v1` scope rather than an
+//! `/admin` scope of its own, so several resources can add admin routes without shadowing
+//! each other.
 
-pub mod applications;
-pub mod approve;
-pub mod assign;
 pub mod categories;
 pub mod communities;
 pub mod devices;
@@ -12,28 +10,40 @@ pub mod districts;
 pub mod mall_items;
 pub mod pickups;
 pub mod points;
-pub mod reject;
+pub mod recycler_applications;
 pub mod slot_templates;
 
-use serde::{Deserialize, Serialize};
-use wufei_domain::recyclers::RecyclerView;
+use actix_web::web;
+use utoipa::OpenApi;
 
-/// Filters of the applications list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct ApplicationQuery {
-    /// `pending`, `approved`, `rejected` or `suspended`.
-    pub status: Option<String>,
-    /// Items per page.
-    pub limit: Option<u64>,
-    /// Cursor.
-    pub cursor: Option<String>,
+/// Registers every administration resource's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(categories::configure)
+        .configure(districts::configure)
+        .configure(communities::configure)
+        .configure(slot_templates::configure)
+        .configure(points::configure)
+        .configure(devices::configure)
+        .configure(mall_items::configure)
+        .configure(recycler_applications::configure)
+        .configure(pickups::configure);
 }
 
-/// A page of applications.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RecyclerPage {
-    /// Newest first.
-    pub items: Vec<RecyclerView>,
-    /// Cursor of the next page.
-    pub next_cursor: Option<String>,
+/// The administration part of the OpenAPI document: each resource's.
+pub struct Api;
+
+impl OpenApi for Api {
+    fn openapi() -> utoipa::openapi::OpenApi {
+        crate::openapi::merged([
+            categories::Api::openapi(),
+            districts::Api::openapi(),
+            communities::Api::openapi(),
+            slot_templates::Api::openapi(),
+            points::Api::openapi(),
+            devices::Api::openapi(),
+            mall_items::Api::openapi(),
+            recycler_applications::Api::openapi(),
+            pickups::Api::openapi(),
+        ])
+    }
 }

@@ -12,3 +12,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/devices/{device_id}/deposits").route(web::post().to(deposit::deposit)),
     );
 }
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(deposit::deposit,))]
+pub struct Api;

@@ -58,3 +58,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/mall/fulfilments/{pickup_code}").route(web::get().to(lookup::lookup)),
         );
 }
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_items::list_items,
+    get_item::get_item,
+    redeem::redeem,
+    list_redemptions::list_redemptions,
+    get_redemption::get_redemption,
+    cancel::cancel,
+    lookup::lookup,
+    fulfil::fulfil,
+))]
+pub struct Api;

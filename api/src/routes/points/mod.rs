@@ -14,3 +14,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/points/qr-token").route(web::get().to(qr_token::qr_token)))
         .service(web::resource("/recycler/earnings").route(web::get().to(earnings::earnings)));
 }
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    account::account,
+    entries::entries,
+    earnings::earnings,
+    qr_token::qr_token,
+))]
+pub struct Api;

@@ -3,6 +3,9 @@
 pub mod content;
 pub mod create;
 
+use crate::idempotency::idempotent;
+use actix_web::{middleware::from_fn, web};
+
 use actix_web::http::StatusCode;
 use wufei_domain::uploads::UploadError;
 
@@ -45,3 +48,18 @@ pub fn upload_error(e: UploadError) -> ApiError {
         UploadError::Database(d) => wufei_domain::Error::Database(d).into(),
     }
 }
+
+/// Registers the upload routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/uploads")
+            .wrap(from_fn(idempotent))
+            .route(web::post().to(create::create)),
+    )
+    .service(web::resource("/uploads/{id}/content").route(web::get().to(content::content)));
+}
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create::create, content::content,))]
+pub struct Api;

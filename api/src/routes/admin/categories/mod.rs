@@ -20,3 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/admin/categories/{id}/rates").route(web::post().to(add_rate::add_rate)),
     );
 }
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list::list, create::create, update::update, add_rate::add_rate,))]
+pub struct Api;

@@ -44,3 +44,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(rotate_secret::rotate_secret)),
     );
 }
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    create::create,
+    list::list,
+    update::update,
+    rotate_secret::rotate_secret,
+))]
+pub struct Api;

@@ -8,3 +8,8 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/admin/districts/{code}").route(web::patch().to(update::update)));
 }
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(update::update,))]
+pub struct Api;

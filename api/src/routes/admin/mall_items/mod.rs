@@ -16,3 +16,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/admin/mall/items/{id}").route(web::patch().to(update::update)));
 }
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list::list, create::create, update::update,))]
+pub struct Api;

@@ -38,3 +38,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(resolve::resolve)),
     );
 }
+
+/// This folder's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    adjust::adjust,
+    budget::budget,
+    reconciliation::reconciliation,
+    resident::account,
+    resident::entries,
+    resolve::resolve,
+))]
+pub struct Api;
