@@ -91,7 +91,7 @@ impl Dispatcher {
     /// the dispatch's own write, by deleting its outbox row (or moving it to the next try,
     /// when nobody can take the pickup yet), and leaves it to the queue when a relay took
     /// it first, when the dispatch fails, when the process stops mid-way, or when
-    /// [`INLINE_DISPATCHES_QUEUED`] are already waiting. When the booking wrote the first
+    /// 256 are already waiting. When the booking wrote the first
     /// round itself (`pickups::booking::FirstRound`), this only pushes its offers.
     ///
     /// `prefetched`: what the round reads, read before the booking ([`Self::prefetch`]).

@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// What the first dispatch round of a pickup reads, read while the pickup was booked
-/// ([`Dispatcher::prefetch`]).
+/// ([`super::Dispatcher::prefetch`]).
 #[derive(Debug, Clone)]
 pub struct Prefetched {
     pub(super) slot_id: Uuid,

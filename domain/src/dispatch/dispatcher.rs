@@ -126,7 +126,7 @@ impl Dispatcher {
     /// Returns whether it ran; `false` means the queue has the job. On an error nothing is
     /// written, the row stays in the outbox and the queue runs the job.
     ///
-    /// On PostgreSQL the round, claim included, is one statement ([`Self::round_now`]).
+    /// On PostgreSQL the round, claim included, is one statement (`postgres.rs`).
     #[tracing::instrument(skip(self, p, slot_starts_at), fields(pickup_id = %p.id))]
     pub async fn dispatch_booked(
         &self,

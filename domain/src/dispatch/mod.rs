@@ -15,7 +15,7 @@
 //! station manager's desk.
 //!
 //! On PostgreSQL a booking with someone nearby who can take it writes its pickup's first
-//! round itself, in the booking's own statement ([`Dispatcher::ahead`], [`FirstRound`]):
+//! round itself, in the booking's own statement ([`Dispatcher::ahead`], [`crate::pickups::booking::FirstRound`]):
 //! the offers are committed with the booking and pushed at once.
 //!
 //! Every handler is idempotent: a round is written on condition that the pickup is still

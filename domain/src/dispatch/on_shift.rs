@@ -13,7 +13,7 @@ const ON_SHIFT_BATCH: u64 = 100;
 
 impl Dispatcher {
     /// A recycler came on shift: dispatches again the waiting pickups of the districts they
-    /// serve (pending, not in manual dispatch, slot not near; at most [`ON_SHIFT_BATCH`],
+    /// serve (pending, not in manual dispatch, slot not near; at most 100,
     /// soonest slot first). Each round is an ordinary one, so the pickup may go to another
     /// recycler who ranks better; one that still finds nobody is left to its scheduled
     /// retry. Returns how many pickups it tried.

@@ -18,7 +18,7 @@ use crate::{
 
 impl Dispatcher {
     /// Those of the recyclers `nearby` who can take `p`, with what ranks them, and the
-    /// district's dispatch mode ([`read_candidates`]): in a van if it needs one and not
+    /// district's dispatch mode (one query): in a van if it needs one and not
     /// offered it before.
     pub(super) async fn candidates(
         &self,
@@ -34,8 +34,8 @@ impl Dispatcher {
 
     /// Reads, for a booking of address `address_id` into slot `slot_id` about to be
     /// written, what its pickup's first dispatch round reads: the recyclers near the
-    /// address ([`GeoIndex::nearby`]) and those of them who can take a pickup of its
-    /// district in that slot ([`read_candidates`]). From it [`Self::ahead`] makes the round
+    /// address ([`crate::ports::geo::GeoIndex::nearby`]) and those of them who can take a pickup of its
+    /// district in that slot (one query). From it [`Self::ahead`] makes the round
     /// the booking's own statement writes. `None` on SQLite (the round follows the commit,
     /// in its own transaction) and when the read fails (logged; the round after the commit
     /// reads for itself).

@@ -1,5 +1,5 @@
 //! A pickup's states (the type is the `pickups.status` column's, [`Status`]) and the legal
-//! moves between them. The table is the whole state machine: [`super::transition`]
+//! moves between them. The table is the whole state machine: [`super::transition::transition`]
 //! refuses any move that is not in it.
 
 use std::str::FromStr;

@@ -36,13 +36,13 @@ impl Bookings {
     ///
     /// Round trips are what a booking costs, so it makes few. On PostgreSQL a booking
     /// that is valid costs ONE statement (`batch.sql`), shared with the other bookings of
-    /// its slot waiting in this process at the same moment ([`queue`]): it checks the
+    /// its slot waiting in this process at the same moment (`queue.rs`): it checks the
     /// address, the items and the slot, takes the slot's capacity by a conditional update
     /// and, only if all of that held, inserts the pickup, its items, its timeline row and
     /// its dispatch job (data-modifying `WITH` clauses; the statement is its own
     /// transaction, so the slot row that every booking of that slot updates is locked for
     /// one statement). Only when it refuses does the booking read the rows it names
-    /// ([`checks`]) to say why, with the same rules the SQLite path checks. On SQLite: the
+    /// (`checks.rs`) to say why, with the same rules the SQLite path checks. On SQLite: the
     /// reads, the checks and the writes in one transaction, the slot's update last. The
     /// answer is built from what was written rather than read back.
     ///
@@ -52,7 +52,7 @@ impl Bookings {
     ///
     /// `ahead` (PostgreSQL; `dispatch::Dispatcher::ahead`): the booking's statement also
     /// writes the pickup's first round, in place of its dispatch job, when the pickup is
-    /// where its candidates were read for ([`FirstRound`]); the answer is then the pickup
+    /// where its candidates were read for ([`super::FirstRound`]); the answer is then the pickup
     /// as offered, and [`Booked::offered`] what to push.
     pub async fn book(
         &self,

@@ -252,7 +252,7 @@ impl Draft {
                 topic: DISPATCH.into(),
                 payload: serde_json::json!({ "pickup_id": id }).to_string(),
                 // The booking process dispatches the pickup itself right after the commit
-                // (see `Platform::dispatch_after_commit`); the queue does it only if that
+                // (see `dispatch::Dispatcher::after_commit`); the queue does it only if that
                 // has not claimed the job within the grace.
                 run_at: now + INLINE_DISPATCH_GRACE,
                 created_at: now,

@@ -3,15 +3,18 @@
 //! timeline row and its dispatch job (or, on PostgreSQL, its first round) are written with
 //! it or not at all.
 //!
+//! - `book.rs`: the entry point, which takes the database's path and answers;
 //! - [`checks`]: the rules a booking is held to, and the reads that say which one failed;
-//! - [`sqlite`]: the embedded footprint's path, one transaction;
-//! - [`postgres`]: the production path, one statement ([`batch.sql`](postgres)) shared by the
-//!   bookings of a slot that arrive together ([`queue`]);
-//! - [`draft`]: what a booking writes before it knows the rows it names, and the answer;
+//! - `sqlite.rs`: the embedded footprint's path, one transaction;
+//! - [`postgres`]: the production path, one statement (`batch.sql`, its rows made in
+//!   `batch.rs`) shared by the bookings of a slot that arrive together (`queue.rs`);
+//! - `draft.rs`: what a booking writes before it knows the rows it names, and the answer;
+//! - `input.rs`: what the resident sends;
 //! - [`ahead`]: the first round dispatch hands a booking to write with it.
 //!
-//! Booking never decides whom to offer a pickup to: dispatch fills in [`FirstTry`] and
-//! [`Ahead`] before the booking and makes the round after it.
+//! Booking never decides whom to offer a pickup to: dispatch fills in
+//! [`crate::pickups::retry::FirstTry`] and [`Ahead`] before the booking and makes the round
+//! after it.
 
 pub mod ahead;
 mod batch;

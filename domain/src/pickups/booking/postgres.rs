@@ -4,7 +4,7 @@
 //! Every booking of a slot updates that slot's row, so the database writes them one after
 //! another anyway; letting a rush queue on the row there is the costly way (a backend
 //! each, the row re-checked by every one that waited). So each process queues its
-//! bookings by slot ([`super::queue`]): the first to find its slot's writer free takes
+//! bookings by slot (`queue.rs`): the first to find its slot's writer free takes
 //! every booking of that slot then waiting and writes them in one statement, on a task of
 //! its own, so a client that hangs up cannot cancel the others' write. What a batch could
 //! not write (a booking that failed a check; a batch that no longer fits) goes through
