@@ -234,7 +234,7 @@ pub async fn demo(db: &impl ConnectionTrait) -> Result<()> {
 /// description.
 struct SeedItem {
     name: &'static str,
-    kind: &'static str,
+    kind: mall_item::Kind,
     points: i64,
     stock: i32,
     limit: Option<i32>,
@@ -246,7 +246,7 @@ struct SeedItem {
 const DEMO_ITEMS: &[SeedItem] = &[
     SeedItem {
         name: "环保帆布袋",
-        kind: "goods",
+        kind: mall_item::Kind::Goods,
         points: 200,
         stock: 100,
         limit: Some(2),
@@ -256,7 +256,7 @@ const DEMO_ITEMS: &[SeedItem] = &[
     },
     SeedItem {
         name: "厨余垃圾沥水桶",
-        kind: "goods",
+        kind: mall_item::Kind::Goods,
         points: 500,
         stock: 50,
         limit: Some(1),
@@ -266,7 +266,7 @@ const DEMO_ITEMS: &[SeedItem] = &[
     },
     SeedItem {
         name: "再生纸笔记本",
-        kind: "goods",
+        kind: mall_item::Kind::Goods,
         points: 150,
         stock: 200,
         limit: None,
@@ -276,7 +276,7 @@ const DEMO_ITEMS: &[SeedItem] = &[
     },
     SeedItem {
         name: "公交出行优惠券（5元）",
-        kind: "coupon",
+        kind: mall_item::Kind::Coupon,
         points: 300,
         stock: 500,
         limit: Some(5),
@@ -296,7 +296,7 @@ async fn demo_mall(db: &impl ConnectionTrait) -> Result<()> {
         mall_item::ActiveModel {
             id: Set(Uuid::now_v7()),
             name: Set(i.name.into()),
-            kind: Set(i.kind.into()),
+            kind: Set(i.kind),
             description: Set(i.description.into()),
             points: Set(i.points),
             stock: Set(i.stock),

@@ -76,7 +76,7 @@ pub async fn fulfil(
     let moved = mall_redemption::Entity::update_many()
         .col_expr(
             mall_redemption::Column::Status,
-            Expr::value(Status::Fulfilled.as_str()),
+            Expr::value(Status::Fulfilled),
         )
         .col_expr(mall_redemption::Column::FulfilledAt, Expr::value(now))
         .col_expr(
@@ -84,7 +84,7 @@ pub async fn fulfil(
             Expr::value(who.user_id),
         )
         .filter(mall_redemption::Column::Id.eq(r.id))
-        .filter(mall_redemption::Column::Status.eq(Status::Reserved.as_str()))
+        .filter(mall_redemption::Column::Status.eq(Status::Reserved))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -94,7 +94,7 @@ pub async fn fulfil(
             .await?
             .map(|r| r.status)
             .unwrap_or(r.status);
-        return Err(redemptions::not_reserved(&now_status, "handed out"));
+        return Err(redemptions::not_reserved(now_status.as_str(), "handed out"));
     }
     audit::record(
         &txn,
@@ -108,7 +108,7 @@ pub async fn fulfil(
     txn.commit().await?;
     Ok(redemption_view(
         mall_redemption::Model {
-            status: Status::Fulfilled.as_str().into(),
+            status: Status::Fulfilled,
             fulfilled_at: Some(now),
             fulfilled_by: Some(who.user_id),
             ..r

@@ -103,7 +103,7 @@ pub async fn list_on_sale(
     }
     if let Some(k) = filter.kind.as_deref() {
         let kind = parse_kind(k).ok_or_else(|| Error::field("kind", "invalid", KIND_MESSAGE))?;
-        q = q.filter(mall_item::Column::Kind.eq(kind.as_str()));
+        q = q.filter(mall_item::Column::Kind.eq(kind));
     }
     page_of(db, q, page).await
 }
@@ -248,7 +248,7 @@ pub async fn create(db: &impl TransactionTrait, who: &Principal, new: NewItem) -
     let item = mall_item::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name),
-        kind: Set(kind.as_str().into()),
+        kind: Set(kind),
         description: Set(description),
         points: Set(new.points),
         stock: Set(stock),
@@ -367,7 +367,7 @@ pub async fn update(
         .map(|n| check.text("name", n, 1, MAX_NAME));
     let kind = patch.kind.as_deref().map(parse_kind);
     check.ensure(kind != Some(None), "kind", "invalid", KIND_MESSAGE);
-    let kind = kind.flatten().map(|k| k.as_str().to_string());
+    let kind = kind.flatten();
     let description = patch
         .description
         .as_deref()
@@ -478,7 +478,7 @@ mod tests {
         mall_item::Model {
             id: Uuid::nil(),
             name: "布袋".into(),
-            kind: "goods".into(),
+            kind: Kind::Goods,
             description: String::new(),
             points: 100,
             stock: 1,

@@ -25,48 +25,7 @@ use uuid::Uuid;
 
 use crate::entities::{mall_item, mall_redemption};
 
-/// What an item is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Goods collected at a station.
-    Goods,
-    /// A coupon (the pickup code is shown where it is honoured).
-    Coupon,
-}
-
-impl Kind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Goods => "goods",
-            Kind::Coupon => "coupon",
-        }
-    }
-}
-
-/// Where a redemption stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Points and stock taken; waiting to be collected.
-    Reserved,
-    /// Handed out at a station.
-    Fulfilled,
-    /// Cancelled by the resident; points, stock and limit given back.
-    Cancelled,
-}
-
-impl Status {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Reserved => "reserved",
-            Status::Fulfilled => "fulfilled",
-            Status::Cancelled => "cancelled",
-        }
-    }
-}
+pub use crate::entities::{mall_item::Kind, mall_redemption::Status};
 
 /// An item as residents and administrators see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -112,7 +71,7 @@ impl From<mall_item::Model> for ItemView {
             image_url: i.image_upload_id.map(image_url),
             id: i.id,
             name: i.name,
-            kind: i.kind,
+            kind: i.kind.as_str().into(),
             description: i.description,
             points: i.points,
             stock: i.stock,
@@ -175,10 +134,10 @@ fn redemption_view(r: mall_redemption::Model, item: &mall_item::Model) -> Redemp
     RedemptionView {
         id: r.id,
         pickup_code: r.pickup_code,
-        status: r.status,
+        status: r.status.as_str().into(),
         item_id: r.item_id,
         item_name: item.name.clone(),
-        kind: item.kind.clone(),
+        kind: item.kind.as_str().into(),
         quantity: r.quantity,
         points: r.points,
         district_code: item.district_code.clone(),

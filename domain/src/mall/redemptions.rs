@@ -140,7 +140,7 @@ pub async fn redeem(
             item_id: item.id,
             quantity,
             points,
-            status: Status::Reserved.as_str().into(),
+            status: Status::Reserved,
             pickup_code: String::new(),
             transaction_id: debit.id,
             refund_transaction_id: None,
@@ -228,7 +228,7 @@ async fn insert_with_code(
             item_id: Set(r.item_id),
             quantity: Set(r.quantity),
             points: Set(r.points),
-            status: Set(r.status.clone()),
+            status: Set(r.status),
             pickup_code: Set(r.pickup_code.clone()),
             transaction_id: Set(r.transaction_id),
             refund_transaction_id: Set(None),
@@ -364,11 +364,11 @@ pub async fn cancel(
     let moved = mall_redemption::Entity::update_many()
         .col_expr(
             mall_redemption::Column::Status,
-            Expr::value(Status::Cancelled.as_str()),
+            Expr::value(Status::Cancelled),
         )
         .col_expr(mall_redemption::Column::CancelledAt, Expr::value(now))
         .filter(mall_redemption::Column::Id.eq(id))
-        .filter(mall_redemption::Column::Status.eq(Status::Reserved.as_str()))
+        .filter(mall_redemption::Column::Status.eq(Status::Reserved))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -442,7 +442,7 @@ pub async fn cancel(
     txn.commit().await?;
     Ok(redemption_view(
         mall_redemption::Model {
-            status: Status::Cancelled.as_str().into(),
+            status: Status::Cancelled,
             cancelled_at: Some(now),
             refund_transaction_id: Some(refund.id),
             ..r
