@@ -16,7 +16,8 @@
 //! it (XAUTOCLAIM after the visibility timeout). The receipt is `entry-id|delivery-count|consumer`:
 //! ack and fail act only while the pending entry still belongs to that consumer with that
 //! count, so a consumer whose lease expired cannot ack the job out from under the consumer it
-//! was handed to next. Multi-command steps run as Lua scripts, atomically.
+//! was handed to next. Multi-command steps run as Lua scripts, atomically; each script is a `.lua` file in
+//! `redis/` beside this one.
 //!
 //! **Recovery.** A consumer keeps its liveness key fresh from a task of its own (every
 //! [`ALIVE_EVERY`], expiring after [`ALIVE_TTL`]), however busy its jobs keep it. When a
@@ -94,26 +95,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Moves due members of the delayed set onto their topic streams, and returns the score of
 /// the earliest job still waiting (or -1). KEYS: delayed, topics. ARGV: now ms, limit,
 /// stream key prefix, group, dead stream.
-const PROMOTE: &str = r"
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, m in ipairs(due) do
-  local ok, job = pcall(cjson.decode, m)
-  if ok and type(job) == 'table' and job.topic and job.id and job.payload then
-    local stream = ARGV[3] .. job.topic
-    redis.pcall('XGROUP', 'CREATE', stream, ARGV[4], '0', 'MKSTREAM')
-    redis.call('SADD', KEYS[2], job.topic)
-    redis.call('XADD', stream, '*', 'id', job.id, 'payload', job.payload,
-      'attempt', tostring(job.attempt or 1))
-  else
-    redis.call('XADD', ARGV[5], '*', 'id', '', 'topic', '', 'payload', m, 'attempts', '0',
-      'last_error', 'corrupt delayed entry')
-  end
-  redis.call('ZREM', KEYS[1], m)
-end
-local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #nxt == 0 then return -1 end
-return tonumber(nxt[2])
-";
+const PROMOTE: &str = include_str!("redis/promote.lua");
 
 /// Claims for a consumer, up to a count: first every pending entry of the consumers that
 /// are gone (no liveness key `{alive prefix}{name}`: their process died; those left with
@@ -122,158 +104,46 @@ return tonumber(nxt[2])
 /// are exhausted. Returns `{entry, id, payload, attempt, count}` per claimed entry.
 /// KEYS: stream, dead. ARGV: group, consumer, min idle ms, count, max attempts, topic,
 /// last error, alive key prefix.
-const RECLAIM: &str = r"
-local out = {}
-local budget = tonumber(ARGV[4])
-local function take(e)
-  if type(e) ~= 'table' or type(e[2]) ~= 'table' then return end
-  local entry = e[1]
-  local f = {}
-  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
-  local p = redis.call('XPENDING', KEYS[1], ARGV[1], entry, entry, 1)
-  local count = 1
-  if #p > 0 then count = tonumber(p[1][4]) end
-  local attempt = (tonumber(f['attempt']) or 1) + count - 1
-  if attempt > tonumber(ARGV[5]) then
-    redis.call('XADD', KEYS[2], '*', 'id', f['id'] or '', 'topic', ARGV[6],
-      'payload', f['payload'] or 'null', 'attempts', tostring(attempt - 1), 'last_error', ARGV[7])
-    redis.call('XACK', KEYS[1], ARGV[1], entry)
-    redis.call('XDEL', KEYS[1], entry)
-  else
-    table.insert(out, {entry, f['id'] or '', f['payload'] or 'null', tostring(attempt), tostring(count)})
-    budget = budget - 1
-  end
-end
-local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
-if ok then
-  for _, c in ipairs(consumers) do
-    local name
-    for i = 1, #c, 2 do if c[i] == 'name' then name = c[i + 1] end end
-    if name and name ~= ARGV[2] and redis.call('EXISTS', ARGV[8] .. name) == 0 then
-      if budget > 0 then
-        local ids = {}
-        for _, row in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', budget, name)) do
-          table.insert(ids, row[1])
-        end
-        if #ids > 0 then
-          for _, e in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(ids))) do
-            take(e)
-          end
-        end
-      end
-      if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, name) == 0 then
-        redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
-      end
-    end
-  end
-end
-if budget > 0 then
-  local res = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0', 'COUNT', budget)
-  for _, e in ipairs(res[2]) do take(e) end
-end
-return out
-";
+const RECLAIM: &str = include_str!("redis/reclaim.lua");
 
 /// Whether the pending entry ARGV[2] still belongs to consumer ARGV[3] with delivery count
 /// ARGV[4] (in group ARGV[1]) — shared prologue of ACK and FAIL.
-const HELD: &str = r"
-local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-if #p == 0 or p[1][2] ~= ARGV[3] or tostring(p[1][4]) ~= ARGV[4] then return 0 end
-";
+const HELD: &str = include_str!("redis/held.lua");
 
 /// Acks and deletes an entry whose lease is still held. KEYS: stream. ARGV: group, entry,
 /// consumer, count. Returns 1 if acked, 0 if the lease was lost.
-const ACK_BODY: &str = r"
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-return 1
-";
+const ACK_BODY: &str = include_str!("redis/ack_body.lua");
 
 /// Fails an entry whose lease is still held: acks and deletes it, then either schedules the
 /// retry (ARGV[5] = 'retry': ZADD score ARGV[6] member ARGV[7]) or dead-letters it (fields
 /// ARGV[8..12]). KEYS: stream, delayed, dead. Returns 1, or 0 if the lease was lost.
-const FAIL_BODY: &str = r"
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-if ARGV[5] == 'retry' then
-  redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])
-else
-  redis.call('XADD', KEYS[3], '*', 'id', ARGV[8], 'topic', ARGV[9], 'payload', ARGV[10],
-    'attempts', ARGV[11], 'last_error', ARGV[12])
-end
-return 1
-";
+const FAIL_BODY: &str = include_str!("redis/fail_body.lua");
 
 /// Puts an entry read beyond `max` back at the end of its stream, unchanged, for another
 /// receive. KEYS: stream. ARGV: group, entry, id, payload, attempt.
-const REQUEUE: &str = r"
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-redis.call('XADD', KEYS[1], '*', 'id', ARGV[3], 'payload', ARGV[4], 'attempt', ARGV[5])
-return 1
-";
+const REQUEUE: &str = include_str!("redis/requeue.lua");
 
 /// Appends jobs to their streams (or, when `due` is in the future, to the delayed set),
 /// creating each topic's group on first use, and returns the store's epoch (see
 /// [`EPOCH`]), read in the same atomic step. KEYS: topics, delayed, epoch. ARGV: group,
 /// stream key prefix, candidate epoch, now ms, then per job: topic, id, payload (the
 /// delayed member for a delayed job), due ms.
-const ENQUEUE_MANY: &str = r"
-redis.call('SET', KEYS[3], ARGV[3], 'NX')
-local seen = {}
-for i = 5, #ARGV, 4 do
-  local topic, due = ARGV[i], tonumber(ARGV[i + 3])
-  if due > tonumber(ARGV[4]) then
-    redis.call('SADD', KEYS[1], topic)
-    redis.call('ZADD', KEYS[2], due, ARGV[i + 2])
-  else
-    local stream = ARGV[2] .. topic
-    if not seen[topic] then
-      redis.pcall('XGROUP', 'CREATE', stream, ARGV[1], '0', 'MKSTREAM')
-      redis.call('SADD', KEYS[1], topic)
-      seen[topic] = true
-    end
-    redis.call('XADD', stream, '*', 'id', ARGV[i + 1], 'payload', ARGV[i + 2], 'attempt', '1')
-  end
-end
-return redis.call('GET', KEYS[3])
-";
+const ENQUEUE_MANY: &str = include_str!("redis/enqueue_many.lua");
 
 /// The store's epoch: a random id written once into an empty Redis and read back ever
 /// after. A Redis that comes back without its data (restarted without persistence, a
 /// failover to an empty replica, a flush) has no epoch until the next caller writes a new
 /// one, so a changed epoch tells the relay that jobs relayed before were lost. KEYS: epoch.
 /// ARGV: candidate epoch.
-const EPOCH: &str = r"
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
-return redis.call('GET', KEYS[1])
-";
+const EPOCH: &str = include_str!("redis/epoch.lua");
 
 /// Creates the group on each stream in KEYS (BUSYGROUP ignored) and records the topics.
 /// KEYS[1]: topics set, KEYS[2..]: streams. ARGV[1]: group, ARGV[2..]: topics.
-const ENSURE: &str = r"
-for i = 2, #KEYS do
-  redis.pcall('XGROUP', 'CREATE', KEYS[i], ARGV[1], '0', 'MKSTREAM')
-  redis.call('SADD', KEYS[1], ARGV[i])
-end
-return 1
-";
+const ENSURE: &str = include_str!("redis/ensure.lua");
 
 /// `{ready, in_flight, delayed, dead}`. KEYS: topics, delayed, dead. ARGV: stream key
 /// prefix, group.
-const DEPTH: &str = r"
-local ready, inflight = 0, 0
-for _, t in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local s = ARGV[1] .. t
-  local len = redis.call('XLEN', s)
-  local pend = 0
-  local p = redis.pcall('XPENDING', s, ARGV[2])
-  if type(p) == 'table' and p.err == nil then pend = tonumber(p[1]) or 0 end
-  inflight = inflight + pend
-  ready = ready + len - pend
-end
-return {ready, inflight, redis.call('ZCARD', KEYS[2]), redis.call('XLEN', KEYS[3])}
-";
+const DEPTH: &str = include_str!("redis/depth.lua");
 
 /// A job in the delayed set. `payload` is the JSON text, kept as a string so Lua never
 /// re-encodes it.
