@@ -9,6 +9,7 @@ pub mod pubsub;
 pub mod queue;
 pub mod rate_limit;
 pub mod redis_conn;
+pub mod search;
 
 /// A failure of the infrastructure behind a port. Callers treat it as "try again later"
 /// (503 at the HTTP edge); it never carries anything meant for an end user.
