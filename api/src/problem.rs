@@ -72,6 +72,7 @@ impl ApiError {
     /// | RateLimited | 429 | `rate_limited` |
     /// | Upstream | 502 (503 when unavailable) | its own |
     /// | Port | 503 | `service_unavailable` |
+    /// | SearchUnavailable | 503 | `search_unavailable` |
     /// | Database: unique violation | 409 | `conflict` |
     /// | Database: unavailable (lost or terminated connection, pool exhausted, deadlock …) | 503 | `service_unavailable` |
     /// | Database: other, Internal | 500 | `internal_error` |
@@ -115,6 +116,12 @@ impl ApiError {
                     (status, code, message.clone(), vec![])
                 }
                 Error::Port(_) => unavailable(),
+                Error::SearchUnavailable(_) => (
+                    S::SERVICE_UNAVAILABLE,
+                    "search_unavailable",
+                    "search is unavailable; try again shortly".into(),
+                    vec![],
+                ),
                 Error::Database(db) if wufei_domain::db::is_unique_violation(db) => (
                     S::CONFLICT,
                     "conflict",

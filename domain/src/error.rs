@@ -101,6 +101,10 @@ pub enum Error {
     /// Infrastructure behind a port failed (503).
     #[error(transparent)]
     Port(#[from] PortError),
+    /// The search engine failed or did not answer (503 `search_unavailable`); the rest of
+    /// the API is unaffected.
+    #[error("search unavailable: {0}")]
+    SearchUnavailable(PortError),
     /// The database failed; mapped centrally (unique violation 409, unavailable 503,
     /// anything else 500).
     #[error(transparent)]
@@ -141,6 +145,11 @@ impl Error {
         Self::Forbidden {
             message: message.into(),
         }
+    }
+
+    /// A search engine's failure (503 `search_unavailable`).
+    pub fn search(err: PortError) -> Self {
+        Self::SearchUnavailable(err)
     }
 
     /// Whether this is a database unique-key violation.

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod ledger;
 pub mod mall;
+pub mod marketplace;
 pub mod metrics;
 pub mod notifications;
 pub mod paging;

@@ -59,3 +59,25 @@ pub struct Page<T> {
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }
+
+impl<T> Page<T> {
+    /// The page of `rows` fetched with `limit + 1` (newest first): the first `limit` mapped
+    /// by `view`, and the cursor of the last when there was one more.
+    pub fn of<R>(
+        mut rows: Vec<R>,
+        limit: u64,
+        id: impl Fn(&R) -> Uuid,
+        view: impl FnMut(R) -> T,
+    ) -> Self {
+        let next_cursor = if rows.len() as u64 > limit {
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            rows.last().map(|r| id(r).to_string())
+        } else {
+            None
+        };
+        Page {
+            items: rows.into_iter().map(view).collect(),
+            next_cursor,
+        }
+    }
+}

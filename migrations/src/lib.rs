@@ -17,6 +17,7 @@ mod m20261130_000010_outbox_due;
 mod m20261130_000011_booking_indexes;
 mod m20261207_000012_outbox_until_done;
 mod m20261207_000013_device_secrets_sealed;
+mod m20261207_000014_marketplace;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_booking_indexes::Migration),
             Box::new(m20261207_000012_outbox_until_done::Migration),
             Box::new(m20261207_000013_device_secrets_sealed::Migration),
+            Box::new(m20261207_000014_marketplace::Migration),
         ]
     }
 }

@@ -192,3 +192,22 @@ pub enum UploadError {
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
 }
+
+/// Whether upload `id` exists, belongs to `owner` and was uploaded for `purpose`: what a
+/// service checks before attaching an upload to something of `owner`'s.
+pub async fn is_own(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+    owner: uuid::Uuid,
+    purpose: Purpose,
+) -> Result<bool, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    use crate::entities::upload;
+    Ok(upload::Entity::find_by_id(id)
+        .filter(upload::Column::OwnerId.eq(owner))
+        .filter(upload::Column::Purpose.eq(purpose.as_str()))
+        .count(db)
+        .await?
+        > 0)
+}
