@@ -10,6 +10,7 @@ pub mod auth;
 pub mod devices;
 pub mod health;
 pub mod mall;
+pub mod marketplace;
 pub mod me;
 pub mod notifications;
 pub mod pickups;
@@ -38,6 +39,7 @@ const V1: &[Resource] = &[
     (points::configure, points::Api::openapi),
     (devices::configure, devices::Api::openapi),
     (mall::configure, mall::Api::openapi),
+    (marketplace::configure, marketplace::Api::openapi),
     (uploads::configure, uploads::Api::openapi),
     (notifications::configure, notifications::Api::openapi),
     (ws::configure, ws::Api::openapi),

@@ -14,6 +14,7 @@ mod flows;
 mod helpers;
 mod idempotency;
 mod mall;
+mod marketplace;
 mod notifications;
 mod openapi;
 mod operations;

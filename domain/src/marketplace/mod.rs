@@ -76,3 +76,11 @@ pub(crate) async fn known_district(
         )),
     }
 }
+
+/// An administrator's reason (rejection, take-down), which the merchant or applicant sees.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    /// Why, 1–500 characters.
+    pub reason: String,
+}

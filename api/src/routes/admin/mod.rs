@@ -8,6 +8,7 @@ pub mod communities;
 pub mod devices;
 pub mod districts;
 pub mod mall_items;
+pub mod marketplace;
 pub mod pickups;
 pub mod points;
 pub mod recycler_applications;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(points::configure)
         .configure(devices::configure)
         .configure(mall_items::configure)
+        .configure(marketplace::configure)
         .configure(recycler_applications::configure)
         .configure(pickups::configure);
 }
@@ -42,6 +44,7 @@ impl OpenApi for Api {
             points::Api::openapi(),
             devices::Api::openapi(),
             mall_items::Api::openapi(),
+            marketplace::Api::openapi(),
             recycler_applications::Api::openapi(),
             pickups::Api::openapi(),
         ])

@@ -1,0 +1,32 @@
+//! `POST /v1/admin/merchant-applications/{id}/approve`.
+
+use actix_web::{HttpResponse, web};
+use uuid::Uuid;
+use wufei_domain::{
+    Platform,
+    marketplace::{ApplicationView, merchants},
+};
+
+use crate::{
+    extract::Auth,
+    problem::{ApiError, Problem},
+};
+
+/// Approves a pending application: the account becomes a merchant (its next access token carries the role).
+#[utoipa::path(post, path = "/v1/admin/merchant-applications/{id}/approve", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "application id"), ("Idempotency-Key" = Option<String>, Header, description = "replays the first answer for the same key and body")),
+    responses(
+    (status = 200, body = ApplicationView),
+    (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "not allowed (role, or not the right party)", body = Problem, content_type = "application/problem+json"),
+    (status = 404, description = "not found, or not yours", body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "conflict (see the code)", body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(user_id = %auth.0.user_id))]
+pub async fn approve_application(
+    platform: web::Data<Platform>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let value = merchants::approve(&platform.db, &auth.0, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(value))
+}

@@ -1,0 +1,29 @@
+//! `GET /v1/market/my/listings`.
+
+use actix_web::{HttpResponse, web};
+use wufei_domain::{Platform, marketplace::listings, paging::PageQuery};
+
+use super::ListingPage;
+use crate::{
+    extract::Auth,
+    problem::{ApiError, Problem},
+};
+
+/// The caller's listings in every state, newest first.
+#[utoipa::path(get, path = "/v1/market/my/listings", tag = "marketplace", security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+    (status = 200, body = ListingPage),
+    (status = 401, description = "not signed in", body = Problem, content_type = "application/problem+json"),
+    (status = 403, description = "not allowed (role, or not the right party)", body = Problem, content_type = "application/problem+json"),
+    (status = 422, description = "invalid input", body = Problem, content_type = "application/problem+json")))]
+#[tracing::instrument(skip_all, fields(user_id = %auth.0.user_id))]
+pub async fn my_listings(
+    platform: web::Data<Platform>,
+    auth: Auth,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.parse()?;
+    let value = listings::mine(&platform.db, &auth.0, page).await?;
+    Ok(HttpResponse::Ok().json(value))
+}
