@@ -1,4 +1,5 @@
-//! The `wufei-api` command line: serve (default), `migrate`, `admin create`, `openapi`.
+//! The `wufei-api` command line: serve (default), `migrate`, `admin create`, `search
+//! reindex`, `openapi`.
 
 use clap::{Parser, Subcommand};
 use wufei_domain::{
@@ -27,8 +28,21 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Search indexes.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum SearchCommand {
+    /// Rebuild the listings index from the database beside the live one, then swap it in
+    /// (search keeps answering meanwhile). On the embedded engine, run it while the server
+    /// is stopped: only one process can open the index.
+    Reindex,
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +86,9 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => Ok(()),
+        Command::Search {
+            command: SearchCommand::Reindex,
+        } => reindex(settings).await,
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -108,4 +125,33 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `wufei-api search reindex`: rebuilds the listings index with a progress line.
+async fn reindex(settings: Settings) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    let platform = wufei_domain::Platform::build(settings).await?;
+    let total = wufei_domain::marketplace::search::count(&platform.db).await?;
+    let started = std::time::Instant::now();
+    let progress = move |done: u64| {
+        let pct = if total == 0 { 100 } else { done.min(total) * 100 / total };
+        let filled = usize::try_from(pct / 5).unwrap_or(20);
+        eprint!(
+            "\r[{}{}] {done}/{total} listings ({pct}%)",
+            "#".repeat(filled),
+            " ".repeat(20 - filled.min(20))
+        );
+        let _ = std::io::stderr().flush();
+    };
+    let written =
+        wufei_domain::marketplace::search::reindex(&platform.db, platform.search.as_ref(), &progress)
+            .await?;
+    eprintln!();
+    println!(
+        "reindexed {written} listings on {} in {:.1} s",
+        platform.search.backend(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

@@ -402,3 +402,78 @@ pub async fn search(
         facets: hits.facets,
     })
 }
+
+/// How many listings one rebuild batch reads and writes.
+const REBUILD_BATCH: u64 = 1000;
+
+/// Every listing's document, in batches, in id order (keyset paging, so a rebuild never
+/// holds more than a batch).
+fn all_documents(
+    db: &DatabaseConnection,
+) -> futures::stream::BoxStream<'_, std::result::Result<Vec<Document>, crate::ports::PortError>> {
+    use futures::StreamExt;
+    use sea_orm::{QueryOrder, QuerySelect};
+
+    futures::stream::unfold(Some(None::<Uuid>), move |after| async move {
+        let after = after?;
+        let batch = async {
+            let names: BTreeMap<String, String> = market_product_type::Entity::find()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|p| (p.code, p.name))
+                .collect();
+            let mut q = listing::Entity::find()
+                .order_by_asc(listing::Column::Id)
+                .limit(REBUILD_BATCH);
+            if let Some(a) = after {
+                q = q.filter(listing::Column::Id.gt(a));
+            }
+            let rows = q.all(db).await?;
+            let owners: BTreeMap<Uuid, String> = merchant::Entity::find()
+                .filter(merchant::Column::Id.is_in(rows.iter().map(|l| l.merchant_id)))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|m| (m.id, m.company_name))
+                .collect();
+            let docs: Vec<Document> = rows
+                .iter()
+                .map(|l| {
+                    document(
+                        l,
+                        owners.get(&l.merchant_id).map_or("", String::as_str),
+                        names.get(&l.product_type).map_or("", String::as_str),
+                    )
+                })
+                .collect();
+            Ok::<_, sea_orm::DbErr>((docs, rows.last().map(|l| l.id)))
+        }
+        .await;
+        match batch {
+            Err(e) => Some((Err(e.into()), None)),
+            Ok((docs, _)) if docs.is_empty() => None,
+            Ok((docs, last)) => Some((Ok(docs), Some(last))),
+        }
+    })
+    .boxed()
+}
+
+/// Rebuilds the listings index from the database beside the live one and swaps it in;
+/// `progress` hears how many documents were written so far. Returns how many in all.
+pub async fn reindex(
+    db: &DatabaseConnection,
+    engine: &dyn SearchIndex,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<u64> {
+    engine
+        .rebuild(&LISTINGS, all_documents(db), progress)
+        .await
+        .map_err(Error::search)
+}
+
+/// How many listings there are (what a rebuild will write).
+pub async fn count(db: &DatabaseConnection) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(listing::Entity::find().count(db).await?)
+}
