@@ -15,11 +15,11 @@
 //! exist.
 //!
 //! Adapters: [`embedded::EmbeddedSearch`] (tantivy with charabia's segmentation, under
-//! `WUFEI_DATA_DIR`) and `meili::MeiliSearch` (a Meilisearch server). Both pass
+//! `WUFEI_DATA_DIR`) and [`meili::MeiliSearch`] (a Meilisearch server). Both pass
 //! `domain/tests/search_conformance.rs`.
 
 pub mod embedded;
-// pub mod meili;  (the Meilisearch adapter follows)
+pub mod meili;
 pub mod segment;
 
 use std::collections::BTreeMap;
