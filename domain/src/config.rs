@@ -71,10 +71,16 @@ pub struct Settings {
     /// geo index, publish) before going on without it; while Redis is unreachable a circuit
     /// breaker fails such commands at once (see `ports::redis_conn`).
     pub redis_timeout_ms: u64,
-    /// `MEILI_URL`: Meilisearch; unset means the embedded search engine.
+    /// `MEILI_URL`: Meilisearch for search (the marketplace); unset means the embedded
+    /// engine, tantivy under `<data dir>/search`, which only the one process owning the data
+    /// dir can open.
     pub meili_url: Option<String>,
-    /// `MEILI_MASTER_KEY`: Meilisearch key.
+    /// `MEILI_MASTER_KEY`: Meilisearch key (a key allowed to manage indexes, documents,
+    /// settings and tasks).
     pub meili_master_key: Option<Secret>,
+    /// `WUFEI_MEILI_INDEX_PREFIX`: prefix of every Meilisearch index name (letters, digits,
+    /// `-` and `_`), so several deployments (or tests) can share one server.
+    pub meili_index_prefix: String,
     /// `WUFEI_JWT_SECRET`: HMAC key for access tokens (at least 32 bytes). Unset: generated
     /// once and kept in `<data_dir>/jwt.secret`. Every API instance must share it.
     pub jwt_secret: Option<Secret>,
@@ -199,6 +205,7 @@ impl Default for Settings {
             worker_bind: "127.0.0.1:9091".into(),
             meili_url: None,
             meili_master_key: None,
+            meili_index_prefix: "wufei_".into(),
             jwt_secret: None,
             device_secret_key: None,
             device_secret_previous_keys: None,
@@ -332,6 +339,30 @@ impl Settings {
             return Err(invalid(
                 "REDIS_URL",
                 "must start with redis://, rediss:// or unix://",
+            ));
+        }
+        if let Some(url) = &self.meili_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(invalid("MEILI_URL", "must start with http:// or https://"));
+        }
+        if let Some(key) = &self.meili_master_key
+            && !key.expose().bytes().all(|b| (0x21..0x7f).contains(&b))
+        {
+            return Err(invalid(
+                "MEILI_MASTER_KEY",
+                "printable ASCII without spaces only",
+            ));
+        }
+        if self.meili_index_prefix.len() > 200
+            || !self
+                .meili_index_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(invalid(
+                "WUFEI_MEILI_INDEX_PREFIX",
+                "letters, digits, - and _ only (at most 200)",
             ));
         }
         if let Some(secret) = &self.jwt_secret
@@ -569,6 +600,14 @@ mod tests {
         assert!(err.contains("DATABASE_URL"), "{err}");
         let err = with(&[("jwt_secret", "short")]).unwrap_err().to_string();
         assert!(err.contains("WUFEI_JWT_SECRET"), "{err}");
+        let err = with(&[("meili_url", "meili:7700")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("MEILI_URL"), "{err}");
+        let err = with(&[("meili_index_prefix", "a b")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("WUFEI_MEILI_INDEX_PREFIX"), "{err}");
     }
 
     #[test]

@@ -27,6 +27,11 @@ use crate::{
         queue::{Queue, QueuePolicy, embedded::EmbeddedQueue, redis::RedisQueue},
         rate_limit::{RateLimiter, embedded::EmbeddedRateLimiter, redis::RedisRateLimiter},
         redis_conn::RedisLink,
+        search::{
+            SearchIndex,
+            embedded::EmbeddedSearch,
+            meili::{MeiliConfig, MeiliSearch},
+        },
     },
     seed, slots,
     uploads::{UploadLimits, UploadService},
@@ -49,6 +54,9 @@ pub struct Platform {
     pub geo: Arc<dyn GeoIndex>,
     /// Real-time fan-out to WebSockets on every instance (see [`crate::realtime`]).
     pub pubsub: Arc<dyn PubSub>,
+    /// Full-text search: Meilisearch when `MEILI_URL` is set, else the embedded engine
+    /// under `<data dir>/search` (see [`crate::ports::search`]).
+    pub search: Arc<dyn SearchIndex>,
     /// Logins and tokens.
     pub auth: AuthService,
     /// Uploaded files.
@@ -172,6 +180,7 @@ impl Platform {
             })?),
             None => Arc::new(LocalBlobStore::new(blob_root(&settings))?),
         };
+        let search = search_engine(&settings)?;
         let secret = tokens::load_or_create_secret(&settings)?;
         let keys = TokenKeys::new(&secret, &settings)?;
         let wechat = WechatClient::new(&settings)?;
@@ -207,6 +216,7 @@ impl Platform {
             limiter,
             geo,
             pubsub,
+            search,
             auth,
             uploads,
             metrics,
@@ -353,6 +363,9 @@ impl Platform {
         if let Err(e) = self.blobs.ping().await {
             failed.push(("blob_store", e.to_string()));
         }
+        if let Err(e) = self.search.ready().await {
+            failed.push(("search", e.to_string()));
+        }
         failed
     }
 }
@@ -385,6 +398,35 @@ pub async fn prepare_database(
         .await?;
     lock.release().await?;
     Ok(db)
+}
+
+/// The search engine the settings ask for. Neither opens an index yet: capabilities
+/// `prepare` theirs (the embedded engine locks each index's directory then).
+fn search_engine(settings: &Settings) -> Result<Arc<dyn SearchIndex>> {
+    Ok(match &settings.meili_url {
+        Some(url) => Arc::new(
+            MeiliSearch::new(&MeiliConfig {
+                url: url.clone(),
+                key: settings
+                    .meili_master_key
+                    .as_ref()
+                    .map(|k| k.expose().to_string()),
+                index_prefix: settings.meili_index_prefix.clone(),
+            })
+            .map_err(|e| infra("MEILI_URL", e))?,
+        ),
+        None => {
+            if !settings.embedded() {
+                tracing::warn!(
+                    "MEILI_URL is unset: search uses the embedded engine, which only this process can open; production runs Meilisearch"
+                );
+            }
+            Arc::new(
+                EmbeddedSearch::new(settings.data_dir.join("search"))
+                    .map_err(|e| infra("search directory", e))?,
+            )
+        }
+    })
 }
 
 fn blob_root(settings: &Settings) -> PathBuf {

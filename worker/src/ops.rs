@@ -1,6 +1,6 @@
 //! The worker's operations listener on `WUFEI_WORKER_BIND` (private): `/healthz` (the
-//! process is alive), `/readyz` (200 when the database, the queue and the file store answer;
-//! 503 naming those that failed, as `wufei-api`'s does) and `/metrics` (Prometheus text:
+//! process is alive), `/readyz` (200 when the database, the queue, the file store and search
+//! answer; 503 naming those that failed, as `wufei-api`'s does) and `/metrics` (Prometheus text:
 //! the job outcomes and durations this worker recorded, and the queue's depth). Nothing
 //! else: the worker serves no one but its orchestrator and its scraper.
 
@@ -75,7 +75,7 @@ async fn answer(
         "/healthz" => respond(StatusCode::OK, JSON, r#"{"status":"ok"}"#.into()),
         "/readyz" => {
             let failed = platform.readiness().await;
-            let checks: Vec<_> = ["database", "queue", "blob_store"]
+            let checks: Vec<_> = ["database", "queue", "blob_store", "search"]
                 .into_iter()
                 .map(|name| {
                     let ok = !failed.iter().any(|(n, _)| *n == name);

@@ -20,7 +20,7 @@ pub async fn healthz() -> HttpResponse {
 /// One dependency's state.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Check {
-    /// `database`, `queue` or `blob_store`.
+    /// `database`, `queue`, `blob_store` or `search`.
     pub name: &'static str,
     /// `ok` or `failed`.
     pub status: &'static str,
@@ -35,12 +35,12 @@ pub struct Readiness {
     pub checks: Vec<Check>,
 }
 
-/// 200 only when the database, the queue and the file store answer; 503 naming the failed.
+/// 200 only when the database, the queue, the file store and search answer; 503 naming the failed.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(platform: web::Data<Platform>) -> HttpResponse {
     let failed = platform.readiness().await;
-    let checks = ["database", "queue", "blob_store"]
+    let checks = ["database", "queue", "blob_store", "search"]
         .into_iter()
         .map(|name| Check {
             name,

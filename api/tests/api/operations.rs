@@ -16,7 +16,13 @@ async fn health_ready_and_metrics_answer(fp: Footprint) {
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], "ready");
-    assert_eq!(body["checks"].as_array().unwrap().len(), 3);
+    let names: Vec<&str> = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["database", "queue", "blob_store", "search"]);
 
     app.get("/v1/districts", None).await;
     let metrics = app.get("/metrics", None).await.text().await.unwrap();
@@ -51,6 +57,29 @@ async fn readyz_names_the_failed_dependency(fp: Footprint) {
 on_both!(
     readyz_names_the_failed_dependency_tests,
     super::readyz_names_the_failed_dependency
+);
+
+/// Search is a dependency of readiness: the embedded engine's directory gone is a 503 that
+/// names `search`, and the others stay `ok`.
+async fn readyz_names_search_when_it_fails(fp: Footprint) {
+    let app = TestApp::spawn(fp).await;
+    assert_eq!(app.platform.search.backend(), "embedded");
+    std::fs::remove_dir_all(app.platform.settings.data_dir.join("search")).unwrap();
+    let res = app.get("/readyz", None).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json().await.unwrap();
+    for check in body["checks"].as_array().unwrap() {
+        let want = if check["name"] == "search" {
+            "failed"
+        } else {
+            "ok"
+        };
+        assert_eq!(check["status"], want, "{body}");
+    }
+}
+on_both!(
+    readyz_names_search_when_it_fails_tests,
+    super::readyz_names_search_when_it_fails
 );
 
 async fn request_id_is_echoed(fp: Footprint) {

@@ -18,8 +18,9 @@
 //! `WUFEI_DATA_DIR`) and [`meili::MeiliSearch`] (a Meilisearch server). Both pass
 //! `domain/tests/search_conformance.rs`.
 
-// pub mod embedded;  (adapters land with the search helper)
-// pub mod meili;
+pub mod embedded;
+pub mod meili;
+pub mod segment;
 
 use std::collections::BTreeMap;
 
@@ -35,6 +36,19 @@ pub const MAX_QUERY_CHARS: usize = 200;
 
 /// The most hits one page can ask for.
 pub const MAX_LIMIT: usize = 100;
+
+/// The most words of a query that count: Meilisearch reads only the first ten words of a
+/// query, so the embedded engine does the same and both find the same documents.
+pub const MAX_QUERY_TERMS: usize = 10;
+
+/// Hits past this position are never returned, however the query pages (Meilisearch's
+/// `pagination.maxTotalHits`, which the adapter sets to this; the embedded engine stops
+/// at the same place). [`Hits::estimated_total`] may still count more.
+pub const MAX_REACHABLE_HITS: usize = 10_000;
+
+/// The most values a facet reports (in byte order of the value; Meilisearch's
+/// `faceting.maxValuesPerFacet`, which the adapter sets to this).
+pub const MAX_FACET_VALUES: usize = 100;
 
 /// What an index holds and how it may be queried. Field names are plain identifiers
 /// (`[a-z_]+`); every field a [`Query`] names must be declared here, so no caller input
@@ -194,4 +208,151 @@ pub trait SearchIndex: Send + Sync {
         docs: BoxStream<'_, Result<Vec<Document>, PortError>>,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<u64, PortError>;
+}
+
+/// The refusal of a spec, document or query that names what the spec does not declare (a
+/// programming error, caught by the caller's tests, never caller input).
+pub(crate) fn undeclared(what: impl std::fmt::Display) -> PortError {
+    PortError::Backend {
+        backend: "search",
+        message: what.to_string(),
+    }
+}
+
+impl IndexSpec {
+    /// Every declared field, of any kind.
+    fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.text
+            .iter()
+            .chain(self.keywords)
+            .chain(self.numbers)
+            .chain(self.flags)
+            .copied()
+    }
+
+    /// Whether the spec is usable: a name and fields of `[a-z][a-z0-9_]*` (the adapters
+    /// keep names with a leading `_` for themselves, as Meilisearch keeps `_geo`), each
+    /// declared once, at least one text field, no empty dictionary word.
+    pub(crate) fn check(&self) -> Result<(), PortError> {
+        let ident = |s: &str| {
+            s.len() <= 64
+                && s.starts_with(|c: char| c.is_ascii_lowercase())
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        if !ident(self.name) {
+            return Err(undeclared(format!("bad index name {:?}", self.name)));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for field in self.fields() {
+            if !ident(field) || field == "id" || field == "version" || !seen.insert(field) {
+                return Err(undeclared(format!(
+                    "index {}: bad or repeated field name {field:?}",
+                    self.name
+                )));
+            }
+        }
+        if self.text.is_empty() {
+            return Err(undeclared(format!("index {}: no text field", self.name)));
+        }
+        if self.dictionary.iter().any(|w| w.trim().is_empty())
+            || self
+                .synonyms
+                .iter()
+                .flat_map(|g| g.iter())
+                .any(|w| w.trim().is_empty())
+        {
+            return Err(undeclared(format!(
+                "index {}: empty dictionary word or synonym",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether `doc` fits the spec: an id of letters, digits and `-`, every field declared
+    /// with a value of its kind, a valid position exactly when the spec has `geo`.
+    pub(crate) fn check_document(&self, doc: &Document) -> Result<(), PortError> {
+        if !valid_id(&doc.id) {
+            return Err(undeclared(format!(
+                "index {}: bad document id {:?}",
+                self.name, doc.id
+            )));
+        }
+        for (field, value) in &doc.fields {
+            let fits = match value {
+                Value::Text(_) => self.text.contains(field) || self.keywords.contains(field),
+                Value::Number(_) => self.numbers.contains(field),
+                Value::Flag(_) => self.flags.contains(field),
+            };
+            if !fits {
+                return Err(undeclared(format!(
+                    "index {}: field {field} is not declared as {value:?} is",
+                    self.name
+                )));
+            }
+        }
+        if let Some(at) = doc.geo
+            && (!self.geo || !at.is_valid())
+        {
+            return Err(undeclared(format!(
+                "index {}: document {} has a position the spec does not take: {at:?}",
+                self.name, doc.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether `query` names only declared fields of the right kind.
+    pub(crate) fn check_query(&self, query: &Query) -> Result<(), PortError> {
+        let bad = |what: &str, field: &str| {
+            Err(undeclared(format!(
+                "index {}: {what} {field} is not declared",
+                self.name
+            )))
+        };
+        for filter in &query.filters {
+            match filter {
+                Filter::Is(f, _) if !self.keywords.contains(f) => return bad("keyword", f),
+                Filter::Between(f, _, _) if !self.numbers.contains(f) => {
+                    return bad("number", f);
+                }
+                Filter::Flag(f, _) if !self.flags.contains(f) => return bad("flag", f),
+                _ => {}
+            }
+        }
+        match query.sort {
+            Sort::Asc(f) | Sort::Desc(f) if !self.numbers.contains(&f) => {
+                return bad("sort field", f);
+            }
+            _ => {}
+        }
+        if let Some(f) = query.facets.iter().find(|f| !self.keywords.contains(f)) {
+            return bad("facet", f);
+        }
+        if query.near.is_some() && !self.geo {
+            return bad("position", "near");
+        }
+        Ok(())
+    }
+}
+
+/// Whether `id` is a document id the adapters accept: 1 to 128 ASCII letters, digits and
+/// `-` (a UUID's hyphenated form, and never anything a filter could read as syntax).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// `text` cut to [`MAX_QUERY_CHARS`] characters.
+pub(crate) fn truncate_query(text: &str) -> &str {
+    match text.char_indices().nth(MAX_QUERY_CHARS) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    }
+}
+
+/// Whether `near` can match anything: a valid point and a radius that is finite and not
+/// negative. One that cannot finds nothing in every adapter.
+pub(crate) fn near_is_satisfiable(near: &Near) -> bool {
+    near.at.is_valid() && near.within_m.is_none_or(|r| r.is_finite() && r >= 0.0)
 }
