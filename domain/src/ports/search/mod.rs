@@ -51,8 +51,10 @@ pub const MAX_REACHABLE_HITS: usize = 10_000;
 pub const MAX_FACET_VALUES: usize = 100;
 
 /// What an index holds and how it may be queried. Field names are plain identifiers
-/// (`[a-z_]+`); every field a [`Query`] names must be declared here, so no caller input
-/// ever becomes a field name or a filter expression.
+/// (`[a-z_]+`, starting with a letter; `id` and `version` are the adapters', as is any name
+/// starting with `_`); every field a [`Query`] names must be declared here, so no caller
+/// input ever becomes a field name or a filter expression. The adapters refuse a spec,
+/// document or query that breaks these rules with a [`PortError`] (a programming error).
 #[derive(Debug, Clone, Copy)]
 pub struct IndexSpec {
     /// The index's name (`listings`, `articles`); adapters may prefix it.
