@@ -135,7 +135,7 @@ async fn reindex(settings: Settings) -> anyhow::Result<()> {
     let total = wufei_domain::marketplace::search::count(&platform.db).await?;
     let started = std::time::Instant::now();
     let progress = move |done: u64| {
-        let pct = if total == 0 { 100 } else { done.min(total) * 100 / total };
+        let pct = (done.min(total) * 100).checked_div(total).unwrap_or(100);
         let filled = usize::try_from(pct / 5).unwrap_or(20);
         eprint!(
             "\r[{}{}] {done}/{total} listings ({pct}%)",
@@ -144,9 +144,12 @@ async fn reindex(settings: Settings) -> anyhow::Result<()> {
         );
         let _ = std::io::stderr().flush();
     };
-    let written =
-        wufei_domain::marketplace::search::reindex(&platform.db, platform.search.as_ref(), &progress)
-            .await?;
+    let written = wufei_domain::marketplace::search::reindex(
+        &platform.db,
+        platform.search.as_ref(),
+        &progress,
+    )
+    .await?;
     eprintln!();
     println!(
         "reindexed {written} listings on {} in {:.1} s",

@@ -181,6 +181,7 @@ impl Platform {
             None => Arc::new(LocalBlobStore::new(blob_root(&settings))?),
         };
         let search = search_engine(&settings)?;
+        prepare_indexes(&settings, search.as_ref()).await?;
         let secret = tokens::load_or_create_secret(&settings)?;
         let keys = TokenKeys::new(&secret, &settings)?;
         let wechat = WechatClient::new(&settings)?;
@@ -300,6 +301,10 @@ impl Platform {
             .and(crate::pickups::jobs(&self.db, &self.pubsub))
             .and(crate::dispatch::jobs(self.dispatcher()))
             .and(crate::points::jobs(&self.db, self.ledger_rules()))
+            .and(crate::marketplace::jobs::jobs(
+                &self.db,
+                self.search.clone(),
+            ))
             .and(notifications::jobs(notifications::Deliver {
                 db: self.db.clone(),
                 tokens: self.wechat_tokens.clone(),
@@ -398,6 +403,23 @@ pub async fn prepare_database(
         .await?;
     lock.release().await?;
     Ok(db)
+}
+
+/// Creates the capabilities' search indexes and applies their settings. In the embedded
+/// footprint the engine must open them (a failure stops the start). Otherwise a failure is
+/// a warning: `/readyz` reports it, searches answer 503 meanwhile, and the index job
+/// prepares the index before its first write (Meilisearch away at start, or a second
+/// process on an embedded index another one holds).
+async fn prepare_indexes(settings: &Settings, search: &dyn SearchIndex) -> Result<()> {
+    for spec in [&crate::marketplace::search::LISTINGS] {
+        if let Err(e) = search.prepare(spec).await {
+            if settings.embedded() {
+                return Err(infra("search index", e));
+            }
+            tracing::warn!(index = spec.name, error = %e, "search index not prepared yet");
+        }
+    }
+    Ok(())
 }
 
 /// The search engine the settings ask for. Neither opens an index yet: capabilities

@@ -101,6 +101,13 @@ pub async fn test_settings(
         s.database_url = Some(fresh_postgres(&db).await);
         s.redis_url = Some(redis);
         s.redis_prefix = format!("wufei-test-{}", uuid::Uuid::new_v4().simple());
+        // The production footprint searches on Meilisearch when CI started one; each test
+        // gets indexes of its own under a random prefix.
+        if let Ok(url) = std::env::var("WUFEI_TEST_MEILI_URL") {
+            s.meili_url = Some(url);
+            s.meili_master_key = std::env::var("WUFEI_TEST_MEILI_KEY").ok().map(Secret::new);
+            s.meili_index_prefix = format!("t{}_", uuid::Uuid::new_v4().simple());
+        }
     }
     s
 }

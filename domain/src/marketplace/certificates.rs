@@ -266,24 +266,29 @@ async fn remind(db: &DatabaseConnection, today: NaiveDate, days: u64) -> Result<
             .one(&txn)
             .await?
             .map(|l| (l.merchant_id, l.title));
-        if let (true, Some((merchant_id, title))) = (claimed, owner) {
-            if let Some(m) = merchant::Entity::find_by_id(merchant_id).one(&txn).await? {
-                notifications::notify(
-                    &txn,
-                    NewNotification {
-                        user_id: m.user_id,
-                        kind: "market".into(),
-                        title: "证书即将到期".into(),
-                        body: format!(
-                            "「{title}」的证书 {} 将于 {} 到期，请及时更新。",
-                            c.number, c.expires_on
-                        ),
-                        data: serde_json::json!({ "listing_id": c.listing_id, "certificate_id": c.id }),
-                    },
-                )
-                .await?;
-                told += 1;
-            }
+        let merchant = match owner {
+            Some((merchant_id, title)) if claimed => merchant::Entity::find_by_id(merchant_id)
+                .one(&txn)
+                .await?
+                .map(|m| (m, title)),
+            _ => None,
+        };
+        if let Some((m, title)) = merchant {
+            notifications::notify(
+                &txn,
+                NewNotification {
+                    user_id: m.user_id,
+                    kind: "market".into(),
+                    title: "证书即将到期".into(),
+                    body: format!(
+                        "「{title}」的证书 {} 将于 {} 到期，请及时更新。",
+                        c.number, c.expires_on
+                    ),
+                    data: serde_json::json!({ "listing_id": c.listing_id, "certificate_id": c.id }),
+                },
+            )
+            .await?;
+            told += 1;
         }
         txn.commit().await?;
     }

@@ -83,10 +83,12 @@ pub async fn favourites(db: &impl ConnectionTrait, who: &Principal) -> Result<Ve
     let owners = names(db, rows.iter().map(|l| l.merchant_id).collect()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for id in ids {
-        if let Some(l) = rows.iter().find(|l| l.id == id) {
-            if let Some(m) = owners.iter().find(|m| m.id == l.merchant_id) {
-                out.push(ListingSummary::of(l.clone(), m.clone(), None));
-            }
+        let found = rows
+            .iter()
+            .find(|l| l.id == id)
+            .and_then(|l| Some((l, owners.iter().find(|m| m.id == l.merchant_id)?)));
+        if let Some((l, m)) = found {
+            out.push(ListingSummary::of(l.clone(), m.clone(), None));
         }
     }
     Ok(out)

@@ -27,6 +27,7 @@ pub fn jobs(db: &DatabaseConnection, search: Arc<dyn SearchIndex>) -> Jobs {
             IndexHandler {
                 db: db.clone(),
                 search,
+                prepared: Default::default(),
             },
         )
         .handle(

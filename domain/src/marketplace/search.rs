@@ -146,12 +146,15 @@ pub async fn index_listing(
     Ok(())
 }
 
-/// Handles [`TOPIC`].
+/// Handles [`TOPIC`]. Before its first write it prepares the index (idempotent), in case
+/// the engine was away when the process started.
 pub struct IndexHandler {
     /// The database.
     pub db: DatabaseConnection,
     /// The search engine.
     pub search: Arc<dyn SearchIndex>,
+    /// Whether this process has prepared the index.
+    pub prepared: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +166,11 @@ struct IndexJob {
 impl JobHandler for IndexHandler {
     async fn handle(&self, job: &Delivery) -> anyhow::Result<()> {
         let job: IndexJob = serde_json::from_value(job.payload.clone())?;
+        if !self.prepared.load(std::sync::atomic::Ordering::Relaxed) {
+            self.search.prepare(&LISTINGS).await?;
+            self.prepared
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         index_listing(&self.db, self.search.as_ref(), job.listing_id).await?;
         Ok(())
     }

@@ -72,6 +72,12 @@ pub struct MarketStats {
 
 type Key = (String, String, String);
 
+/// A completed deal as the figures read it: type, district, unit, quantity, amount, when.
+type DealRow = (String, String, String, i64, i64, Option<DateTime<Utc>>);
+
+/// A deals group: type, district, month, unit.
+type DealKey = (String, String, String, String);
+
 fn volumes(rows: Vec<(String, String, String, i64)>) -> Vec<Volume> {
     let mut groups: BTreeMap<Key, (u64, i64)> = BTreeMap::new();
     for (t, d, u, q) in rows {
@@ -128,24 +134,23 @@ pub async fn figures(db: &impl ConnectionTrait, q: &StatsQuery) -> Result<Market
         .into_tuple()
         .all(db)
         .await?;
-    let deal_rows: Vec<(String, String, String, i64, i64, Option<DateTime<Utc>>)> =
-        deal::Entity::find()
-            .select_only()
-            .columns([
-                deal::Column::ProductType,
-                deal::Column::DistrictCode,
-                deal::Column::Unit,
-                deal::Column::Quantity,
-                deal::Column::AmountFen,
-                deal::Column::CompletedAt,
-            ])
-            .filter(deal::Column::Status.eq(deal::Status::Completed))
-            .filter(deal::Column::CompletedAt.gte(from))
-            .filter(deal::Column::CompletedAt.lt(to))
-            .into_tuple()
-            .all(db)
-            .await?;
-    let mut groups: BTreeMap<(String, String, String, String), (u64, i64, i64)> = BTreeMap::new();
+    let deal_rows: Vec<DealRow> = deal::Entity::find()
+        .select_only()
+        .columns([
+            deal::Column::ProductType,
+            deal::Column::DistrictCode,
+            deal::Column::Unit,
+            deal::Column::Quantity,
+            deal::Column::AmountFen,
+            deal::Column::CompletedAt,
+        ])
+        .filter(deal::Column::Status.eq(deal::Status::Completed))
+        .filter(deal::Column::CompletedAt.gte(from))
+        .filter(deal::Column::CompletedAt.lt(to))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut groups: BTreeMap<DealKey, (u64, i64, i64)> = BTreeMap::new();
     for (t, d, u, qty, amount, at) in deal_rows {
         let month = at
             .map(|a| format!("{:04}-{:02}", a.year(), a.month()))
