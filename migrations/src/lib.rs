@@ -18,6 +18,7 @@ mod m20261130_000011_booking_indexes;
 mod m20261207_000012_outbox_until_done;
 mod m20261207_000013_device_secrets_sealed;
 mod m20261207_000014_marketplace;
+mod m20261207_000015_plan;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_outbox_until_done::Migration),
             Box::new(m20261207_000013_device_secrets_sealed::Migration),
             Box::new(m20261207_000014_marketplace::Migration),
+            Box::new(m20261207_000015_plan::Migration),
         ]
     }
 }
