@@ -62,7 +62,7 @@ impl From<ledger_transaction::Model> for TransactionView {
         Self {
             id: t.id,
             source: t.source_key,
-            kind: t.kind,
+            kind: t.kind.as_str().into(),
             memo: t.memo,
             created_at: t.created_at,
         }
