@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use uuid::Uuid;
 
-use super::{KITCHEN_WASTE, KITCHEN_WASTE_SCALE};
+use super::{KITCHEN_WASTE, Kind};
 use crate::{
     auth::{Role, TokenKeys},
     entities::{category, device, device_daily_total, device_event, recycling_record, user},
@@ -247,7 +247,7 @@ pub async fn deposit(
     let Some(cat) = cat else {
         return Err(Error::NotFound { what: "category" });
     };
-    let accepted = if dev.kind == KITCHEN_WASTE_SCALE {
+    let accepted = if dev.kind == Kind::KitchenWasteScale {
         cat.code == KITCHEN_WASTE
     } else {
         cat.code != KITCHEN_WASTE
@@ -258,7 +258,8 @@ pub async fn deposit(
             message: format!(
                 "a {} does not take {} (kitchen-waste scales take kitchen_waste only, \
                  recycling bins any other category weighed in kg)",
-                dev.kind, cat.code
+                dev.kind.as_str(),
+                cat.code
             ),
         });
     }
