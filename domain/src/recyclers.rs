@@ -503,7 +503,7 @@ pub async fn review(
     }
     if approve {
         user::Entity::update_many()
-            .col_expr(user::Column::Role, Expr::value(Role::Recycler.as_str()))
+            .col_expr(user::Column::Role, Expr::value(Role::Recycler))
             .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(user::Column::Id.eq(id))
             .exec(&txn)

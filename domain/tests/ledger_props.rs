@@ -91,7 +91,7 @@ async fn fresh(url: &str) -> World {
         let id = Uuid::now_v7();
         user::ActiveModel {
             id: Set(id),
-            role: Set("resident".into()),
+            role: Set(user::Role::Resident),
             admin_scope: Set(None),
             district_code: Set(None),
             phone: Set(None),
@@ -100,7 +100,7 @@ async fn fresh(url: &str) -> World {
             wechat_unionid: Set(None),
             nickname: Set(String::new()),
             avatar_url: Set(None),
-            status: Set("active".into()),
+            status: Set(user::Status::Active),
             created_at: Set(Utc::now()),
             updated_at: Set(Utc::now()),
         }

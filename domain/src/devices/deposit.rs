@@ -267,7 +267,7 @@ pub async fn deposit(
     user::Entity::find_by_id(resident_id)
         .one(cx.db)
         .await?
-        .filter(|u| u.role == Role::Resident.as_str() && u.status == "active")
+        .filter(|u| u.role == Role::Resident && u.status == user::Status::Active)
         .ok_or(Error::Unprocessable {
             code: "qr_token_invalid",
             message: "the QR token does not name an active resident".into(),

@@ -196,7 +196,7 @@ async fn timeline_of(db: &impl ConnectionTrait, pickup_id: Uuid) -> Result<Vec<E
         .map(|e| EventView {
             from: e.from_status.map(|s| s.as_str().into()),
             to: e.to_status.as_str().into(),
-            actor_role: e.actor_role,
+            actor_role: e.actor_role.as_str().into(),
             actor_id: e.actor_id,
             reason: e.reason,
             at: e.created_at,

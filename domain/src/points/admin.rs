@@ -121,7 +121,7 @@ pub async fn adjust(
     let resident = user::Entity::find_by_id(input.user_id)
         .one(&txn)
         .await?
-        .filter(|u| u.role == Role::Resident.as_str())
+        .filter(|u| u.role == Role::Resident)
         .ok_or(Error::NotFound { what: "resident" })?;
     let t = NewTransaction::new(
         format!("adjustment:{}", Uuid::now_v7()),

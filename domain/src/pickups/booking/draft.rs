@@ -129,7 +129,7 @@ impl Request {
         let mut timeline = vec![EventView {
             from: None,
             to: d.event.to_status.as_str().into(),
-            actor_role: d.event.actor_role.clone(),
+            actor_role: d.event.actor_role.as_str().into(),
             actor_id: d.event.actor_id,
             reason: d.event.reason.clone(),
             at: d.now,
@@ -140,7 +140,7 @@ impl Request {
             timeline.push(EventView {
                 from: Some(Status::PendingDispatch.as_str().into()),
                 to: Status::Offered.as_str().into(),
-                actor_role: Actor::SYSTEM.role.into(),
+                actor_role: Actor::SYSTEM.role.as_str().into(),
                 actor_id: Actor::SYSTEM.user_id,
                 reason: reason.clone(),
                 at: d.now,
@@ -243,7 +243,7 @@ impl Draft {
                 from_status: None,
                 to_status: Status::PendingDispatch,
                 actor_id: actor.user_id,
-                actor_role: actor.role.into(),
+                actor_role: actor.role,
                 reason: "booked".into(),
                 created_at: now,
             },
