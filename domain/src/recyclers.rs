@@ -164,7 +164,7 @@ async fn validate(
         let ok = upload::Entity::find_by_id(id)
             .one(db)
             .await?
-            .is_some_and(|u| u.owner_id == owner && u.purpose == "id_photo");
+            .is_some_and(|u| u.owner_id == owner && u.purpose == upload::Purpose::IdPhoto);
         if !ok {
             errors.push(FieldError::new(
                 "id_photo_id",

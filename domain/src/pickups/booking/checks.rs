@@ -264,7 +264,7 @@ pub(crate) async fn validate_photos(
     let found = upload::Entity::find()
         .filter(upload::Column::Id.is_in(ids.iter().copied()))
         .filter(upload::Column::OwnerId.eq(owner))
-        .filter(upload::Column::Purpose.eq("pickup_photo"))
+        .filter(upload::Column::Purpose.eq(upload::Purpose::PickupPhoto))
         .all(db)
         .await?;
     if found.len() != ids.iter().collect::<HashSet<_>>().len() {
