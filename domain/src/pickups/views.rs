@@ -213,7 +213,7 @@ async fn recycler_brief(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Re
             id: r.user_id,
             name: r.name,
             phone: r.phone,
-            vehicle: r.vehicle,
+            vehicle: r.vehicle.as_str().into(),
             rating: (r.rating_count > 0)
                 .then(|| f64::from(r.rating_sum) / f64::from(r.rating_count)),
         }))
