@@ -252,7 +252,7 @@ pub async fn deposit(
     } else {
         cat.code != KITCHEN_WASTE
     };
-    if !accepted || cat.unit != "kg" {
+    if !accepted || cat.unit != category::Unit::Kg {
         return Err(Error::Unprocessable {
             code: "category_not_accepted",
             message: format!(
@@ -345,7 +345,7 @@ async fn credit(
         .await?
         .map_or(0, |r| i64::from(r.points_per_unit));
     let points =
-        price(&cat.unit, before + credited, 0, per_unit) - price(&cat.unit, before, 0, per_unit);
+        price(cat.unit, before + credited, 0, per_unit) - price(cat.unit, before, 0, per_unit);
     let capped = credited < input.weight_g;
     let key = source_key(dev.id, &input.event_id);
     let posted = ledger::post_credits(

@@ -207,8 +207,8 @@ pub(crate) fn check_items(
             continue;
         };
         needs_van |= cat.needs_van;
-        match cat.unit.as_str() {
-            "kg" => match item.estimated_weight_g {
+        match cat.unit {
+            category::Unit::Kg => match item.estimated_weight_g {
                 Some(w) if (1..=MAX_WEIGHT_G).contains(&w) => {}
                 Some(_) => errors.push(FieldError::new(
                     field(weights_field),

@@ -204,7 +204,7 @@ fn item_views(items: &[ItemInput], cats: &[category::Model]) -> Vec<ItemView> {
                 category_id: i.category_id,
                 category_code: c.map(|c| c.code.clone()).unwrap_or_default(),
                 category_name: c.map(|c| c.name.clone()).unwrap_or_default(),
-                unit: c.map(|c| c.unit.clone()).unwrap_or_default(),
+                unit: c.map(|c| c.unit.as_str().into()).unwrap_or_default(),
                 estimated_weight_g: i.estimated_weight_g,
                 estimated_count: i.estimated_count,
                 actual_weight_g: None,
