@@ -121,7 +121,7 @@ pub async fn run() -> anyhow::Result<()> {
                 },
             )
             .await?;
-            println!("created {} {}", user.role, user.id);
+            println!("created {} {}", user.role.as_str(), user.id);
             Ok(())
         }
     }

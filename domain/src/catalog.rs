@@ -120,7 +120,7 @@ pub async fn categories(db: &impl ConnectionTrait) -> Result<Vec<CategoryView>> 
             id: c.id,
             code: c.code,
             name: c.name,
-            unit: c.unit,
+            unit: c.unit.as_str().into(),
             needs_van: c.needs_van,
             guidance: c.guidance,
         })

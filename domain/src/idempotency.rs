@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     db,
-    entities::idempotency_key,
+    entities::idempotency_key::{self, State},
     error::{Error, Result},
 };
 
@@ -74,7 +74,7 @@ pub async fn begin(
             caller: Set(caller.into()),
             key: Set(key.into()),
             request_hash: Set(hash.into()),
-            state: Set("in_flight".into()),
+            state: Set(State::InFlight),
             response_status: Set(None),
             response_content_type: Set(None),
             response_body: Set(None),
@@ -110,8 +110,8 @@ pub async fn begin(
                 message: "this Idempotency-Key was used for a different request".into(),
             });
         }
-        return match (existing.state.as_str(), existing.response_status) {
-            ("completed", Some(status)) => Ok(Begin::Replay(StoredResponse {
+        return match (existing.state, existing.response_status) {
+            (State::Completed, Some(status)) => Ok(Begin::Replay(StoredResponse {
                 status: status as u16,
                 content_type: existing.response_content_type.unwrap_or_default(),
                 body: existing.response_body.unwrap_or_default(),
@@ -137,7 +137,7 @@ pub async fn complete(
 ) -> Result<()> {
     idempotency_key::Entity::update_many()
         .set(idempotency_key::ActiveModel {
-            state: Set("completed".into()),
+            state: Set(State::Completed),
             response_status: Set(Some(response.status as i16)),
             response_content_type: Set(Some(response.content_type)),
             response_body: Set(Some(response.body)),
@@ -155,7 +155,7 @@ pub async fn abandon(db: &impl ConnectionTrait, caller: &str, key: &str) -> Resu
     idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::Caller.eq(caller))
         .filter(idempotency_key::Column::Key.eq(key))
-        .filter(idempotency_key::Column::State.eq("in_flight"))
+        .filter(idempotency_key::Column::State.eq(State::InFlight))
         .exec(db)
         .await?;
     Ok(())

@@ -18,7 +18,11 @@ use crate::{
         Principal, Role, passwords,
         users::{self, NewStaff},
     },
-    entities::{district, recycler, recycler_district, upload, user},
+    entities::{
+        district,
+        recycler::{self, Status, Vehicle},
+        recycler_district, upload, user,
+    },
     error::{Error, FieldError, Result},
     paging::{Page, PageRequest},
     ports::geo::{GeoIndex, Position},
@@ -101,10 +105,10 @@ async fn view(db: &impl ConnectionTrait, r: recycler::Model) -> Result<RecyclerV
         id: r.user_id,
         name: r.name,
         phone: r.phone,
-        status: r.status,
+        status: r.status.as_str().into(),
         review_reason: r.review_reason,
         id_photo_id: r.id_photo_id,
-        vehicle: r.vehicle,
+        vehicle: r.vehicle.as_str().into(),
         district_codes: districts,
         on_shift: r.on_shift,
         slot_capacity: r.slot_capacity,
@@ -115,14 +119,15 @@ async fn view(db: &impl ConnectionTrait, r: recycler::Model) -> Result<RecyclerV
     })
 }
 
+/// Checks an application; answers its vehicle (`None`: a name that is not a vehicle).
 async fn validate(
     db: &impl ConnectionTrait,
     owner: Uuid,
     name: &str,
-    vehicle: &str,
+    vehicle: Option<Vehicle>,
     districts: &[String],
     photo: Option<Uuid>,
-) -> Result<()> {
+) -> Result<Vehicle> {
     let mut errors = Vec::new();
     let n = name.trim().chars().count();
     if n == 0 || n > 32 {
@@ -132,7 +137,7 @@ async fn validate(
             "must be 1 to 32 characters",
         ));
     }
-    if !matches!(vehicle, "tricycle" | "van") {
+    if vehicle.is_none() {
         errors.push(FieldError::new(
             "vehicle",
             "invalid",
@@ -164,7 +169,7 @@ async fn validate(
         let ok = upload::Entity::find_by_id(id)
             .one(db)
             .await?
-            .is_some_and(|u| u.owner_id == owner && u.purpose == "id_photo");
+            .is_some_and(|u| u.owner_id == owner && u.purpose == upload::Purpose::IdPhoto);
         if !ok {
             errors.push(FieldError::new(
                 "id_photo_id",
@@ -173,13 +178,12 @@ async fn validate(
             ));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation {
+    match vehicle {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => Err(Error::Validation {
             message: "the application is not valid".into(),
             fields: errors,
-        })
+        }),
     }
 }
 
@@ -231,7 +235,7 @@ pub async fn apply(
             if recycler::Entity::find_by_id(p.user_id)
                 .one(&txn)
                 .await?
-                .is_some_and(|r| r.status != "rejected")
+                .is_some_and(|r| r.status != Status::Rejected)
             {
                 return Err(Error::conflict(
                     "already_applied",
@@ -280,18 +284,18 @@ pub async fn apply(
             (u.id, Some(u.id))
         }
     };
-    validate(
+    let vehicle = validate(
         &txn,
         user_id,
         &input.name,
-        &input.vehicle,
+        Vehicle::parse(&input.vehicle),
         &input.district_codes,
         input.id_photo_id,
     )
     .await?;
     recycler::Entity::delete_many()
         .filter(recycler::Column::UserId.eq(user_id))
-        .filter(recycler::Column::Status.eq("rejected"))
+        .filter(recycler::Column::Status.eq(Status::Rejected))
         .exec(&txn)
         .await?;
     let now = Utc::now();
@@ -300,8 +304,8 @@ pub async fn apply(
         name: Set(input.name.trim().into()),
         phone: Set(phone),
         id_photo_id: Set(input.id_photo_id),
-        vehicle: Set(input.vehicle),
-        status: Set("pending".into()),
+        vehicle: Set(vehicle),
+        status: Set(Status::Pending),
         review_reason: Set(None),
         reviewed_by: Set(None),
         reviewed_at: Set(None),
@@ -348,7 +352,7 @@ pub async fn amend(
         .ok_or(Error::NotFound {
             what: "application",
         })?;
-    if r.status != "pending" {
+    if r.status != Status::Pending {
         return Err(Error::conflict(
             "application_closed",
             "only a pending application can be changed",
@@ -356,10 +360,13 @@ pub async fn amend(
     }
     let current = view(&txn, r.clone()).await?;
     let name = patch.name.unwrap_or(r.name.clone());
-    let vehicle = patch.vehicle.unwrap_or(r.vehicle.clone());
+    let vehicle = patch
+        .vehicle
+        .as_deref()
+        .map_or(Some(r.vehicle), Vehicle::parse);
     let districts = patch.district_codes.unwrap_or(current.district_codes);
     let photo = patch.id_photo_id.or(r.id_photo_id);
-    validate(&txn, who.user_id, &name, &vehicle, &districts, photo).await?;
+    let vehicle = validate(&txn, who.user_id, &name, vehicle, &districts, photo).await?;
     let mut a: recycler::ActiveModel = r.into();
     a.name = Set(name.trim().into());
     a.vehicle = Set(vehicle);
@@ -385,13 +392,13 @@ pub async fn list_for_admin(
         .order_by_desc(recycler::Column::UserId)
         .limit(page.limit + 1);
     if let Some(s) = status {
-        if !matches!(s, "pending" | "approved" | "rejected" | "suspended") {
-            return Err(Error::field(
+        let s = Status::parse(s).ok_or_else(|| {
+            Error::field(
                 "status",
                 "invalid",
                 "pending, approved, rejected or suspended",
-            ));
-        }
+            )
+        })?;
         q = q.filter(recycler::Column::Status.eq(s));
     }
     if !who.is_super_admin() {
@@ -483,7 +490,11 @@ pub async fn review(
             "must be 1 to 20",
         ));
     }
-    let status = if approve { "approved" } else { "rejected" };
+    let status = if approve {
+        Status::Approved
+    } else {
+        Status::Rejected
+    };
     let done = recycler::Entity::update_many()
         .col_expr(recycler::Column::Status, Expr::value(status))
         .col_expr(recycler::Column::ReviewReason, Expr::value(reason.clone()))
@@ -491,7 +502,7 @@ pub async fn review(
         .col_expr(recycler::Column::ReviewedAt, Expr::value(Utc::now()))
         .col_expr(recycler::Column::SlotCapacity, Expr::value(capacity))
         .filter(recycler::Column::UserId.eq(id))
-        .filter(recycler::Column::Status.eq("pending"))
+        .filter(recycler::Column::Status.eq(Status::Pending))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -503,7 +514,7 @@ pub async fn review(
     }
     if approve {
         user::Entity::update_many()
-            .col_expr(user::Column::Role, Expr::value(Role::Recycler.as_str()))
+            .col_expr(user::Column::Role, Expr::value(Role::Recycler))
             .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(user::Column::Id.eq(id))
             .exec(&txn)

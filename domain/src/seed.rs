@@ -15,7 +15,10 @@ use crate::{
         AdminScope, Role,
         users::{self, NewStaff},
     },
-    entities::{category, category_rate, district, mall_item, slot_template, user},
+    entities::{
+        category::{self, Unit},
+        category_rate, district, mall_item, slot_template, user,
+    },
     error::{Error, Result},
 };
 
@@ -26,7 +29,7 @@ const DISTRICTS_CSV: &str = include_str!("reference/districts.csv");
 struct SeedCategory {
     code: &'static str,
     name: &'static str,
-    unit: &'static str,
+    unit: Unit,
     points: i32,
     fee_fen: i32,
     needs_van: bool,
@@ -37,7 +40,7 @@ const CATEGORIES: &[SeedCategory] = &[
     SeedCategory {
         code: "paper",
         name: "纸类（纸箱纸盒、书报）",
-        unit: "kg",
+        unit: Unit::Kg,
         points: 10,
         fee_fen: 30,
         needs_van: false,
@@ -46,7 +49,7 @@ const CATEGORIES: &[SeedCategory] = &[
     SeedCategory {
         code: "plastic",
         name: "塑料（饮料瓶、塑料容器）",
-        unit: "kg",
+        unit: Unit::Kg,
         points: 15,
         fee_fen: 40,
         needs_van: false,
@@ -55,7 +58,7 @@ const CATEGORIES: &[SeedCategory] = &[
     SeedCategory {
         code: "metal",
         name: "金属（易拉罐、废旧金属）",
-        unit: "kg",
+        unit: Unit::Kg,
         points: 20,
         fee_fen: 40,
         needs_van: false,
@@ -64,7 +67,7 @@ const CATEGORIES: &[SeedCategory] = &[
     SeedCategory {
         code: "glass",
         name: "玻璃（玻璃瓶罐）",
-        unit: "kg",
+        unit: Unit::Kg,
         points: 4,
         fee_fen: 20,
         needs_van: false,
@@ -73,7 +76,7 @@ const CATEGORIES: &[SeedCategory] = &[
     SeedCategory {
         code: "textile",
         name: "废旧衣物",
-        unit: "kg",
+        unit: Unit::Kg,
         points: 6,
         fee_fen: 30,
         needs_van: false,
@@ -82,7 +85,7 @@ const CATEGORIES: &[SeedCategory] = &[
     SeedCategory {
         code: "e_waste",
         name: "废弃电器电子产品（四机一脑）",
-        unit: "piece",
+        unit: Unit::Piece,
         points: 50,
         fee_fen: 1000,
         needs_van: true,
@@ -91,7 +94,7 @@ const CATEGORIES: &[SeedCategory] = &[
     SeedCategory {
         code: "furniture",
         name: "大件垃圾（废旧家具）",
-        unit: "piece",
+        unit: Unit::Piece,
         points: 30,
         fee_fen: 1500,
         needs_van: true,
@@ -100,7 +103,7 @@ const CATEGORIES: &[SeedCategory] = &[
     SeedCategory {
         code: "kitchen_waste",
         name: "厨余垃圾",
-        unit: "kg",
+        unit: Unit::Kg,
         points: 2,
         fee_fen: 0,
         needs_van: false,
@@ -148,7 +151,7 @@ pub async fn reference(db: &DatabaseConnection) -> Result<()> {
                 id: Set(id),
                 code: Set(c.code.into()),
                 name: Set(c.name.into()),
-                unit: Set(c.unit.into()),
+                unit: Set(c.unit),
                 needs_van: Set(c.needs_van),
                 guidance: Set(c.guidance.into()),
                 active: Set(true),

@@ -24,7 +24,8 @@ use wufei_domain::{
     db,
     entities::{ledger_account, ledger_posting, point_lot, user},
     ledger::{
-        self, AccountRef, Credit, NewTransaction, Sink, TxKind, lots::Draw, reconcile::reconcile,
+        self, AccountKind, AccountRef, Credit, NewTransaction, Sink, TxKind, lots::Draw,
+        reconcile::reconcile,
     },
     points::expiry::expire_due,
 };
@@ -90,7 +91,7 @@ async fn fresh(url: &str) -> World {
         let id = Uuid::now_v7();
         user::ActiveModel {
             id: Set(id),
-            role: Set("resident".into()),
+            role: Set(user::Role::Resident),
             admin_scope: Set(None),
             district_code: Set(None),
             phone: Set(None),
@@ -99,7 +100,7 @@ async fn fresh(url: &str) -> World {
             wechat_unionid: Set(None),
             nickname: Set(String::new()),
             avatar_url: Set(None),
-            status: Set("active".into()),
+            status: Set(user::Status::Active),
             created_at: Set(Utc::now()),
             updated_at: Set(Utc::now()),
         }
@@ -250,10 +251,10 @@ async fn check(w: &World, after: &Op) {
             "balance of {} differs from its postings after {after:?}",
             a.key
         );
-        if a.kind != "appropriation" && a.kind != "fee_payable" {
+        if a.kind != AccountKind::Appropriation && a.kind != AccountKind::FeePayable {
             assert!(a.balance >= 0, "{} is negative after {after:?}", a.key);
         }
-        if a.kind == "resident" {
+        if a.kind == AccountKind::Resident {
             let held: i64 = lots
                 .iter()
                 .filter(|l| l.account_id == a.id)

@@ -8,7 +8,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use wufei_domain::{
     auth::Role,
-    entities::{notification, outbox},
+    entities::{
+        notification::{self, WechatState},
+        outbox,
+    },
     notifications::{NewNotification, notify},
 };
 
@@ -56,7 +59,7 @@ pub async fn notify_committed(app: &TestApp, items: Vec<NewNotification>) -> Vec
     ids
 }
 
-async fn state(app: &TestApp, id: Uuid) -> (String, Option<String>) {
+async fn state(app: &TestApp, id: Uuid) -> (WechatState, Option<String>) {
     let n = notification::Entity::find_by_id(id)
         .one(&app.platform.db)
         .await
@@ -317,16 +320,19 @@ async fn the_worker_sends_the_configured_template_to_a_wechat_user(fp: Footprint
 
     for id in &ids[..2] {
         let id = *id;
-        eventually("sent state", || async { state(&app, id).await.0 == "sent" }).await;
+        eventually("sent state", || async {
+            state(&app, id).await.0 == WechatState::Sent
+        })
+        .await;
     }
     let no_template = ids[2];
     eventually("no template", || async {
-        state(&app, no_template).await == ("none".into(), Some("no_template".into()))
+        state(&app, no_template).await == (WechatState::None, Some("no_template".into()))
     })
     .await;
     let no_openid = ids[3];
     eventually("no openid", || async {
-        state(&app, no_openid).await == ("none".into(), Some("no_openid".into()))
+        state(&app, no_openid).await == (WechatState::None, Some("no_openid".into()))
     })
     .await;
     assert_eq!(app.wechat.sent().len(), 2);
@@ -366,9 +372,9 @@ async fn a_user_without_wechat_gets_no_delivery_job(fp: Footprint) {
     assert_eq!(staged.len(), 1, "one delivery job: {staged:?}");
     assert!(staged[0].contains(&linked.to_string()));
     let row = |id: Uuid| rows.iter().find(|n| n.id == id).unwrap().clone();
-    assert_eq!(row(linked).wechat_state, "pending");
+    assert_eq!(row(linked).wechat_state, WechatState::Pending);
     assert_eq!(row(linked).wechat_error, None);
-    assert_eq!(row(unlinked).wechat_state, "none");
+    assert_eq!(row(unlinked).wechat_state, WechatState::None);
     assert_eq!(row(unlinked).wechat_error.as_deref(), Some("no_openid"));
     assert!(row(unlinked).wechat_updated_at.is_some());
     assert_eq!(row(unlinked).title, "unlinked");
@@ -390,7 +396,7 @@ async fn a_refusing_user_is_not_retried_and_a_failure_is_recorded_and_retried(fp
     let ids = notify_committed(&app, vec![new(refusing.id, "pickup_status", "refused")]).await;
     let refused = ids[0];
     eventually("refused state", || async {
-        state(&app, refused).await.0 == "refused"
+        state(&app, refused).await.0 == WechatState::Refused
     })
     .await;
     assert!(state(&app, refused).await.1.unwrap().contains("43101"));
@@ -398,7 +404,7 @@ async fn a_refusing_user_is_not_retried_and_a_failure_is_recorded_and_retried(fp
     let ids = notify_committed(&app, vec![new(failing.id, "pickup_status", "fails")]).await;
     let failed = ids[0];
     eventually("failed state", || async {
-        state(&app, failed).await.0 == "failed"
+        state(&app, failed).await.0 == WechatState::Failed
     })
     .await;
     assert!(state(&app, failed).await.1.unwrap().contains("errcode -1"));
@@ -408,14 +414,14 @@ async fn a_refusing_user_is_not_retried_and_a_failure_is_recorded_and_retried(fp
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(state(&app, refused).await.0, "refused");
+    assert_eq!(state(&app, refused).await.0, WechatState::Refused);
     assert!(app.wechat.sent().is_empty());
 
     // Only the failing user's job ran more than once.
     let attempts_before = app.wechat.send_attempts();
     app.wechat.refuse("openid-failing");
     eventually("the failing user finally refuses", || async {
-        state(&app, failed).await.0 == "refused"
+        state(&app, failed).await.0 == WechatState::Refused
     })
     .await;
     assert!(app.wechat.send_attempts() > attempts_before);

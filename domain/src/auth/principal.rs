@@ -2,80 +2,10 @@
 //! station managers, the district it is scoped to. Object-level checks live in services;
 //! these are the coarse ones every route shares.
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::entities::user::{AdminScope, Role};
 use crate::error::{Error, Result};
-
-/// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A resident booking pickups and earning points.
-    Resident,
-    /// A verified recycler doing pickups.
-    Recycler,
-    /// A supplier or buyer enterprise on the marketplace.
-    Merchant,
-    /// Runs a station: hands out redeemed goods, dispatches by hand.
-    StationManager,
-    /// Administrator (see [`AdminScope`]).
-    Admin,
-}
-
-impl Role {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Resident => "resident",
-            Role::Recycler => "recycler",
-            Role::Merchant => "merchant",
-            Role::StationManager => "station_manager",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Parses a stored or typed name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "resident" => Role::Resident,
-            "recycler" => Role::Recycler,
-            "merchant" => Role::Merchant,
-            "station_manager" => Role::StationManager,
-            "admin" => Role::Admin,
-            _ => return None,
-        })
-    }
-}
-
-/// How far an administrator's authority reaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AdminScope {
-    /// The whole city.
-    SuperAdmin,
-    /// One district (the account's `district_code`).
-    District,
-}
-
-impl AdminScope {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AdminScope::SuperAdmin => "super_admin",
-            AdminScope::District => "district",
-        }
-    }
-
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "super_admin" => Some(AdminScope::SuperAdmin),
-            "district" => Some(AdminScope::District),
-            _ => None,
-        }
-    }
-}
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]

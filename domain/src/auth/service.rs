@@ -276,7 +276,7 @@ fn invalid_refresh() -> Error {
 }
 
 fn ensure_active(user: &user::Model) -> Result<()> {
-    if user.status == "active" {
+    if user.status == user::Status::Active {
         Ok(())
     } else {
         Err(Error::forbidden("this account is disabled"))

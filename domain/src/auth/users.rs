@@ -36,13 +36,10 @@ pub fn normalize_phone(raw: &str) -> Result<String> {
 
 /// The principal a stored user acts as.
 pub fn principal_of(user: &user::Model) -> Result<Principal> {
-    let role = Role::parse(&user.role).ok_or_else(|| {
-        Error::Internal(anyhow::anyhow!("user {} has role {}", user.id, user.role))
-    })?;
     Ok(Principal {
         user_id: user.id,
-        role,
-        admin_scope: user.admin_scope.as_deref().and_then(AdminScope::parse),
+        role: user.role,
+        admin_scope: user.admin_scope,
         district_code: user.district_code.clone(),
     })
 }
@@ -73,7 +70,7 @@ pub async fn find_or_create_wechat(
     let now = Utc::now();
     let created = user::ActiveModel {
         id: Set(Uuid::now_v7()),
-        role: Set(Role::Resident.as_str().into()),
+        role: Set(Role::Resident),
         admin_scope: Set(None),
         district_code: Set(None),
         phone: Set(None),
@@ -82,7 +79,7 @@ pub async fn find_or_create_wechat(
         wechat_unionid: Set(identity.unionid.clone()),
         nickname: Set(String::new()),
         avatar_url: Set(None),
-        status: Set("active".into()),
+        status: Set(user::Status::Active),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -150,8 +147,8 @@ pub async fn create_staff(db: &impl ConnectionTrait, new: NewStaff) -> Result<us
     let now = Utc::now();
     let inserted = user::ActiveModel {
         id: Set(Uuid::now_v7()),
-        role: Set(new.role.as_str().into()),
-        admin_scope: Set(admin_scope.map(|s| s.as_str().to_string())),
+        role: Set(new.role),
+        admin_scope: Set(admin_scope),
         district_code: Set(new.district_code),
         phone: Set(Some(phone)),
         password_hash: Set(Some(hash)),
@@ -159,7 +156,7 @@ pub async fn create_staff(db: &impl ConnectionTrait, new: NewStaff) -> Result<us
         wechat_unionid: Set(None),
         nickname: Set(new.nickname),
         avatar_url: Set(None),
-        status: Set("active".into()),
+        status: Set(user::Status::Active),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -18,7 +18,10 @@ use super::rates::{self, check_rate, insert_version};
 use crate::{
     audit,
     auth::Principal,
-    entities::{category, category_rate},
+    entities::{
+        category::{self, Unit},
+        category_rate,
+    },
     error::{Error, Result},
     validate::Check,
 };
@@ -94,7 +97,7 @@ fn view(
         id: c.id,
         code: c.code,
         name: c.name,
-        unit: c.unit,
+        unit: c.unit.as_str().into(),
         needs_van: c.needs_van,
         guidance: c.guidance,
         active: c.active,
@@ -193,12 +196,8 @@ pub async fn create(
         "must match ^[a-z][a-z0-9_]{1,31}$",
     );
     let name = check.text("name", &new.name, 1, 64);
-    check.ensure(
-        matches!(new.unit.as_str(), "kg" | "piece"),
-        "unit",
-        "invalid",
-        "must be kg or piece",
-    );
+    let unit = Unit::parse(&new.unit);
+    check.ensure(unit.is_some(), "unit", "invalid", "must be kg or piece");
     let guidance = check.text("guidance", &new.guidance, 0, MAX_GUIDANCE);
     let rate = check_rate(
         &mut check,
@@ -208,6 +207,7 @@ pub async fn create(
         Utc::now(),
     );
     check.finish()?;
+    let unit = unit.ok_or_else(|| Error::Internal(anyhow::anyhow!("unit checked above")))?;
 
     let txn = db.begin().await?;
     if category::Entity::find()
@@ -230,13 +230,13 @@ pub async fn create(
         id: Set(id),
         code: Set(new.code.clone()),
         name: Set(name),
-        unit: Set(new.unit.clone()),
+        unit: Set(unit),
         needs_van: Set(new.needs_van),
         guidance: Set(guidance),
         active: Set(true),
         sort_order: Set(last.map_or(0, |m| m + 1)),
         created_at: Set(Utc::now()),
-        device_daily_cap: Set(default_device_daily_cap(&new.unit, &new.code)),
+        device_daily_cap: Set(default_device_daily_cap(unit, &new.code)),
     }
     .insert(&txn)
     .await
@@ -258,7 +258,7 @@ pub async fn create(
         serde_json::json!({
             "code": cat.code,
             "name": cat.name,
-            "unit": cat.unit,
+            "unit": cat.unit.as_str(),
             "needs_van": cat.needs_van,
             "rate_id": version.id,
             "points_per_unit": version.points_per_unit,
@@ -368,10 +368,10 @@ pub async fn update(
 /// A new category's daily cap on device credits per resident: 20 kg, or 20 pieces, and 5 kg
 /// of kitchen waste (a household's day, as the plan's metered incentive for kitchen waste
 /// assumes).
-pub fn default_device_daily_cap(unit: &str, code: &str) -> i64 {
+pub fn default_device_daily_cap(unit: Unit, code: &str) -> i64 {
     match (unit, code) {
         (_, "kitchen_waste") => 5_000,
-        ("piece", _) => 20,
+        (Unit::Piece, _) => 20,
         _ => 20_000,
     }
 }

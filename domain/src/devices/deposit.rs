@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use uuid::Uuid;
 
-use super::{KITCHEN_WASTE, KITCHEN_WASTE_SCALE};
+use super::{KITCHEN_WASTE, Kind};
 use crate::{
     auth::{Role, TokenKeys},
     entities::{category, device, device_daily_total, device_event, recycling_record, user},
@@ -247,18 +247,19 @@ pub async fn deposit(
     let Some(cat) = cat else {
         return Err(Error::NotFound { what: "category" });
     };
-    let accepted = if dev.kind == KITCHEN_WASTE_SCALE {
+    let accepted = if dev.kind == Kind::KitchenWasteScale {
         cat.code == KITCHEN_WASTE
     } else {
         cat.code != KITCHEN_WASTE
     };
-    if !accepted || cat.unit != "kg" {
+    if !accepted || cat.unit != category::Unit::Kg {
         return Err(Error::Unprocessable {
             code: "category_not_accepted",
             message: format!(
                 "a {} does not take {} (kitchen-waste scales take kitchen_waste only, \
                  recycling bins any other category weighed in kg)",
-                dev.kind, cat.code
+                dev.kind.as_str(),
+                cat.code
             ),
         });
     }
@@ -266,7 +267,7 @@ pub async fn deposit(
     user::Entity::find_by_id(resident_id)
         .one(cx.db)
         .await?
-        .filter(|u| u.role == Role::Resident.as_str() && u.status == "active")
+        .filter(|u| u.role == Role::Resident && u.status == user::Status::Active)
         .ok_or(Error::Unprocessable {
             code: "qr_token_invalid",
             message: "the QR token does not name an active resident".into(),
@@ -344,7 +345,7 @@ async fn credit(
         .await?
         .map_or(0, |r| i64::from(r.points_per_unit));
     let points =
-        price(&cat.unit, before + credited, 0, per_unit) - price(&cat.unit, before, 0, per_unit);
+        price(cat.unit, before + credited, 0, per_unit) - price(cat.unit, before, 0, per_unit);
     let capped = credited < input.weight_g;
     let key = source_key(dev.id, &input.event_id);
     let posted = ledger::post_credits(

@@ -31,10 +31,8 @@ use crate::{
     validate::Check,
 };
 
-/// A recycling bin (any category but kitchen waste).
-pub const RECYCLING_BIN: &str = "recycling_bin";
-/// A kitchen-waste scale (kitchen waste only, credited by weight).
-pub const KITCHEN_WASTE_SCALE: &str = "kitchen_waste_scale";
+pub use crate::entities::device::Kind;
+
 /// The category code a kitchen-waste scale takes.
 pub const KITCHEN_WASTE: &str = "kitchen_waste";
 
@@ -63,7 +61,7 @@ impl From<device::Model> for DeviceView {
     fn from(d: device::Model) -> Self {
         Self {
             id: d.id,
-            kind: d.kind,
+            kind: d.kind.as_str().into(),
             name: d.name,
             district_code: d.district_code,
             station: d.station,
@@ -131,8 +129,9 @@ pub async fn register(
 ) -> Result<DeviceWithSecret> {
     who.require_role(&[Role::Admin])?;
     let mut check = Check::new();
+    let kind = Kind::parse(&new.kind);
     check.ensure(
-        matches!(new.kind.as_str(), RECYCLING_BIN | KITCHEN_WASTE_SCALE),
+        kind.is_some(),
         "kind",
         "invalid",
         "must be recycling_bin or kitchen_waste_scale",
@@ -145,6 +144,7 @@ pub async fn register(
         MAX_STATION,
     );
     check.finish()?;
+    let kind = kind.ok_or_else(|| Error::Internal(anyhow::anyhow!("kind checked above")))?;
     who.require_district(&new.district_code)?;
     let txn = db.begin().await?;
     if district::Entity::find_by_id(new.district_code.clone())
@@ -158,7 +158,7 @@ pub async fn register(
     let id = Uuid::now_v7();
     let d = device::ActiveModel {
         id: Set(id),
-        kind: Set(new.kind.clone()),
+        kind: Set(kind),
         name: Set(name),
         district_code: Set(new.district_code.clone()),
         station: Set(station),
@@ -176,7 +176,7 @@ pub async fn register(
         "device",
         &d.id.to_string(),
         serde_json::json!({
-            "kind": d.kind,
+            "kind": d.kind.as_str(),
             "name": d.name,
             "district_code": d.district_code,
             "station": d.station,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::ranking::Candidate;
 use crate::{
     db::SqlArgs,
-    entities::pickup,
+    entities::{district::DispatchMode, pickup, recycler},
     error::Result,
     ports::geo::{Nearby, Position},
 };
@@ -52,7 +52,7 @@ impl Prefetched {
 pub(super) struct Candidates {
     /// (candidate, whether they drive a van).
     pub(super) recyclers: Vec<(Candidate, bool)>,
-    pub(super) mode: String,
+    pub(super) mode: DispatchMode,
 }
 
 impl Candidates {
@@ -86,7 +86,7 @@ pub(super) async fn read_candidates(
 ) -> Result<Candidates> {
     let mut found = Candidates {
         recyclers: Vec::new(),
-        mode: "assign".into(),
+        mode: DispatchMode::Assign,
     };
     if nearby.is_empty() {
         return Ok(found);
@@ -114,7 +114,7 @@ pub(super) async fn read_candidates(
             .map(|id| a.arg(*id))
             .collect::<Vec<_>>()
             .join(", "),
-        a.arg("approved"),
+        a.arg(recycler::Status::Approved),
         a.arg(true),
     );
     if let Some(pickup_id) = offered {
@@ -132,8 +132,8 @@ pub(super) async fn read_candidates(
         let rating_sum: i32 = row.try_get("", "rating_sum")?;
         let rating_count: i32 = row.try_get("", "rating_count")?;
         let offers_today: i64 = row.try_get("", "offers_today")?;
-        let vehicle: String = row.try_get("", "vehicle")?;
-        if let Some(mode) = row.try_get::<Option<String>>("", "mode")? {
+        let vehicle: recycler::Vehicle = row.try_get("", "vehicle")?;
+        if let Some(mode) = row.try_get::<Option<DispatchMode>>("", "mode")? {
             found.mode = mode;
         }
         let c = Candidate {
@@ -145,7 +145,7 @@ pub(super) async fn read_candidates(
             complaints: row.try_get("", "complaints")?,
             offers_today: u64::try_from(offers_today).unwrap_or(0),
         };
-        found.recyclers.push((c, vehicle == "van"));
+        found.recyclers.push((c, vehicle == recycler::Vehicle::Van));
     }
     Ok(found)
 }
@@ -153,8 +153,7 @@ pub(super) async fn read_candidates(
 /// The recyclers who can take a pickup, and its district's dispatch mode.
 pub(super) struct Shortlist {
     pub(super) candidates: Vec<Candidate>,
-    /// `assign` or `broadcast`.
-    pub(super) mode: String,
+    pub(super) mode: DispatchMode,
 }
 
 #[cfg(test)]
@@ -189,12 +188,12 @@ mod tests {
             nearby: nearby.clone(),
             read: Candidates {
                 recyclers: vec![(tricycle.clone(), false), (van.clone(), true)],
-                mode: "broadcast".into(),
+                mode: DispatchMode::Broadcast,
             },
         };
         let (found, shortlist) = f.clone().first_round(&p).expect("answers");
         assert_eq!(found, nearby);
-        assert_eq!(shortlist.mode, "broadcast");
+        assert_eq!(shortlist.mode, DispatchMode::Broadcast);
         assert_eq!(shortlist.candidates, vec![tricycle, van.clone()]);
         // A pickup that needs a van is offered to vans only.
         let heavy = pickup::Model {

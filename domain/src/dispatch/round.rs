@@ -15,7 +15,7 @@ use super::{
     tries::{IfNobody, next_try_id, retry_payload},
 };
 use crate::{
-    entities::pickup,
+    entities::{district::DispatchMode, pickup},
     error::Result,
     jobs::outbox,
     pickups::{
@@ -119,7 +119,7 @@ impl Dispatcher {
     /// Whom a round offers a pickup to among `shortlist`: the best candidate (assign) or
     /// the best K (broadcast).
     pub(super) fn choose(&self, shortlist: Shortlist) -> Choice {
-        let k = if shortlist.mode == "broadcast" {
+        let k = if shortlist.mode == DispatchMode::Broadcast {
             self.policy.broadcast_top_k
         } else {
             1

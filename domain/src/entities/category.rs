@@ -1,6 +1,37 @@
-//! The `categories` table.
+//! The `categories` table, with the typed value of its `unit` column.
 
 use sea_orm::entity::prelude::*;
+
+/// How a category is measured and priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum Unit {
+    /// Weighed; rates are per kilogram.
+    #[sea_orm(string_value = "kg")]
+    Kg,
+    /// Counted; rates are per piece.
+    #[sea_orm(string_value = "piece")]
+    Piece,
+}
+
+impl Unit {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Kg => "kg",
+            Unit::Piece => "piece",
+        }
+    }
+
+    /// The unit stored as `name`, if there is one.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "kg" => Some(Unit::Kg),
+            "piece" => Some(Unit::Piece),
+            _ => None,
+        }
+    }
+}
 
 /// One row of `categories`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -10,7 +41,7 @@ pub struct Model {
     pub id: Uuid,
     pub code: String,
     pub name: String,
-    pub unit: String,
+    pub unit: Unit,
     pub needs_van: bool,
     pub guidance: String,
     pub active: bool,

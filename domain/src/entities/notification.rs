@@ -4,6 +4,41 @@
 
 use sea_orm::entity::prelude::*;
 
+/// WeChat delivery state of a notification (`notifications.wechat_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum WechatState {
+    /// No WeChat message applies (no openid, no template for the kind, WeChat not
+    /// configured); the reason is in `wechat_error`.
+    #[sea_orm(string_value = "none")]
+    None,
+    /// A delivery job is staged or running.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// WeChat accepted the message.
+    #[sea_orm(string_value = "sent")]
+    Sent,
+    /// The user has not subscribed or refused (errcode 43101); never retried.
+    #[sea_orm(string_value = "refused")]
+    Refused,
+    /// The last attempt failed; the job retries until it is dead-lettered.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl WechatState {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// One notification to one user.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "notifications")]
@@ -25,8 +60,8 @@ pub struct Model {
     pub read_at: Option<DateTimeUtc>,
     /// When it was created (truncated to microseconds, so it round-trips through cursors).
     pub created_at: DateTimeUtc,
-    /// `none`, `pending`, `sent`, `refused` or `failed`.
-    pub wechat_state: String,
+    /// Where WeChat delivery stands.
+    pub wechat_state: WechatState,
     /// WeChat's error for `failed`/`refused`, or why nothing was sent for `none`.
     pub wechat_error: Option<String>,
     /// When `wechat_state` last changed.

@@ -1,8 +1,58 @@
-//! The `pickup_events` table.
+//! The `pickup_events` table, with the typed value of its `actor_role` column.
 
 use sea_orm::entity::prelude::*;
 
-use super::pickup::Status;
+use super::{pickup::Status, user::Role};
+
+/// Who caused a transition: a user's role, or the system itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum ActorRole {
+    /// A resident.
+    #[sea_orm(string_value = "resident")]
+    Resident,
+    /// A recycler.
+    #[sea_orm(string_value = "recycler")]
+    Recycler,
+    /// A merchant.
+    #[sea_orm(string_value = "merchant")]
+    Merchant,
+    /// A station manager.
+    #[sea_orm(string_value = "station_manager")]
+    StationManager,
+    /// An administrator.
+    #[sea_orm(string_value = "admin")]
+    Admin,
+    /// The system (dispatch, timeouts, settlement).
+    #[sea_orm(string_value = "system")]
+    System,
+}
+
+impl ActorRole {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorRole::System => "system",
+            ActorRole::Resident => Role::Resident.as_str(),
+            ActorRole::Recycler => Role::Recycler.as_str(),
+            ActorRole::Merchant => Role::Merchant.as_str(),
+            ActorRole::StationManager => Role::StationManager.as_str(),
+            ActorRole::Admin => Role::Admin.as_str(),
+        }
+    }
+}
+
+impl From<Role> for ActorRole {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Resident => ActorRole::Resident,
+            Role::Recycler => ActorRole::Recycler,
+            Role::Merchant => ActorRole::Merchant,
+            Role::StationManager => ActorRole::StationManager,
+            Role::Admin => ActorRole::Admin,
+        }
+    }
+}
 
 /// One row of `pickup_events`.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -14,7 +64,7 @@ pub struct Model {
     pub from_status: Option<Status>,
     pub to_status: Status,
     pub actor_id: Option<Uuid>,
-    pub actor_role: String,
+    pub actor_role: ActorRole,
     pub reason: String,
     pub created_at: DateTimeUtc,
 }

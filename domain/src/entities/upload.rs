@@ -3,6 +3,75 @@
 //! be used to decide access on its own — go through `crate::uploads::UploadService`.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What an upload is for; decides who may read it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Photo of the items for a pickup (shows a resident's home: private).
+    #[sea_orm(string_value = "pickup_photo")]
+    PickupPhoto,
+    /// A recycler's identity document (private).
+    #[sea_orm(string_value = "id_photo")]
+    IdPhoto,
+    /// A recycler's or merchant's business licence (private).
+    #[sea_orm(string_value = "licence")]
+    Licence,
+    /// Photo on a marketplace listing (public).
+    #[sea_orm(string_value = "listing_photo")]
+    ListingPhoto,
+    /// Quality certificate of a recycled product (private until attached and reviewed).
+    #[sea_orm(string_value = "certificate")]
+    Certificate,
+}
+
+impl Purpose {
+    /// Every purpose, in a stable order.
+    pub const ALL: [Purpose; 5] = [
+        Purpose::PickupPhoto,
+        Purpose::IdPhoto,
+        Purpose::Licence,
+        Purpose::ListingPhoto,
+        Purpose::Certificate,
+    ];
+
+    /// Parses the wire form (`pickup_photo`, `id_photo`, `licence`, `listing_photo`,
+    /// `certificate`); `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// The wire and database form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::PickupPhoto => "pickup_photo",
+            Purpose::IdPhoto => "id_photo",
+            Purpose::Licence => "licence",
+            Purpose::ListingPhoto => "listing_photo",
+            Purpose::Certificate => "certificate",
+        }
+    }
+}
+
+impl std::fmt::Display for Purpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One stored upload.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,8 +82,8 @@ pub struct Model {
     pub id: Uuid,
     /// The user who uploaded it.
     pub owner_id: Uuid,
-    /// `pickup_photo`, `id_photo`, `licence`, `listing_photo` or `certificate`.
-    pub purpose: String,
+    /// What it is for.
+    pub purpose: Purpose,
     /// Media type of the stored (re-encoded) original.
     pub content_type: String,
     /// Width in pixels, after EXIF orientation.

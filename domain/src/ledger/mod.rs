@@ -31,6 +31,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use crate::entities::{
+    ledger_account::{AccountKind, Unit},
+    ledger_transaction::TxKind,
+};
 use crate::{
     entities::{ledger_account, ledger_posting, ledger_transaction, point_lot},
     error::{Error, Result},
@@ -38,58 +42,6 @@ use crate::{
 
 /// Name of the floor check; a violation means an overdraft.
 const FLOOR_CHECK: &str = "ck_ledger_accounts_floor";
-
-/// What kind of account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountKind {
-    /// A resident's points.
-    Resident,
-    /// A recycler's earnings (fen).
-    Recycler,
-    /// The city's appropriation: where district budgets come from.
-    Appropriation,
-    /// A district's points budget.
-    Programme,
-    /// What a district owes recyclers in service fees (fen).
-    FeePayable,
-    /// Points spent in the mall, per district of the lots drawn.
-    RedemptionSink,
-    /// Points expired, per district of the lots.
-    ExpirySink,
-}
-
-impl AccountKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountKind::Resident => "resident",
-            AccountKind::Recycler => "recycler",
-            AccountKind::Appropriation => "appropriation",
-            AccountKind::Programme => "programme",
-            AccountKind::FeePayable => "fee_payable",
-            AccountKind::RedemptionSink => "redemption_sink",
-            AccountKind::ExpirySink => "expiry_sink",
-        }
-    }
-}
-
-/// Points or money.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// Green points.
-    Points,
-    /// Money in fen.
-    Fen,
-}
-
-impl Unit {
-    fn as_str(self) -> &'static str {
-        match self {
-            Unit::Points => "points",
-            Unit::Fen => "fen",
-        }
-    }
-}
 
 /// An account, named by what it is; [`account`] finds or opens it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,8 +140,8 @@ async fn open(txn: &impl ConnectionTrait, r: &AccountRef) -> Result<(ledger_acco
     let inserted = ledger_account::Entity::insert(ledger_account::ActiveModel {
         id: Set(Uuid::now_v7()),
         key: Set(r.key.clone()),
-        kind: Set(r.kind.as_str().into()),
-        unit: Set(r.unit.as_str().into()),
+        kind: Set(r.kind),
+        unit: Set(r.unit),
         user_id: Set(r.user_id),
         district_code: Set(r.district_code.clone()),
         balance: Set(0),
@@ -241,59 +193,6 @@ pub async fn programme(
     )
     .await?;
     Ok(find_account(txn, &r.key).await?.unwrap_or(acct))
-}
-
-/// What a transaction records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TxKind {
-    /// Points (and the recycler's fee) for a completed pickup.
-    Settlement,
-    /// Points for a smart-device deposit.
-    DeviceDeposit,
-    /// Points spent in the mall.
-    Redemption,
-    /// A cancelled redemption's points given back.
-    Refund,
-    /// Points expired from a lot.
-    Expiry,
-    /// An administrator's correction.
-    Adjustment,
-    /// The reversal of an earlier transaction (a resolved dispute).
-    Reversal,
-    /// Budget moved to a district's programme account.
-    Budget,
-}
-
-impl TxKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TxKind::Settlement => "settlement",
-            TxKind::DeviceDeposit => "device_deposit",
-            TxKind::Redemption => "redemption",
-            TxKind::Refund => "refund",
-            TxKind::Expiry => "expiry",
-            TxKind::Adjustment => "adjustment",
-            TxKind::Reversal => "reversal",
-            TxKind::Budget => "budget",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "settlement" => TxKind::Settlement,
-            "device_deposit" => TxKind::DeviceDeposit,
-            "redemption" => TxKind::Redemption,
-            "refund" => TxKind::Refund,
-            "expiry" => TxKind::Expiry,
-            "adjustment" => TxKind::Adjustment,
-            "reversal" => TxKind::Reversal,
-            "budget" => TxKind::Budget,
-            _ => return None,
-        })
-    }
 }
 
 /// The header of a transaction to post.
@@ -381,7 +280,7 @@ pub async fn post(
     let header = ledger_transaction::ActiveModel {
         id: Set(t.id.unwrap_or_else(Uuid::now_v7)),
         source_key: Set(t.source_key.clone()),
-        kind: Set(t.kind.as_str().into()),
+        kind: Set(t.kind),
         memo: Set(t.memo),
         reverses_id: Set(t.reverses_id),
         actor_id: Set(t.actor_id),

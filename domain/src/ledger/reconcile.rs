@@ -6,7 +6,7 @@
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QueryOrder};
 use serde::Serialize;
 
-use super::{AccountRef, find_account, views::statement};
+use super::{AccountKind, AccountRef, find_account, views::statement};
 use crate::{
     entities::{district, ledger_account},
     error::Result,
@@ -134,7 +134,7 @@ pub async fn reconcile(
     let resident_balances = sum(
         db,
         "SELECT CAST(SUM(balance) AS BIGINT) AS total FROM ledger_accounts WHERE kind = $1",
-        vec!["resident".into()],
+        vec![AccountKind::Resident.into()],
     )
     .await?;
     let held = sum(

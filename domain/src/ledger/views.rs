@@ -9,7 +9,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{AccountRef, find_account};
+use super::{AccountRef, TxKind, find_account};
 use crate::{
     entities::point_lot,
     error::Result,
@@ -85,7 +85,7 @@ pub struct Entry {
 #[derive(Debug, FromQueryResult)]
 struct EntryRow {
     id: Uuid,
-    kind: String,
+    kind: TxKind,
     source_key: String,
     memo: String,
     created_at: DateTime<Utc>,
@@ -129,7 +129,7 @@ pub async fn entries(
         .map(|r| Entry {
             id: r.id,
             points: r.amount,
-            kind: r.kind,
+            kind: r.kind.as_str().into(),
             source: r.source_key,
             memo: r.memo,
             created_at: r.created_at,

@@ -19,7 +19,6 @@ use crate::{
     error::{Error, Result},
     ledger::is_postgres,
     paging::{Page, PageRequest},
-    uploads::Purpose,
     validate::Check,
 };
 
@@ -197,7 +196,7 @@ async fn check_image(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
     let ok = upload::Entity::find_by_id(id)
         .one(db)
         .await?
-        .is_some_and(|u| Purpose::parse(&u.purpose).is_some_and(|p| !p.is_private()));
+        .is_some_and(|u| !u.purpose.is_private());
     if ok {
         Ok(())
     } else {

@@ -75,7 +75,7 @@ impl Deliver {
             tracing::info!("notification is gone; nothing to deliver");
             return Ok(());
         };
-        if WechatState::parse(&n.wechat_state).is_some_and(WechatState::is_final) {
+        if n.wechat_state.is_final() {
             return Ok(());
         }
         let openid = recipient
@@ -134,11 +134,11 @@ impl Deliver {
     ) -> anyhow::Result<()> {
         use notification::Column as C;
         notification::Entity::update_many()
-            .col_expr(C::WechatState, Expr::value(state.as_str()))
+            .col_expr(C::WechatState, Expr::value(state))
             .col_expr(C::WechatError, Expr::value(error.map(str::to_string)))
             .col_expr(C::WechatUpdatedAt, Expr::value(Utc::now()))
             .filter(C::Id.eq(id))
-            .filter(C::WechatState.is_in(["pending", "failed"]))
+            .filter(C::WechatState.is_in([WechatState::Pending, WechatState::Failed]))
             .exec(&self.db)
             .await?;
         Ok(())
@@ -213,7 +213,7 @@ mod tests {
             data: data.into(),
             read_at: None,
             created_at: Utc::now(),
-            wechat_state: "pending".into(),
+            wechat_state: WechatState::Pending,
             wechat_error: None,
             wechat_updated_at: None,
         }

@@ -18,6 +18,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
+pub use crate::entities::notification::WechatState;
 use crate::{
     db::SqlArgs,
     entities::notification,
@@ -40,49 +41,10 @@ pub mod kinds {
     pub const POINTS: &str = "points";
 }
 
-/// WeChat delivery state of a notification (`notifications.wechat_state`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WechatState {
-    /// No WeChat message applies (no openid, no template for the kind, WeChat not
-    /// configured); the reason is in `wechat_error`.
-    None,
-    /// A delivery job is staged or running.
-    Pending,
-    /// WeChat accepted the message.
-    Sent,
-    /// The user has not subscribed or refused (errcode 43101); never retried.
-    Refused,
-    /// The last attempt failed; the job retries until it is dead-lettered.
-    Failed,
-}
-
 impl WechatState {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Pending => "pending",
-            Self::Sent => "sent",
-            Self::Refused => "refused",
-            Self::Failed => "failed",
-        }
-    }
-
     /// Whether the state is settled: a delivery job finding it does nothing.
     pub fn is_final(self) -> bool {
         matches!(self, Self::None | Self::Sent | Self::Refused)
-    }
-
-    /// Parses the stored form.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "none" => Self::None,
-            "pending" => Self::Pending,
-            "sent" => Self::Sent,
-            "refused" => Self::Refused,
-            "failed" => Self::Failed,
-            _ => return None,
-        })
     }
 }
 
@@ -135,13 +97,13 @@ pub async fn notify_staging(
         "{} RETURNING wechat_state",
         insert_sql(&mut a, row, "(SELECT 1) AS one")
     );
-    let state: String = txn
+    let state: WechatState = txn
         .query_one_raw(a.statement_for(crate::db::backend(txn), sql))
         .await?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("notification insert returned no row")))?
         .try_get("", "wechat_state")?;
     let mut staged = Vec::with_capacity(jobs.len() + 1);
-    if state == WechatState::Pending.as_str() {
+    if state == WechatState::Pending {
         staged.push(delivery_job(id));
     }
     staged.extend(jobs);
@@ -220,7 +182,7 @@ pub(crate) fn inbox_row(n: NewNotification) -> Result<notification::Model> {
         read_at: None,
         // Microseconds: what PostgreSQL keeps, so a cursor built from a read row matches.
         created_at: Utc::now().trunc_subsecs(6),
-        wechat_state: WechatState::Pending.as_str().into(),
+        wechat_state: WechatState::Pending,
         wechat_error: None,
         wechat_updated_at: None,
     })

@@ -7,15 +7,15 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::topics::{OFFER_TIMEOUT, OFFERS_MADE};
-use crate::entities::offer;
+use crate::entities::{district::DispatchMode, offer};
 
 /// Whom a round offers a pickup to, as dispatch chose them, and how.
 #[derive(Debug, Clone)]
 pub struct Choice {
     /// The recyclers offered, best first.
     pub recyclers: Vec<Uuid>,
-    /// The district's dispatch mode, `assign` or `broadcast` (named in the timeline).
-    pub mode: String,
+    /// The district's dispatch mode (named in the timeline).
+    pub mode: DispatchMode,
     /// How long the offers stay open.
     pub offer_window: chrono::Duration,
     /// Whether the round stages the `pickup.offers_made` push job (the dispatcher has no
@@ -61,7 +61,7 @@ impl Choice {
             reason: format!(
                 "round {number}: offered to {} recycler(s) ({})",
                 offers.len(),
-                self.mode
+                self.mode.as_str()
             ),
             offers,
             expires_at,

@@ -6,29 +6,33 @@ use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use super::status::Status;
-use crate::{auth::Principal, entities::pickup_event, error::Result};
+use crate::{
+    auth::Principal,
+    entities::pickup_event::{self, ActorRole},
+    error::Result,
+};
 
 /// Who caused a transition, for the timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     /// The user, or `None` for the system (dispatch, timeouts).
     pub user_id: Option<Uuid>,
-    /// `resident`, `recycler`, `admin`, `station_manager` or `system`.
-    pub role: &'static str,
+    /// The user's role, or the system.
+    pub role: ActorRole,
 }
 
 impl Actor {
     /// The system itself.
     pub const SYSTEM: Actor = Actor {
         user_id: None,
-        role: "system",
+        role: ActorRole::System,
     };
 
     /// A signed-in user.
     pub fn of(p: &Principal) -> Self {
         Actor {
             user_id: Some(p.user_id),
-            role: p.role.as_str(),
+            role: p.role.into(),
         }
     }
 }
@@ -61,7 +65,7 @@ pub async fn record_event_at(
         from_status: Set(from),
         to_status: Set(to),
         actor_id: Set(actor.user_id),
-        actor_role: Set(actor.role.into()),
+        actor_role: Set(actor.role),
         reason: Set(reason.into()),
         created_at: Set(at),
     })

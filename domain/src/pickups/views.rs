@@ -174,7 +174,7 @@ async fn items_of(db: &impl ConnectionTrait, pickup_id: Uuid) -> Result<Vec<Item
                 category_id: i.category_id,
                 category_code: c.map(|c| c.code.clone()).unwrap_or_default(),
                 category_name: c.map(|c| c.name.clone()).unwrap_or_default(),
-                unit: c.map(|c| c.unit.clone()).unwrap_or_default(),
+                unit: c.map(|c| c.unit.as_str().into()).unwrap_or_default(),
                 estimated_weight_g: i.estimated_weight_g,
                 estimated_count: i.estimated_count,
                 actual_weight_g: i.actual_weight_g,
@@ -196,7 +196,7 @@ async fn timeline_of(db: &impl ConnectionTrait, pickup_id: Uuid) -> Result<Vec<E
         .map(|e| EventView {
             from: e.from_status.map(|s| s.as_str().into()),
             to: e.to_status.as_str().into(),
-            actor_role: e.actor_role,
+            actor_role: e.actor_role.as_str().into(),
             actor_id: e.actor_id,
             reason: e.reason,
             at: e.created_at,
@@ -213,7 +213,7 @@ async fn recycler_brief(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Re
             id: r.user_id,
             name: r.name,
             phone: r.phone,
-            vehicle: r.vehicle,
+            vehicle: r.vehicle.as_str().into(),
             rating: (r.rating_count > 0)
                 .then(|| f64::from(r.rating_sum) / f64::from(r.rating_count)),
         }))

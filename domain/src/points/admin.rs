@@ -62,7 +62,7 @@ impl From<ledger_transaction::Model> for TransactionView {
         Self {
             id: t.id,
             source: t.source_key,
-            kind: t.kind,
+            kind: t.kind.as_str().into(),
             memo: t.memo,
             created_at: t.created_at,
         }
@@ -121,7 +121,7 @@ pub async fn adjust(
     let resident = user::Entity::find_by_id(input.user_id)
         .one(&txn)
         .await?
-        .filter(|u| u.role == Role::Resident.as_str())
+        .filter(|u| u.role == Role::Resident)
         .ok_or(Error::NotFound { what: "resident" })?;
     let t = NewTransaction::new(
         format!("adjustment:{}", Uuid::now_v7()),

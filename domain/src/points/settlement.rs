@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     entities::{
-        category,
+        category::{self, Unit},
         pickup::{self, DisputeState},
         pickup_item, recycling_record,
     },
@@ -50,8 +50,8 @@ pub struct Priced {
 
 /// Points or fen for `amount` of a category at `per_unit`: grams are priced per kilogram,
 /// rounded down to whole points; pieces per piece.
-pub fn price(unit: &str, weight_g: i64, count: i64, per_unit: i64) -> i64 {
-    if unit == "kg" {
+pub fn price(unit: Unit, weight_g: i64, count: i64, per_unit: i64) -> i64 {
+    if unit == Unit::Kg {
         weight_g.saturating_mul(per_unit) / 1000
     } else {
         count.saturating_mul(per_unit)
@@ -80,7 +80,7 @@ pub async fn price_items(
         let unit = cats
             .iter()
             .find(|c| c.id == i.category_id)
-            .map_or("kg", |c| c.unit.as_str());
+            .map_or(Unit::Kg, |c| c.unit);
         let rate = crate::catalog::rate_at(db, i.category_id, at).await?;
         let (ppu, fee) = rate.map_or((0, 0), |r| {
             (
@@ -371,24 +371,24 @@ pub async fn stage(txn: &impl ConnectionTrait, pickup_id: Uuid) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::price;
+    use super::{Unit, price};
 
     #[test]
     fn grams_are_priced_per_kilogram_rounded_down() {
-        assert_eq!(price("kg", 4200, 0, 10), 42);
-        assert_eq!(price("kg", 1500, 0, 15), 22);
-        assert_eq!(price("kg", 999, 0, 1), 0);
-        assert_eq!(price("kg", 0, 3, 10), 0);
+        assert_eq!(price(Unit::Kg, 4200, 0, 10), 42);
+        assert_eq!(price(Unit::Kg, 1500, 0, 15), 22);
+        assert_eq!(price(Unit::Kg, 999, 0, 1), 0);
+        assert_eq!(price(Unit::Kg, 0, 3, 10), 0);
     }
 
     #[test]
     fn pieces_are_priced_per_piece() {
-        assert_eq!(price("piece", 0, 3, 50), 150);
-        assert_eq!(price("piece", 5000, 0, 50), 0);
+        assert_eq!(price(Unit::Piece, 0, 3, 50), 150);
+        assert_eq!(price(Unit::Piece, 5000, 0, 50), 0);
     }
 
     #[test]
     fn absurd_amounts_saturate_instead_of_overflowing() {
-        assert_eq!(price("piece", 0, i64::MAX, 2), i64::MAX);
+        assert_eq!(price(Unit::Piece, 0, i64::MAX, 2), i64::MAX);
     }
 }

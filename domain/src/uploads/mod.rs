@@ -22,59 +22,13 @@ use crate::ports::PortError;
 
 pub use service::UploadService;
 
-/// What an upload is for; decides who may read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    /// Photo of the items for a pickup (shows a resident's home: private).
-    PickupPhoto,
-    /// A recycler's identity document (private).
-    IdPhoto,
-    /// A recycler's or merchant's business licence (private).
-    Licence,
-    /// Photo on a marketplace listing (public).
-    ListingPhoto,
-    /// Quality certificate of a recycled product (private until attached and reviewed).
-    Certificate,
-}
+pub use crate::entities::upload::Purpose;
 
 impl Purpose {
-    /// Every purpose, in a stable order.
-    pub const ALL: [Purpose; 5] = [
-        Purpose::PickupPhoto,
-        Purpose::IdPhoto,
-        Purpose::Licence,
-        Purpose::ListingPhoto,
-        Purpose::Certificate,
-    ];
-
-    /// Parses the wire form (`pickup_photo`, `id_photo`, `licence`, `listing_photo`,
-    /// `certificate`); `None` for anything else.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
-    /// The wire and database form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::PickupPhoto => "pickup_photo",
-            Purpose::IdPhoto => "id_photo",
-            Purpose::Licence => "licence",
-            Purpose::ListingPhoto => "listing_photo",
-            Purpose::Certificate => "certificate",
-        }
-    }
-
     /// Whether only the owner and administrators may read it. Only listing photos are
     /// public.
     pub fn is_private(self) -> bool {
         !matches!(self, Purpose::ListingPhoto)
-    }
-}
-
-impl std::fmt::Display for Purpose {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

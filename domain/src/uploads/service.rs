@@ -131,7 +131,7 @@ impl UploadService {
         let row = upload::ActiveModel {
             id: Set(id),
             owner_id: Set(owner),
-            purpose: Set(purpose.as_str().to_owned()),
+            purpose: Set(purpose),
             content_type: Set(content_type.to_owned()),
             width: Set(to_i32(width)?),
             height: Set(to_i32(height)?),
@@ -167,9 +167,8 @@ impl UploadService {
             .one(&self.db)
             .await?
             .ok_or(UploadError::NotFound)?;
-        let purpose = parse_purpose(&row.purpose)?;
         let allowed =
-            !purpose.is_private() || viewer.is_admin || viewer.user_id == Some(row.owner_id);
+            !row.purpose.is_private() || viewer.is_admin || viewer.user_id == Some(row.owner_id);
         if !allowed {
             return Err(UploadError::NotFound);
         }
@@ -211,15 +210,6 @@ fn to_i32(n: u32) -> Result<i32, UploadError> {
     i32::try_from(n).map_err(|e| UploadError::Port(PortError::backend("uploads", e)))
 }
 
-fn parse_purpose(s: &str) -> Result<Purpose, UploadError> {
-    Purpose::parse(s).ok_or_else(|| {
-        UploadError::Port(PortError::Corrupt {
-            backend: "database",
-            message: format!("unknown upload purpose {s:?}"),
-        })
-    })
-}
-
 fn view(row: upload::Model) -> Result<UploadView, UploadError> {
     let corrupt = |what: &str| {
         UploadError::Port(PortError::Corrupt {
@@ -230,7 +220,7 @@ fn view(row: upload::Model) -> Result<UploadView, UploadError> {
     Ok(UploadView {
         id: row.id,
         owner_id: row.owner_id,
-        purpose: parse_purpose(&row.purpose)?,
+        purpose: row.purpose,
         width: u32::try_from(row.width).map_err(|_| corrupt("width"))?,
         height: u32::try_from(row.height).map_err(|_| corrupt("height"))?,
         size_bytes: u64::try_from(row.size_bytes).map_err(|_| corrupt("size"))?,

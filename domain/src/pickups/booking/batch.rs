@@ -102,7 +102,7 @@ fn booking_row(k: usize, p: &Request, n_photos: usize) -> serde_json::Value {
         "k": k, "id": d.id, "user_id": p.who.user_id, "address_id": p.input.address_id,
         "note": d.note, "photo_ids": d.photo_ids, "at": d.now,
         "event_id": e.id, "from_status": e.from_status, "to_status": e.to_status,
-        "actor_id": e.actor_id, "actor_role": e.actor_role, "reason": e.reason,
+        "actor_id": e.actor_id, "actor_role": e.actor_role.as_str(), "reason": e.reason,
         "job_id": j.id, "topic": j.topic, "payload": j.payload, "run_at": j.run_at,
         "wait_payload": wait["payload"], "far": wait["far"], "retry_at": wait["retry_at"],
         "manual_before_secs": wait["manual_before_secs"],
@@ -144,7 +144,7 @@ fn first_round_rows(k: usize, f: &FirstRound) -> Vec<serde_json::Value> {
                 "round": r.number, "event_id": Uuid::now_v7(),
                 "from_status": Status::PendingDispatch.as_str(),
                 "to_status": Status::Offered.as_str(),
-                "actor_id": Actor::SYSTEM.user_id, "actor_role": Actor::SYSTEM.role,
+                "actor_id": Actor::SYSTEM.user_id, "actor_role": Actor::SYSTEM.role.as_str(),
                 "reason": r.reason, "at": r.now, "offers": offers, "jobs": jobs,
             })
         })

@@ -207,8 +207,8 @@ pub(crate) fn check_items(
             continue;
         };
         needs_van |= cat.needs_van;
-        match cat.unit.as_str() {
-            "kg" => match item.estimated_weight_g {
+        match cat.unit {
+            category::Unit::Kg => match item.estimated_weight_g {
                 Some(w) if (1..=MAX_WEIGHT_G).contains(&w) => {}
                 Some(_) => errors.push(FieldError::new(
                     field(weights_field),
@@ -264,7 +264,7 @@ pub(crate) async fn validate_photos(
     let found = upload::Entity::find()
         .filter(upload::Column::Id.is_in(ids.iter().copied()))
         .filter(upload::Column::OwnerId.eq(owner))
-        .filter(upload::Column::Purpose.eq("pickup_photo"))
+        .filter(upload::Column::Purpose.eq(upload::Purpose::PickupPhoto))
         .all(db)
         .await?;
     if found.len() != ids.iter().collect::<HashSet<_>>().len() {

@@ -17,6 +17,6 @@ pub async fn approved_recycler(
     recycler::Entity::find_by_id(who.user_id)
         .one(db)
         .await?
-        .filter(|r| r.status == "approved")
+        .filter(|r| r.status == recycler::Status::Approved)
         .ok_or_else(|| Error::forbidden("this needs an approved recycler"))
 }

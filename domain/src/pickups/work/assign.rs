@@ -42,7 +42,7 @@ pub async fn assign_manually(
     let r = recycler::Entity::find_by_id(input.recycler_id)
         .one(&txn)
         .await?
-        .filter(|r| r.status == "approved")
+        .filter(|r| r.status == recycler::Status::Approved)
         .ok_or_else(|| Error::field("recycler_id", "unknown", "no such approved recycler"))?;
     let serves = recycler_district::Entity::find()
         .filter(recycler_district::Column::RecyclerId.eq(r.user_id))
@@ -57,7 +57,7 @@ pub async fn assign_manually(
             "this recycler does not serve the pickup's district",
         ));
     }
-    if p.needs_van && r.vehicle != "van" {
+    if p.needs_van && r.vehicle != recycler::Vehicle::Van {
         return Err(Error::field(
             "recycler_id",
             "needs_van",
