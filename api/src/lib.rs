@@ -1,5 +1,6 @@
 //! `wufei-api`: the HTTP edge. Parses and authorises; domain services decide.
 
+pub mod cache;
 pub mod cli;
 pub mod extract;
 pub mod idempotency;

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod devices;
+pub mod disclosure;
 pub mod dispatch;
 pub mod entities;
 pub mod error;

@@ -390,6 +390,7 @@ pub async fn prepare_database(
     let lock = db::StartupLock::acquire(&url).await?;
     db::migrate(&db).await?;
     seed::reference(&db).await?;
+    crate::disclosure::seed::plan(&db).await?;
     slots::generate(
         &db,
         slots::local_today(chrono::Utc::now()),

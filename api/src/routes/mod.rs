@@ -8,6 +8,7 @@ pub mod admin;
 pub mod applications;
 pub mod auth;
 pub mod devices;
+pub mod disclosure;
 pub mod health;
 pub mod mall;
 pub mod marketplace;
@@ -40,6 +41,7 @@ const V1: &[Resource] = &[
     (devices::configure, devices::Api::openapi),
     (mall::configure, mall::Api::openapi),
     (marketplace::configure, marketplace::Api::openapi),
+    (disclosure::configure, disclosure::Api::openapi),
     (uploads::configure, uploads::Api::openapi),
     (notifications::configure, notifications::Api::openapi),
     (ws::configure, ws::Api::openapi),

@@ -7,6 +7,7 @@ mod auth;
 mod catalog;
 mod concurrency;
 mod devices;
+mod disclosure;
 mod dispatch;
 mod errors;
 mod faults;

@@ -26,14 +26,14 @@ use crate::{
     pickups::upload_two,
 };
 
-struct Done {
-    resident: String,
-    recycler: String,
-    id: String,
+pub struct Done {
+    pub resident: String,
+    pub recycler: String,
+    pub id: String,
 }
 
 /// Books, dispatches, accepts, visits and completes one pickup with `items` weighed.
-async fn completed_pickup(app: &TestApp, openid: &str, phone: &str, items: Value) -> Done {
+pub async fn completed_pickup(app: &TestApp, openid: &str, phone: &str, items: Value) -> Done {
     let (t, _) = resident(app, openid).await;
     let addr = address(app, &t).await;
     let s = slot(app, 30, 10, 2).await;
@@ -76,7 +76,7 @@ async fn completed_pickup(app: &TestApp, openid: &str, phone: &str, items: Value
     }
 }
 
-async fn settled(app: &TestApp, d: &Done) -> Value {
+pub async fn settled(app: &TestApp, d: &Done) -> Value {
     eventually(30, || async {
         let p = crate::flows::pickup(app, &d.resident, &d.id).await;
         (p["status"] == "settled").then_some(p)

@@ -10,6 +10,7 @@ pub mod districts;
 pub mod mall_items;
 pub mod marketplace;
 pub mod pickups;
+pub mod plan;
 pub mod points;
 pub mod recycler_applications;
 pub mod slot_templates;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(devices::configure)
         .configure(mall_items::configure)
         .configure(marketplace::configure)
+        .configure(plan::configure)
         .configure(recycler_applications::configure)
         .configure(pickups::configure);
 }
@@ -45,6 +47,7 @@ impl OpenApi for Api {
             devices::Api::openapi(),
             mall_items::Api::openapi(),
             marketplace::Api::openapi(),
+            plan::Api::openapi(),
             recycler_applications::Api::openapi(),
             pickups::Api::openapi(),
         ])
