@@ -32,15 +32,18 @@ fn matches(req: &HttpRequest, tag: &str) -> bool {
 /// A 200 JSON answer of `value` with its ETag and `Cache-Control`, or a 304 when the
 /// client already has it.
 pub fn public_json(req: &HttpRequest, value: &impl Serialize) -> HttpResponse {
+    public_as(req, value, "application/json")
+}
+
+/// [`public_json`] under another JSON media type (`application/geo+json`).
+pub fn public_as(req: &HttpRequest, value: &impl Serialize, content_type: &str) -> HttpResponse {
     let body = serde_json::to_vec(value).unwrap_or_default();
     let tag = etag(&body);
     let control = format!("public, max-age={PUBLIC_MAX_AGE}");
     let mut res = if matches(req, &tag) {
         HttpResponse::NotModified().finish()
     } else {
-        HttpResponse::Ok()
-            .content_type("application/json")
-            .body(body)
+        HttpResponse::Ok().content_type(content_type).body(body)
     };
     if let Ok(v) = HeaderValue::from_str(&tag) {
         res.headers_mut().insert(header::ETAG, v);

@@ -93,6 +93,7 @@ impl Application {
         if drained.is_err() {
             tracing::warn!("background loops did not finish within the grace period");
         }
+        self.platform.search.close().await;
         tracing::info!("stopped");
         Ok(result?)
     }

@@ -19,6 +19,7 @@ mod m20261207_000012_outbox_until_done;
 mod m20261207_000013_device_secrets_sealed;
 mod m20261207_000014_marketplace;
 mod m20261207_000015_plan;
+mod m20261207_000016_cells_facilities;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_device_secrets_sealed::Migration),
             Box::new(m20261207_000014_marketplace::Migration),
             Box::new(m20261207_000015_plan::Migration),
+            Box::new(m20261207_000016_cells_facilities::Migration),
         ]
     }
 }

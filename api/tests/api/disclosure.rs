@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use wufei_domain::auth::{AdminScope, Role};
 
 use crate::{
-    flows::{DISTRICT, admins, category},
+    flows::{CENTRE, DISTRICT, OTHER_DISTRICT, admins, category, resident},
     helpers::{Footprint, TestApp, assert_problem},
     on_both,
     points::{completed_pickup, settled},
@@ -274,7 +274,7 @@ async fn measured_indicators_follow_the_ledgers(fp: Footprint) {
         StatusCode::OK,
     )
     .await;
-    assert!(cells["latest"].is_null(), "not measured until cells exist");
+    assert_eq!(cells["latest"]["value"], 0.0, "no cells yet: {cells}");
 }
 on_both!(
     measured_indicators_follow_the_ledgers,
@@ -371,3 +371,382 @@ async fn the_task_board(fp: Footprint) {
     assert_eq!(board.as_array().unwrap().len(), 1);
 }
 on_both!(the_task_board, super::the_task_board);
+
+fn cell(organisation: &str) -> Value {
+    json!({
+        "organisation": organisation, "kind": "zero_waste_community", "district_code": DISTRICT,
+        "address": "东昌府区古楼街道某社区", "lat": CENTRE.0, "lng": CENTRE.1,
+        "description": "社区设置再生资源回收点，推行垃圾分类和积分兑换。"
+    })
+}
+
+async fn post_keyed(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    key: &str,
+    body: &Value,
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A cell goes from application to the public list and the counts, only through its
+/// district's administrators, and leaves them when revoked; a rejected one never shows.
+async fn zero_waste_cells(fp: Footprint) {
+    let app = TestApp::spawn(fp).await;
+    let staff = admins(&app).await;
+    let (alice, _) = resident(&app, "openid-cell-a").await;
+    let (bob, _) = resident(&app, "openid-cell-b").await;
+
+    // Bad applications are 422s naming the fields, and change nothing.
+    let mut bad = cell("某");
+    bad["lat"] = json!(31.2);
+    bad["district_code"] = json!("110101");
+    bad["description"] = json!("短");
+    let res = app
+        .post_json("/v1/cell-applications", Some(&alice), &bad)
+        .await;
+    let p = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in ["organisation", "description"] {
+        assert!(fields.contains(&f), "{fields:?}");
+    }
+    let mut unknown_kind = cell("某某社区");
+    unknown_kind["kind"] = json!("zero_waste_moon");
+    let res = app
+        .post_json("/v1/cell-applications", Some(&alice), &unknown_kind)
+        .await;
+    assert!(res.status().is_client_error());
+    let res = app
+        .post_json("/v1/cell-applications", None, &cell("某某社区"))
+        .await;
+    assert_problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let mine = ok(
+        app.get("/v1/cell-applications/mine", Some(&alice)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine, json!([]));
+
+    // An application, replayed under the same key, is one application.
+    let first = ok(
+        post_keyed(
+            &app,
+            "/v1/cell-applications",
+            &alice,
+            "cell-1",
+            &cell("古楼街道东关社区"),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let again = ok(
+        post_keyed(
+            &app,
+            "/v1/cell-applications",
+            &alice,
+            "cell-1",
+            &cell("古楼街道东关社区"),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(first["id"], again["id"]);
+    assert_eq!(first["status"], "pending");
+    let id = first["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/cells/{id}");
+    // Pending: its applicant sees it; the public and other residents do not.
+    ok(app.get(&path, Some(&alice)).await, StatusCode::OK).await;
+    for token in [None, Some(bob.as_str())] {
+        assert_problem(
+            app.get(&path, token).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+    let public = ok(app.get("/v1/cells", None).await, StatusCode::OK).await;
+    assert_eq!(public["items"], json!([]));
+
+    // Only the district's administrators decide; residents cannot.
+    let approve = format!("/v1/admin/cell-applications/{id}/approve");
+    let res = app.post_json(&approve, Some(&alice), &json!({})).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = app
+        .post_json(&approve, Some(&staff.other), &json!({}))
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let queue = ok(
+        app.get("/v1/admin/cell-applications", Some(&staff.other))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(queue["items"], json!([]));
+    let queue = ok(
+        app.get("/v1/admin/cell-applications", Some(&staff.local))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(queue["items"][0]["id"], id.as_str());
+    let published = ok(
+        app.post_json(&approve, Some(&staff.local), &json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(published["status"], "published");
+    let res = app
+        .post_json(&approve, Some(&staff.local), &json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+
+    // Published: public, counted against the plan's targets, measured as an indicator.
+    let public = ok(
+        app.get("/v1/cells?kind=zero_waste_community", None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(public["items"][0]["id"], id.as_str());
+    assert!(
+        public["items"][0].get("evidence_ids").is_none(),
+        "evidence is private"
+    );
+    let elsewhere = ok(
+        app.get(&format!("/v1/cells?district_code={OTHER_DISTRICT}"), None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(elsewhere["items"], json!([]));
+    ok(app.get(&path, None).await, StatusCode::OK).await;
+    let summary = ok(app.get("/v1/cells/summary", None).await, StatusCode::OK).await;
+    assert_eq!(summary["published"], 1);
+    assert_eq!(summary["target"], 300);
+    let ours = summary["districts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["district_code"] == DISTRICT)
+        .unwrap()
+        .clone();
+    assert_eq!(ours["by_kind"]["zero_waste_community"], 1, "{ours}");
+    let living = ours["by_field"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == "living")
+        .unwrap()
+        .clone();
+    assert_eq!(living["published"], 1);
+    assert_eq!(living["target"], 18, "the plan's 三(七)3(1): {living}");
+    let measured = ok(
+        app.get("/v1/indicators/wufei_active_zero_waste_cells", None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(measured["latest"]["value"], 1.0, "{measured}");
+    let told = ok(
+        app.get("/v1/notifications", Some(&alice)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(told["items"].as_array().unwrap().len(), 1, "{told}");
+
+    // Revoked with a reason: off the public list and the counts; the applicant reads why.
+    let revoke = format!("/v1/admin/cell-applications/{id}/revoke");
+    let res = app
+        .post_json(&revoke, Some(&staff.local), &json!({ "reason": "" }))
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let revoked = ok(
+        app.post_json(
+            &revoke,
+            Some(&staff.sup),
+            &json!({ "reason": "分类设施长期停用" }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(revoked["status"], "revoked");
+    let public = ok(app.get("/v1/cells", None).await, StatusCode::OK).await;
+    assert_eq!(public["items"], json!([]));
+    let summary = ok(app.get("/v1/cells/summary", None).await, StatusCode::OK).await;
+    assert_eq!(summary["published"], 0);
+    assert_problem(
+        app.get(&path, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+
+    // A rejected application never shows; its applicant sees the reason.
+    let second = ok(
+        app.post_json("/v1/cell-applications", Some(&bob), &cell("柳园街道某学校"))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let sid = second["id"].as_str().unwrap();
+    ok(
+        app.post_json(
+            &format!("/v1/admin/cell-applications/{sid}/reject"),
+            Some(&staff.local),
+            &json!({ "reason": "材料不全" }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mine = ok(
+        app.get("/v1/cell-applications/mine", Some(&bob)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine[0]["status"], "rejected");
+    assert_eq!(mine[0]["reason"], "材料不全");
+    let mine = ok(
+        app.get("/v1/cell-applications/mine", Some(&alice)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine[0]["reason"], "分类设施长期停用");
+    assert_eq!(mine.as_array().unwrap().len(), 1, "only alice's own");
+}
+on_both!(zero_waste_cells_tests, super::zero_waste_cells);
+
+/// The facility map: kept by the district's administrators, public as GeoJSON with caching.
+async fn facilities_on_the_map(fp: Footprint) {
+    let app = TestApp::spawn(fp).await;
+    let staff = admins(&app).await;
+    let (resident, _) = resident(&app, "openid-facility").await;
+    let station = json!({
+        "name": "东昌府区再生资源分拣中心", "kind": "sorting_centre", "district_code": DISTRICT,
+        "address": "东昌府区某路 1 号", "lat": CENTRE.0, "lng": CENTRE.1,
+        "capacity": 120.0, "opening_hours": "08:00–18:00", "operator": "某再生资源公司"
+    });
+    let res = app
+        .post_json("/v1/admin/facilities", Some(&resident), &station)
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = app
+        .post_json("/v1/admin/facilities", Some(&staff.other), &station)
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let mut bad = station.clone();
+    bad["capacity"] = json!(-1);
+    bad["lat"] = json!(31.2);
+    let res = app
+        .post_json("/v1/admin/facilities", Some(&staff.local), &bad)
+        .await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let created = ok(
+        app.post_json("/v1/admin/facilities", Some(&staff.local), &station)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["capacity"], 120.0);
+
+    let res = app.get("/v1/facilities", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/geo+json");
+    let tag = res.headers()["etag"].to_str().unwrap().to_string();
+    let map: Value = res.json().await.unwrap();
+    assert_eq!(map["type"], "FeatureCollection");
+    let feature = &map["features"][0];
+    assert_eq!(feature["type"], "Feature");
+    assert_eq!(feature["geometry"]["type"], "Point");
+    assert_eq!(
+        feature["geometry"]["coordinates"],
+        json!([CENTRE.1, CENTRE.0]),
+        "[lng, lat]"
+    );
+    assert_eq!(feature["properties"]["name"], "东昌府区再生资源分拣中心");
+    let res = reqwest::Client::new()
+        .get(app.url("/v1/facilities"))
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    let none = ok(
+        app.get("/v1/facilities?kind=hazardous_waste_point", None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(none["features"], json!([]));
+
+    // Another district's administrator cannot change it; hidden, it leaves the public map.
+    let path = format!("/v1/admin/facilities/{id}");
+    let patch = |token: &str, body: Value| {
+        reqwest::Client::new()
+            .patch(app.url(&path))
+            .bearer_auth(token.to_string())
+            .json(&body)
+            .send()
+    };
+    let res = patch(&staff.other, json!({ "active": false }))
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = patch(&staff.local, json!({ "name": "" })).await.unwrap();
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let hidden = ok(
+        patch(&staff.local, json!({ "active": false }))
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(hidden["active"], false);
+    assert_eq!(
+        hidden["name"], "东昌府区再生资源分拣中心",
+        "the rest is kept"
+    );
+    let res = reqwest::Client::new()
+        .get(app.url("/v1/facilities"))
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the change is visible at once"
+    );
+    let map: Value = res.json().await.unwrap();
+    assert_eq!(map["features"], json!([]));
+    let theirs = ok(
+        app.get("/v1/admin/facilities", Some(&staff.other)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs, json!([]));
+    let ours = ok(
+        app.get("/v1/admin/facilities", Some(&staff.local)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ours[0]["id"], id.as_str());
+}
+on_both!(facilities_on_the_map_tests, super::facilities_on_the_map);

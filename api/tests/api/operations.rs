@@ -59,12 +59,23 @@ on_both!(
     super::readyz_names_the_failed_dependency
 );
 
-/// Search is a dependency of readiness: the embedded engine's directory gone is a 503 that
-/// names `search`, and the others stay `ok`.
+/// Search is a dependency of readiness: the embedded engine's directory gone, or a
+/// Meilisearch that does not answer, is a 503 that names `search`, and the others stay `ok`.
 async fn readyz_names_search_when_it_fails(fp: Footprint) {
-    let app = TestApp::spawn(fp).await;
-    assert_eq!(app.platform.search.backend(), "embedded");
-    std::fs::remove_dir_all(app.platform.settings.data_dir.join("search")).unwrap();
+    let app = TestApp::spawn_with(fp, |s| {
+        if s.meili_url.is_some() {
+            // A port nothing listens on: the listener is dropped at once.
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .unwrap()
+                .port();
+            s.meili_url = Some(format!("http://127.0.0.1:{port}"));
+        }
+    })
+    .await;
+    if app.platform.search.backend() == "embedded" {
+        std::fs::remove_dir_all(app.platform.settings.data_dir.join("search")).unwrap();
+    }
     let res = app.get("/readyz", None).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = res.json().await.unwrap();

@@ -5,8 +5,8 @@
 //! - `wufei_participating_households` (户): residents with at least one such pickup;
 //! - `wufei_green_points_issued` / `_redeemed` (积分): points paid to residents from the
 //!   districts' programme budgets, and points spent in the mall net of refunds;
-//! - `wufei_active_zero_waste_cells` (个): not measured until zero-waste cells are built;
-//!   it answers no value, and says so.
+//! - `wufei_active_zero_waste_cells` (个): cells published by the end of the year and not
+//!   revoked by then.
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use sea_orm::ConnectionTrait;
@@ -83,6 +83,9 @@ pub async fn value(db: &impl ConnectionTrait, code: &str, year: i32) -> Result<O
                 a.arg(end)
             );
             one(db, a, sql).await?
+        }
+        "wufei_active_zero_waste_cells" => {
+            return super::cells::active_at_year_end(db, year).await;
         }
         _ => return Ok(None),
     };

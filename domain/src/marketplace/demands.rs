@@ -2,7 +2,7 @@
 //! reads open demand; a demand expires the day after its date. Matching pairs a demand
 //! with published listings of its product type whose delivery radius reaches its site:
 //! [`matches`] ranks them, and when a listing is published or a demand posted the worker
-//! tells the other side of each new pair, once per pair (`market_matches` is keyed by it).
+//! tells both sides of each new pair, once per pair (`market_matches` is keyed by it).
 
 use std::cmp::Ordering;
 
@@ -418,19 +418,22 @@ pub(crate) async fn stage_matching_for_listing(txn: &impl ConnectionTrait, id: U
     Ok(())
 }
 
-/// Records pair (`demand_id`, `listing_id`) and, if it is new, tells `tell` about `other`.
-async fn announce(
-    db: &DatabaseConnection,
-    demand_id: Uuid,
-    listing_id: Uuid,
-    tell: Uuid,
-    title: &str,
-    body: String,
-) -> Result<bool> {
+/// A published listing as a match announcement names it.
+struct Offer<'a> {
+    id: Uuid,
+    title: &'a str,
+    merchant_id: Uuid,
+}
+
+/// Records the pair (demand `d`, listing `offer`) and, if it is new, tells both sides in
+/// the same transaction: the buyer of the product that can serve the demand, the seller of
+/// the demand its product can serve. Whichever job finds the pair first tells both, so the
+/// order in which the listing and the demand jobs run does not matter.
+async fn announce(db: &DatabaseConnection, d: &demand::Model, offer: Offer<'_>) -> Result<bool> {
     let txn = db.begin().await?;
     let inserted = market_match::Entity::insert(market_match::ActiveModel {
-        demand_id: Set(demand_id),
-        listing_id: Set(listing_id),
+        demand_id: Set(d.id),
+        listing_id: Set(offer.id),
         created_at: Set(Utc::now()),
     })
     .on_conflict(
@@ -445,17 +448,35 @@ async fn announce(
     .await?
         > 0;
     if inserted {
-        notifications::notify(
-            &txn,
-            NewNotification {
-                user_id: tell,
-                kind: "market".into(),
-                title: title.into(),
-                body,
-                data: serde_json::json!({ "demand_id": demand_id, "listing_id": listing_id }),
-            },
-        )
-        .await?;
+        let data = serde_json::json!({ "demand_id": d.id, "listing_id": offer.id });
+        let told = [
+            (
+                d.merchant_id,
+                "有新的匹配产品",
+                format!("新产品「{}」可供应您的求购「{}」。", offer.title, d.title),
+            ),
+            (
+                offer.merchant_id,
+                "有新的求购",
+                format!("新的求购「{}」与您的产品「{}」匹配。", d.title, offer.title),
+            ),
+        ];
+        for (merchant_id, title, body) in told {
+            let Some(user_id) = user_of(&txn, merchant_id).await? else {
+                continue;
+            };
+            notifications::notify(
+                &txn,
+                NewNotification {
+                    user_id,
+                    kind: "market".into(),
+                    title: title.into(),
+                    body,
+                    data: data.clone(),
+                },
+            )
+            .await?;
+        }
     }
     txn.commit().await?;
     Ok(inserted)
@@ -468,7 +489,8 @@ async fn user_of(db: &impl ConnectionTrait, merchant_id: Uuid) -> Result<Option<
         .map(|m| m.user_id))
 }
 
-/// Tells the merchants of open demands that listing `id` (just published) can serve them.
+/// Announces the new pairs of listing `id` (just published) with the open demands it can
+/// serve.
 pub async fn announce_listing(db: &DatabaseConnection, id: Uuid) -> Result<usize> {
     let Some(l) = listing::Entity::find_by_id(id).one(db).await? else {
         return Ok(0);
@@ -486,16 +508,17 @@ pub async fn announce_listing(db: &DatabaseConnection, id: Uuid) -> Result<usize
         .filter(|d| reaches(&l, d).is_some())
         .take(ANNOUNCE_AT_MOST)
     {
-        let Some(user) = user_of(db, d.merchant_id).await? else {
-            continue;
+        let offer = Offer {
+            id: l.id,
+            title: &l.title,
+            merchant_id: l.merchant_id,
         };
-        let body = format!("新产品「{}」可供应您的求购「{}」。", l.title, d.title);
-        told += usize::from(announce(db, d.id, l.id, user, "有新的匹配产品", body).await?);
+        told += usize::from(announce(db, d, offer).await?);
     }
     Ok(told)
 }
 
-/// Tells the merchants of listings that can serve demand `id` (just posted) about it.
+/// Announces the new pairs of demand `id` (just posted) with the listings that can serve it.
 pub async fn announce_demand(db: &DatabaseConnection, id: Uuid) -> Result<usize> {
     let Some(d) = Demands::find_by_id(id).one(db).await? else {
         return Ok(0);
@@ -505,14 +528,12 @@ pub async fn announce_demand(db: &DatabaseConnection, id: Uuid) -> Result<usize>
     }
     let mut told = 0;
     for m in candidates(db, &d, ANNOUNCE_AT_MOST).await? {
-        let Some(user) = user_of(db, m.listing.merchant.id).await? else {
-            continue;
+        let offer = Offer {
+            id: m.listing.id,
+            title: &m.listing.title,
+            merchant_id: m.listing.merchant.id,
         };
-        let body = format!(
-            "新的求购「{}」与您的产品「{}」匹配。",
-            d.title, m.listing.title
-        );
-        told += usize::from(announce(db, d.id, m.listing.id, user, "有新的求购", body).await?);
+        told += usize::from(announce(db, &d, offer).await?);
     }
     Ok(told)
 }

@@ -6,6 +6,7 @@
 pub mod categories;
 pub mod communities;
 pub mod devices;
+pub mod disclosure;
 pub mod districts;
 pub mod mall_items;
 pub mod marketplace;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(mall_items::configure)
         .configure(marketplace::configure)
         .configure(plan::configure)
+        .configure(disclosure::configure)
         .configure(recycler_applications::configure)
         .configure(pickups::configure);
 }
@@ -48,6 +50,7 @@ impl OpenApi for Api {
             mall_items::Api::openapi(),
             marketplace::Api::openapi(),
             plan::Api::openapi(),
+            disclosure::Api::openapi(),
             recycler_applications::Api::openapi(),
             pickups::Api::openapi(),
         ])

@@ -1047,6 +1047,25 @@ impl SearchIndex for EmbeddedSearch {
         self.with_slot(spec, |_| Ok(())).await
     }
 
+    async fn close(&self) {
+        let slots: Vec<Arc<Slot>> = lock(&self.inner.slots).drain().map(|(_, s)| s).collect();
+        let closed = blocking(move || {
+            for slot in slots {
+                let live = slot.live();
+                if let Some(writer) = lock(&live.writer).take()
+                    && let Err(e) = writer.wait_merging_threads()
+                {
+                    tracing::warn!(generation = %live.name, error = %e, "search: closing the writer");
+                }
+            }
+            Ok(())
+        })
+        .await;
+        if let Err(e) = closed {
+            tracing::warn!(error = %e, "search: closing");
+        }
+    }
+
     async fn ready(&self) -> Result<(), PortError> {
         let root = self.inner.root.clone();
         match tokio::fs::metadata(&root).await {

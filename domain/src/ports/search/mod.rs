@@ -210,6 +210,11 @@ pub trait SearchIndex: Send + Sync {
         docs: BoxStream<'_, Result<Vec<Document>, PortError>>,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<u64, PortError>;
+
+    /// Lets go of what the process holds (the embedded engine's writers and directory
+    /// locks) once nothing writes any more, so that the next process can open the same
+    /// data directory; a later call reopens what it needs.
+    async fn close(&self) {}
 }
 
 /// The refusal of a spec, document or query that names what the spec does not declare (a
