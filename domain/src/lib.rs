@@ -28,6 +28,7 @@ pub mod realtime;
 pub mod recyclers;
 pub mod seed;
 pub mod slots;
+pub mod stats;
 pub mod uploads;
 pub mod validate;
 

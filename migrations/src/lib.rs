@@ -20,6 +20,7 @@ mod m20261207_000013_device_secrets_sealed;
 mod m20261207_000014_marketplace;
 mod m20261207_000015_plan;
 mod m20261207_000016_cells_facilities;
+mod m20261207_000017_stats;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_marketplace::Migration),
             Box::new(m20261207_000015_plan::Migration),
             Box::new(m20261207_000016_cells_facilities::Migration),
+            Box::new(m20261207_000017_stats::Migration),
         ]
     }
 }

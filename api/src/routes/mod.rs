@@ -19,6 +19,7 @@ pub mod points;
 pub mod recycler;
 pub mod reference;
 pub mod slots;
+pub mod stats;
 pub mod uploads;
 pub mod ws;
 
@@ -42,6 +43,7 @@ const V1: &[Resource] = &[
     (mall::configure, mall::Api::openapi),
     (marketplace::configure, marketplace::Api::openapi),
     (disclosure::configure, disclosure::Api::openapi),
+    (stats::configure, stats::Api::openapi),
     (uploads::configure, uploads::Api::openapi),
     (notifications::configure, notifications::Api::openapi),
     (ws::configure, ws::Api::openapi),

@@ -59,7 +59,7 @@ async fn post_raw(
 }
 
 /// Posts a correctly signed deposit.
-async fn deposit(app: &TestApp, device: &str, secret: &str, body: &Value) -> Response {
+pub async fn deposit(app: &TestApp, device: &str, secret: &str, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap();
     let ts = now();
     post_raw(
@@ -72,7 +72,7 @@ async fn deposit(app: &TestApp, device: &str, secret: &str, body: &Value) -> Res
     .await
 }
 
-fn event(id: &str, token: &str, category: &str, weight_g: i64) -> Value {
+pub fn event(id: &str, token: &str, category: &str, weight_g: i64) -> Value {
     json!({ "event_id": id, "resident_token": token, "category_code": category, "weight_g": weight_g })
 }
 
@@ -87,7 +87,7 @@ async fn app_with_admins(
 }
 
 /// Registers a device; returns (id, secret).
-async fn register(app: &TestApp, admin: &str, kind: &str, district: &str) -> (String, String) {
+pub async fn register(app: &TestApp, admin: &str, kind: &str, district: &str) -> (String, String) {
     let res = app
         .post_json(
             "/v1/admin/devices",
@@ -105,7 +105,7 @@ async fn register(app: &TestApp, admin: &str, kind: &str, district: &str) -> (St
     (body["id"].as_str().unwrap().to_string(), secret)
 }
 
-async fn qr(app: &TestApp, resident: &str) -> String {
+pub async fn qr(app: &TestApp, resident: &str) -> String {
     let res = app.get("/v1/points/qr-token", Some(resident)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();

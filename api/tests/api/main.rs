@@ -26,5 +26,6 @@ mod rate_limit;
 mod recyclers;
 mod scale;
 mod slots;
+mod stats;
 mod uploads;
 mod ws;

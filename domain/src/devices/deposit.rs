@@ -366,7 +366,7 @@ async fn credit(
     )
     .await?;
     // The recycling ledger counts what was collected, capped or not.
-    recycling_record::ActiveModel {
+    let line = recycling_record::ActiveModel {
         id: Set(Uuid::now_v7()),
         source_key: Set(key),
         transaction_id: Set(posted.id),
@@ -385,6 +385,7 @@ async fn credit(
     }
     .insert(&txn)
     .await?;
+    crate::stats::rollups::add_recycling(&txn, &line, resident_id).await?;
     let receipt = DepositReceipt {
         event_id: input.event_id.clone(),
         points,

@@ -299,23 +299,26 @@ pub async fn post(
             e
         }
     })?;
-    let rows: Vec<_> = legs
+    let rows: Vec<ledger_posting::Model> = legs
         .iter()
         .filter(|l| l.amount > 0)
-        .map(|l| ledger_posting::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            transaction_id: Set(header.id),
-            debit_account_id: Set(l.from),
-            credit_account_id: Set(l.to),
-            amount: Set(l.amount),
-            created_at: Set(now),
+        .map(|l| ledger_posting::Model {
+            id: Uuid::now_v7(),
+            transaction_id: header.id,
+            debit_account_id: l.from,
+            credit_account_id: l.to,
+            amount: l.amount,
+            created_at: now,
         })
         .collect();
     if !rows.is_empty() {
-        ledger_posting::Entity::insert_many(rows)
-            .exec_without_returning(txn)
-            .await
-            .map_err(overdraft)?;
+        ledger_posting::Entity::insert_many(
+            rows.iter().cloned().map(ledger_posting::ActiveModel::from),
+        )
+        .exec_without_returning(txn)
+        .await
+        .map_err(overdraft)?;
+        crate::stats::rollups::add_postings(txn, &rows).await?;
     }
     Ok(header)
 }

@@ -256,7 +256,7 @@ pub(crate) async fn write_signed_records(
         .to_string();
     let now = Utc::now();
     for i in priced {
-        recycling_record::ActiveModel {
+        let line = recycling_record::ActiveModel {
             id: Set(Uuid::now_v7()),
             source_key: Set(format!("pickup:{}:{}{suffix}", p.id, i.category_id)),
             transaction_id: Set(transaction_id),
@@ -275,6 +275,7 @@ pub(crate) async fn write_signed_records(
         }
         .insert(txn)
         .await?;
+        crate::stats::rollups::add_recycling(txn, &line, p.resident_id).await?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod points;
 pub mod recycler_applications;
 pub mod slot_templates;
+pub mod stats;
 
 use actix_web::web;
 use utoipa::OpenApi;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(marketplace::configure)
         .configure(plan::configure)
         .configure(disclosure::configure)
+        .configure(stats::configure)
         .configure(recycler_applications::configure)
         .configure(pickups::configure);
 }
@@ -51,6 +53,7 @@ impl OpenApi for Api {
             marketplace::Api::openapi(),
             plan::Api::openapi(),
             disclosure::Api::openapi(),
+            stats::Api::openapi(),
             recycler_applications::Api::openapi(),
             pickups::Api::openapi(),
         ])
