@@ -5,7 +5,7 @@
 
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
-    error::{JsonPayloadError, PathError, QueryPayloadError},
+    error::{JsonPayloadError, PathError, QueryPayloadError, UrlencodedError},
     http::{StatusCode, header},
 };
 use serde::Serialize;
@@ -262,6 +262,34 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
         format!("the query string is not valid: {err}"),
     )
     .into()
+}
+
+/// A bad form-encoded body (Open311's request create): 415 when it is not a form, 413 when
+/// too large, 422 when a field has the wrong type, 400 otherwise.
+pub fn form_error(err: UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
+    let e = match &err {
+        UrlencodedError::ContentType => ApiError::edge(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/x-www-form-urlencoded",
+        ),
+        UrlencodedError::Overflow { .. } | UrlencodedError::UnknownLength => ApiError::edge(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the request body is too large",
+        ),
+        UrlencodedError::Parse(_) => ApiError::edge(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("the form does not have the expected fields: {err}"),
+        ),
+        _ => ApiError::edge(
+            StatusCode::BAD_REQUEST,
+            "invalid_form",
+            format!("the body is not a valid form: {err}"),
+        ),
+    };
+    e.into()
 }
 
 /// Bad path parameters (a malformed id, say) read as "no such thing".

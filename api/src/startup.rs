@@ -145,6 +145,7 @@ fn server(
                     .error_handler(problem::json_error),
             )
             .app_data(web::QueryConfig::default().error_handler(problem::query_error))
+            .app_data(web::FormConfig::default().error_handler(problem::form_error))
             .app_data(web::PathConfig::default().error_handler(problem::path_error))
             .wrap(from_fn(middleware::rate_limit))
             .wrap(from_fn(middleware::authenticate))

@@ -31,6 +31,7 @@ pub mod slots;
 pub mod stats;
 pub mod uploads;
 pub mod validate;
+pub mod voice;
 
 pub use error::{Error, Result};
 pub use platform::Platform;

@@ -21,6 +21,7 @@ mod m20261207_000014_marketplace;
 mod m20261207_000015_plan;
 mod m20261207_000016_cells_facilities;
 mod m20261207_000017_stats;
+mod m20261207_000018_voice;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_plan::Migration),
             Box::new(m20261207_000016_cells_facilities::Migration),
             Box::new(m20261207_000017_stats::Migration),
+            Box::new(m20261207_000018_voice::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod mall;
 pub mod marketplace;
 pub mod me;
 pub mod notifications;
+pub mod open311;
 pub mod pickups;
 pub mod points;
 pub mod recycler;
@@ -21,6 +22,7 @@ pub mod reference;
 pub mod slots;
 pub mod stats;
 pub mod uploads;
+pub mod voice;
 pub mod ws;
 
 use actix_web::web;
@@ -44,6 +46,7 @@ const V1: &[Resource] = &[
     (marketplace::configure, marketplace::Api::openapi),
     (disclosure::configure, disclosure::Api::openapi),
     (stats::configure, stats::Api::openapi),
+    (voice::configure, voice::Api::openapi),
     (uploads::configure, uploads::Api::openapi),
     (notifications::configure, notifications::Api::openapi),
     (ws::configure, ws::Api::openapi),
@@ -57,6 +60,7 @@ const V1: &[Resource] = &[
 /// Registers every route: the operations endpoints at the root, the JSON API under `/v1`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
+        .configure(open311::configure)
         .service(web::scope("/v1").configure(|v1| {
             for (configure, _) in V1 {
                 configure(v1);
@@ -66,7 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Every resource's part of the OpenAPI document.
 pub fn documents() -> Vec<utoipa::openapi::OpenApi> {
-    std::iter::once(health::Api::openapi())
+    [health::Api::openapi(), open311::Api::openapi()]
+        .into_iter()
         .chain(V1.iter().map(|(_, document)| document()))
         .collect()
 }

@@ -28,4 +28,5 @@ mod scale;
 mod slots;
 mod stats;
 mod uploads;
+mod voice;
 mod ws;

@@ -16,6 +16,7 @@ pub mod points;
 pub mod recycler_applications;
 pub mod slot_templates;
 pub mod stats;
+pub mod suggestions;
 
 use actix_web::web;
 use utoipa::OpenApi;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(plan::configure)
         .configure(disclosure::configure)
         .configure(stats::configure)
+        .configure(suggestions::configure)
         .configure(recycler_applications::configure)
         .configure(pickups::configure);
 }
@@ -54,6 +56,7 @@ impl OpenApi for Api {
             plan::Api::openapi(),
             disclosure::Api::openapi(),
             stats::Api::openapi(),
+            suggestions::Api::openapi(),
             recycler_applications::Api::openapi(),
             pickups::Api::openapi(),
         ])
