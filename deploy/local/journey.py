@@ -15,12 +15,15 @@ Reads the deployment from the environment `deploy/local/run env` prints.
 """
 
 import argparse
+import base64
 import concurrent.futures
 import datetime
+import hashlib
 import itertools
 import json
 import os
 import random
+import socket
 import struct
 import subprocess
 import sys
@@ -30,6 +33,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
+from urllib.parse import urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN = os.path.join(HERE, "run")
@@ -126,6 +130,58 @@ class Api:
 
     def post(self, path, token=None, body=None, **kw):
         return self.call("POST", path, token, body, **kw)[1]
+
+
+class WebSocket:
+    """The client side of RFC 6455, as much as reading Wufei's pushes needs: the handshake,
+    then unmasked text frames from the server (control frames skipped)."""
+
+    def __init__(self, base: str, path: str):
+        u = urlsplit(base)
+        self.sock = socket.create_connection((u.hostname, u.port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {u.netloc}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                           f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            check(bool(chunk), f"{base}{path.split('?')[0]}: closed during the handshake")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        status = head.split(b"\r\n", 1)[0].decode()
+        check(" 101 " in status + " ", f"WebSocket upgrade via {base} answered {status}")
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        check(accept in head, f"WebSocket upgrade via {base}: wrong Sec-WebSocket-Accept")
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            check(bool(chunk), "WebSocket closed by the server")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def message(self, timeout: float):
+        """The next text message as JSON, or None after `timeout` seconds."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                b0, b1 = self._read(2)
+                n = b1 & 0x7F
+                if n == 126:
+                    n = struct.unpack(">H", self._read(2))[0]
+                elif n == 127:
+                    n = struct.unpack(">Q", self._read(8))[0]
+                payload = self._read(n)
+                if b0 & 0x0F == 1:
+                    return json.loads(payload)
+                check(b0 & 0x0F != 8, "WebSocket closed by the server")
+        except socket.timeout:
+            return None
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 def png() -> bytes:
@@ -236,13 +292,13 @@ class World:
         log(f"set up: {len(self.residents)} residents, {len(self.recyclers)} recyclers on shift, "
             f"paper at {self.paper_rate} points/kg")
 
-    def book(self, n: int, kg: int) -> dict:
+    def book(self, n: int, kg: int, via=None) -> dict:
         token, uid, address = self.residents[n % len(self.residents)]
         slot = self.slots.pop(0)
         p = self.api.post("/v1/pickups", token, {
             "address_id": address, "slot_id": slot,
             "items": [{"category_id": self.paper, "estimated_weight_g": kg * 1000}], "note": "敲门"},
-            key=f"book-{n}", ok=(201,))
+            key=f"book-{n}", ok=(201,), via=via)
         check(p["status"] in ("pending_dispatch", "offered"), f"new pickup is {p['status']}")
         return {"id": p["id"], "resident": token, "user": uid, "kg": kg, "points": kg * self.paper_rate}
 
@@ -312,7 +368,25 @@ def journey_points(w: World) -> dict:
     api = w.api
     log("journey 1: resident books, recycler collects, worker settles, resident redeems")
     before = balance(api, w.residents[0][0])
-    p = w.book(0, 5)
+    # The recyclers' sockets are on api-2 and the booking goes to api-1: the offer reaches
+    # them through Redis pub/sub. One more socket goes through the proxy's upgrade.
+    api2 = api.urls[1]
+    sockets = [WebSocket(api2, f"/v1/ws?access_token={t}") for t in w.recyclers.values()]
+    proxied = WebSocket(api.proxy, f"/v1/ws?access_token={next(iter(w.recyclers.values()))}")
+    for ws in sockets + [proxied]:
+        hello = ws.message(10)
+        check(hello is not None and hello.get("type") == "hello", f"first WebSocket message: {hello}")
+    proxied.close()
+    p = w.book(0, 5, via=api.urls[0])
+    pushed, deadline = None, time.monotonic() + 15
+    while pushed is None and time.monotonic() < deadline:
+        for ws in sockets:
+            msg = ws.message(0.2)
+            if msg and msg.get("type") == "offer" and p["id"] in json.dumps(msg):
+                pushed = msg
+    for ws in sockets:
+        ws.close()
+    check(pushed is not None, f"no offer for {p['id']} reached a recycler's socket on api-2 within 15 s")
     w.drive(p)
     done = w.settled(p, 60)
     after = balance(api, w.residents[0][0])
@@ -326,7 +400,8 @@ def journey_points(w: World) -> dict:
     check(balance(api, w.residents[0][0]) == after - 30, "redemption did not debit 30 points")
     handed = api.post("/v1/mall/fulfilments", w.station, {"pickup_code": r["pickup_code"]})
     check(handed["status"] == "fulfilled", f"fulfilment: {handed}")
-    log(f"journey 1 ok: pickup {p['id']} settled ({p['points']} points, "
+    log(f"journey 1 ok: offer pushed from api-1 to a socket on api-2 (WebSocket through the proxy too); "
+        f"pickup {p['id']} settled ({p['points']} points, "
         f"{len(done['timeline'])} timeline rows), redeemed 30, handed out with code {r['pickup_code']}")
     p["redeemed"] = 30
     return p
@@ -496,9 +571,9 @@ def journey_kill(w: World, first: dict, merchant_token: str, listings: list[str]
     for p in pickups:
         w.settled(p, 120)
     log(f"all settled {time.monotonic() - started:.1f} s after the first booking")
-    for word, lid in zip(words, listings[1:]):
-        searchable(w, word, lid, 60)
-    log(f"the {len(words)} listings published during the kill are searchable")
+    took = [searchable(w, word, lid, 60) for word, lid in zip(words, listings[1:])]
+    log(f"the {len(words)} listings published during the kill are searchable "
+        f"(the last found {max(took):.1f} s after the settlements were checked)")
     check(bool(held_at_kill), "worker-1 held no job when it was killed: the kill proved nothing; run again")
     prefix = os.environ["WUFEI_REDIS_PREFIX"]
     deadline = time.monotonic() + 60
