@@ -521,58 +521,73 @@ def journey_kill(w: World, first: dict, merchant_token: str, listings: list[str]
     api, n = w.api, w.args.bookings
     log(f"journey 3: {n} pickups through both apis and workers; SIGKILL api-2 and worker-1 mid-run")
     pickups = [w.book(i + 1, random.randint(1, 6)) for i in range(n)]
-    kill_at = max(1, n // 3)
+    kill_at = max(1, n // 4)
     killed = threading.Event()
-    words = []
+    published: list[tuple[str, str]] = []  # (word, listing id) published around the kill
+    killer_failed: list[BaseException] = []
 
     run_dir = os.environ["WUFEI_LOCAL_RUN_DIR"]
     with open(os.path.join(run_dir, "pids", "worker-1.pid")) as f:
         consumer = f"worker-local-worker-1-{f.read().strip()}"
-    held_at_kill = []
+    held_at_kill: list[tuple[str, str]] = []
 
     def signal(name: str, sig: str) -> None:
         res = subprocess.run([RUN, "kill", name, sig], capture_output=True, text=True)
         check(res.returncode == 0, f"kill {name} {sig}: {res.stderr}")
 
+    def publish_one() -> None:
+        word = f"K{uuid.uuid4().hex[:8]}"
+        published.append((word, publish(w, merchant_token, word)))
+
     def killer() -> None:
-        while w.completed < kill_at:
-            time.sleep(0.02)
-        # worker-1 is frozen first (SIGSTOP), so that the jobs Redis hands its blocked read
-        # while completions keep coming are held by it when it dies: a crash with work in hand.
-        at = w.completed
-        signal("worker-1", "STOP")
-        signal("api-2", "KILL")
-        time.sleep(2.0)
-        held_at_kill.extend(held_by(consumer))
-        signal("worker-1", "KILL")
-        log(f"SIGKILLed api-2 after {at} of {n} completions, and worker-1 after 2 s frozen "
-            f"({w.completed} completions by then), holding {len(held_at_kill)} unacknowledged job(s): "
-            f"{', '.join(sorted(t for t, _ in held_at_kill))}")
-        killed.set()
+        try:
+            while w.completed < kill_at:
+                time.sleep(0.02)
+            at = w.completed
+            signal("api-2", "KILL")
+            # worker-1 dies with work in hand: it is frozen (SIGSTOP) while jobs keep coming
+            # (the pickups being completed, and a listing published now), so that Redis hands
+            # its pending blocking read some; what it holds is read from the consumer group
+            # before the SIGKILL. Jobs take milliseconds, so a SIGKILL at a random moment
+            # would rarely find one. Frozen again (after a SIGCONT) until it holds some.
+            for attempt in range(1, 11):
+                signal("worker-1", "STOP")
+                publish_one()
+                time.sleep(1.2)
+                held_at_kill.extend(held_by(consumer))
+                if held_at_kill:
+                    break
+                signal("worker-1", "CONT")
+                time.sleep(0.3 * attempt)
+            signal("worker-1", "KILL")
+            log(f"SIGKILLed api-2 after {at} of {n} completions, and worker-1 frozen "
+                f"({w.completed} completions by then, {attempt} freeze(s)), holding {len(held_at_kill)} "
+                f"unacknowledged job(s): {', '.join(sorted(t for t, _ in held_at_kill))}")
+        except BaseException as e:  # noqa: BLE001 (handed to the main thread)
+            killer_failed.append(e)
+        finally:
+            killed.set()
 
     kill_thread = threading.Thread(target=killer, daemon=True)
     kill_thread.start()
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(w.drive, p) for p in pickups]
-        # Listings published and indexed while the kill happens.
-        while not killed.is_set() and not all(f.done() for f in futures):
-            time.sleep(0.1)
-        for _ in range(2):
-            word = f"K{uuid.uuid4().hex[:8]}"
-            listings.append(publish(w, merchant_token, word))
-            words.append(word)
         for f in futures:
             f.result()
+        check(killed.wait(120), "the kill never happened")
+        # One more listing after the kill, indexed by the surviving worker.
+        publish_one()
     kill_thread.join(timeout=5)
-    check(killed.is_set(), "the kill never happened (completions finished first?)")
+    if killer_failed:
+        raise killer_failed[0]
     w.heartbeat()
     log(f"all {n} pickups completed in {time.monotonic() - started:.1f} s; waiting for settlement")
     for p in pickups:
         w.settled(p, 120)
     log(f"all settled {time.monotonic() - started:.1f} s after the first booking")
-    took = [searchable(w, word, lid, 60) for word, lid in zip(words, listings[1:])]
-    log(f"the {len(words)} listings published during the kill are searchable "
+    took = [searchable(w, word, lid, 60) for word, lid in published]
+    log(f"the {len(published)} listings published around the kill are searchable "
         f"(the last found {max(took):.1f} s after the settlements were checked)")
     check(bool(held_at_kill), "worker-1 held no job when it was killed: the kill proved nothing; run again")
     prefix = os.environ["WUFEI_REDIS_PREFIX"]
