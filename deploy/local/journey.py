@@ -4,11 +4,13 @@
 the proxy); every failure raises with what was asked and what came back.
 
 1. resident → recycler → settlement → points redemption (→ a station manager hands it out);
+   the offer is booked on api-1 and pushed to the recyclers' WebSockets on api-2;
 2. marketplace: merchant application → listing → review → searchable through Meilisearch;
-3. under load, one api and one worker are SIGKILLed while pickups are being completed and
-   settled and listings indexed; afterwards every pickup was accepted once, completed once
-   and settled once, every point was credited once (the residents' ledgers, the
-   administrators' reconciliation and the scratch database agree), and every listing is
+3. under load, one api is SIGKILLed, and one worker is frozen until it holds jobs and then
+   SIGKILLed, while pickups are being completed and settled and listings indexed;
+   afterwards every pickup was accepted once, completed once and settled once, every point
+   was credited once (the residents' ledgers, the administrators' reconciliation and the
+   scratch database agree), the dead worker's jobs were taken over, and every listing is
    searchable.
 
 Reads the deployment from the environment `deploy/local/run env` prints.
