@@ -1,10 +1,20 @@
 //! The audit log: who did what to which object, written in the same transaction as the act.
 
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{entities::audit_log, error::Result};
+use crate::{
+    auth::Principal,
+    entities::audit_log,
+    error::Result,
+    paging::{Page, PageRequest},
+    validate::Check,
+};
 
 /// Records an administrative act.
 pub async fn record(
@@ -60,4 +70,102 @@ impl Changes {
     pub fn into_detail(self) -> serde_json::Value {
         serde_json::Value::Object(self.0)
     }
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct AuditFilter {
+    /// Only acts of this account.
+    pub actor_id: Option<Uuid>,
+    /// Only this action (`facility.create`, `zero_waste_cell.publish` …).
+    pub action: Option<String>,
+    /// Only acts on this kind of object (`facility`, `suggestion` …).
+    pub object_type: Option<String>,
+    /// Only acts on this object (with `object_type`).
+    pub object_id: Option<String>,
+    /// Acts at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Acts before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// One act.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    /// Id.
+    pub id: Uuid,
+    /// Who (`None`: the system).
+    pub actor_id: Option<Uuid>,
+    /// What.
+    pub action: String,
+    /// On what kind of object.
+    pub object_type: String,
+    /// On which.
+    pub object_id: String,
+    /// The act's details as recorded (never secrets).
+    pub detail: serde_json::Value,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The audit log, newest first, for super administrators.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    filter: &AuditFilter,
+    page: PageRequest,
+) -> Result<Page<AuditEntry>> {
+    who.require_super_admin()?;
+    let mut check = Check::new();
+    for (field, value) in [
+        ("action", &filter.action),
+        ("object_type", &filter.object_type),
+        ("object_id", &filter.object_id),
+    ] {
+        if let Some(v) = value {
+            check.text(field, v, 1, 64);
+        }
+    }
+    if let (Some(f), Some(t)) = (filter.from, filter.to) {
+        check.ensure(f < t, "from", "invalid", "must be before `to`");
+    }
+    check.finish()?;
+    let mut q = audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Id)
+        .limit(page.limit + 1);
+    if let Some(a) = filter.actor_id {
+        q = q.filter(audit_log::Column::ActorId.eq(a));
+    }
+    if let Some(a) = &filter.action {
+        q = q.filter(audit_log::Column::Action.eq(a.as_str()));
+    }
+    if let Some(t) = &filter.object_type {
+        q = q.filter(audit_log::Column::ObjectType.eq(t.as_str()));
+    }
+    if let Some(o) = &filter.object_id {
+        q = q.filter(audit_log::Column::ObjectId.eq(o.as_str()));
+    }
+    if let Some(f) = filter.from {
+        q = q.filter(audit_log::Column::CreatedAt.gte(f));
+    }
+    if let Some(t) = filter.to {
+        q = q.filter(audit_log::Column::CreatedAt.lt(t));
+    }
+    if let Some(before) = page.before {
+        q = q.filter(audit_log::Column::Id.lt(before));
+    }
+    Ok(Page::of(
+        q.all(db).await?,
+        page.limit,
+        |e| e.id,
+        |e| AuditEntry {
+            id: e.id,
+            actor_id: e.actor_id,
+            action: e.action,
+            object_type: e.object_type,
+            object_id: e.object_id,
+            detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null),
+            created_at: e.created_at,
+        },
+    ))
 }

@@ -750,3 +750,37 @@ async fn facilities_on_the_map(fp: Footprint) {
     assert_eq!(ours[0]["id"], id.as_str());
 }
 on_both!(facilities_on_the_map_tests, super::facilities_on_the_map);
+
+/// Public answers are computed per request, so a change made through one instance is
+/// visible, with a new ETag, at the next request to another. Production footprint only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_is_visible_at_once_on_another_instance() {
+    if crate::helpers::production_env().is_none() {
+        eprintln!("skipped: two instances (set WUFEI_TEST_DATABASE_URL and WUFEI_TEST_REDIS_URL)");
+        return;
+    }
+    let a = TestApp::spawn(Footprint::Production).await;
+    let b = a.spawn_beside().await;
+    let staff = admins(&a).await;
+    let first = b.get("/v1/facilities", None).await;
+    let tag = first.headers()["etag"].to_str().unwrap().to_string();
+    let station = json!({
+        "name": "东昌府区回收站", "kind": "recycling_station", "district_code": DISTRICT,
+        "address": "东昌府区某路 2 号", "lat": CENTRE.0, "lng": CENTRE.1
+    });
+    ok(
+        a.post_json("/v1/admin/facilities", Some(&staff.local), &station)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let res = reqwest::Client::new()
+        .get(b.url("/v1/facilities"))
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "not a stale 304");
+    let map: Value = res.json().await.unwrap();
+    assert_eq!(map["features"][0]["properties"]["name"], "东昌府区回收站");
+}

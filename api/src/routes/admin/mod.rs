@@ -3,6 +3,7 @@
 //! `/admin` scope of its own, so several resources can add admin routes without shadowing
 //! each other.
 
+pub mod audit_log;
 pub mod categories;
 pub mod communities;
 pub mod devices;
@@ -23,7 +24,8 @@ use utoipa::OpenApi;
 
 /// Registers every administration resource's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(categories::configure)
+    cfg.configure(audit_log::configure)
+        .configure(categories::configure)
         .configure(districts::configure)
         .configure(communities::configure)
         .configure(slot_templates::configure)
@@ -45,6 +47,7 @@ pub struct Api;
 impl OpenApi for Api {
     fn openapi() -> utoipa::openapi::OpenApi {
         crate::openapi::merged([
+            audit_log::Api::openapi(),
             categories::Api::openapi(),
             districts::Api::openapi(),
             communities::Api::openapi(),
