@@ -305,6 +305,7 @@ impl Platform {
                 &self.db,
                 self.search.clone(),
             ))
+            .and(crate::voice::jobs::jobs(&self.db))
             .and(notifications::jobs(notifications::Deliver {
                 db: self.db.clone(),
                 tokens: self.wechat_tokens.clone(),

@@ -46,6 +46,7 @@ impl MigrationTrait for Migration {
                 .col(text_null(S::Reason))
                 .col(uuid_null(S::ModeratedBy))
                 .col(timestamp_with_time_zone_null(S::PublishedAt))
+                .col(timestamp_with_time_zone_null(S::RemindedAt))
                 .col(timestamp_with_time_zone(S::CreatedAt))
                 .col(timestamp_with_time_zone(S::UpdatedAt))
                 .foreign_key(
@@ -166,6 +167,7 @@ enum Suggestions {
     Reason,
     ModeratedBy,
     PublishedAt,
+    RemindedAt,
     CreatedAt,
     UpdatedAt,
 }

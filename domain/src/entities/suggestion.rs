@@ -145,6 +145,7 @@ pub struct Model {
     pub reason: Option<String>,
     pub moderated_by: Option<Uuid>,
     pub published_at: Option<DateTimeUtc>,
+    pub reminded_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

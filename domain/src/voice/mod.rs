@@ -3,6 +3,7 @@
 //! data masked and the department's reply ([`suggestions`]), also spoken as Open311
 //! GeoReport v2 ([`open311`]); the quarterly satisfaction survey ([`satisfaction`]).
 
+pub mod jobs;
 pub mod open311;
 pub mod redact;
 pub mod satisfaction;

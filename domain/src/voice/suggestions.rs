@@ -17,8 +17,11 @@ use uuid::Uuid;
 use super::redact::redact;
 use crate::{
     audit,
-    auth::{Principal, Role},
-    entities::suggestion::{self, Category, Status},
+    auth::{AdminScope, Principal, Role},
+    entities::{
+        suggestion::{self, Category, Status},
+        user,
+    },
     error::{Error, Result},
     marketplace::{known_district, listings::check_place},
     notifications::{self, NewNotification},
@@ -34,6 +37,9 @@ pub const SIGNED_IN_PER_HOUR: u32 = 20;
 /// Days after which an unanswered suggestion is overdue (the government-website rules:
 /// messages unanswered over three months).
 pub const ANSWER_WITHIN_DAYS: i64 = 90;
+/// Days after which the district's administrators are reminded of an unanswered suggestion,
+/// a month before it is overdue.
+pub const REMIND_AFTER_DAYS: i64 = 60;
 
 /// A suggestion to send.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -207,6 +213,7 @@ pub async fn submit(
         reason: Set(None),
         moderated_by: Set(None),
         published_at: Set(None),
+        reminded_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -478,4 +485,72 @@ pub async fn moderate(
         .ok_or(Error::NotFound { what: "suggestion" })?;
     txn.commit().await?;
     Ok(view(updated, Reader::Moderator))
+}
+
+/// The active administrators responsible for suggestions of `district` (none: city-wide
+/// administrators only).
+async fn moderators(db: &impl ConnectionTrait, district: Option<&str>) -> Result<Vec<uuid::Uuid>> {
+    let mut q = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin))
+        .filter(user::Column::Status.eq(user::Status::Active));
+    q = match district {
+        Some(d) => q.filter(
+            user::Column::AdminScope
+                .eq(AdminScope::SuperAdmin)
+                .or(user::Column::DistrictCode.eq(d)),
+        ),
+        None => q.filter(user::Column::AdminScope.eq(AdminScope::SuperAdmin)),
+    };
+    Ok(q.all(db).await?.into_iter().map(|u| u.id).collect())
+}
+
+/// Reminds the responsible administrators, once, of each suggestion still unanswered
+/// [`REMIND_AFTER_DAYS`] after it was sent (a month before it is overdue). Idempotent: a
+/// suggestion is claimed by a conditional update of `reminded_at` in the transaction that
+/// writes the reminders. Returns how many suggestions were reminded of.
+pub async fn remind_overdue(db: &impl TransactionTrait, now: DateTime<Utc>) -> Result<u64> {
+    let due = now - chrono::Duration::days(REMIND_AFTER_DAYS);
+    let txn = db.begin().await?;
+    let waiting = suggestion::Entity::find()
+        .filter(suggestion::Column::Status.is_in([Status::Pending, Status::Published]))
+        .filter(suggestion::Column::Reply.is_null())
+        .filter(suggestion::Column::RemindedAt.is_null())
+        .filter(suggestion::Column::CreatedAt.lte(due))
+        .order_by_asc(suggestion::Column::Id)
+        .limit(500)
+        .all(&txn)
+        .await?;
+    let mut reminded = 0;
+    for s in waiting {
+        let claimed = suggestion::Entity::update_many()
+            .col_expr(suggestion::Column::RemindedAt, Expr::value(now))
+            .filter(suggestion::Column::Id.eq(s.id))
+            .filter(suggestion::Column::RemindedAt.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if claimed == 0 {
+            continue;
+        }
+        reminded += 1;
+        let days = (now - s.created_at).num_days();
+        for user_id in moderators(&txn, s.district_code.as_deref()).await? {
+            notifications::notify(
+                &txn,
+                NewNotification {
+                    user_id,
+                    kind: "suggestion".into(),
+                    title: "意见建议即将超期".into(),
+                    body: format!(
+                        "一条{}的意见建议已等待 {days} 天未答复，请在 {ANSWER_WITHIN_DAYS} 天内答复。",
+                        s.category.name()
+                    ),
+                    data: serde_json::json!({ "suggestion_id": s.id, "waiting_days": days }),
+                },
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(reminded)
 }
