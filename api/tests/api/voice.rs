@@ -444,30 +444,47 @@ async fn districts_are_reminded_before_the_limit(fp: Footprint) {
     let app = TestApp::spawn(fp).await;
     let staff = admins(&app).await;
     let old = ok(
-        app.post_json("/v1/suggestions", None, &suggestion("建议在东关街增设回收点")).await,
+        app.post_json(
+            "/v1/suggestions",
+            None,
+            &suggestion("建议在东关街增设回收点"),
+        )
+        .await,
         StatusCode::CREATED,
     )
     .await;
     ok(
-        app.post_json("/v1/suggestions", None, &suggestion("新的建议：周末也回收")).await,
+        app.post_json("/v1/suggestions", None, &suggestion("新的建议：周末也回收"))
+            .await,
         StatusCode::CREATED,
     )
     .await;
     let id: uuid::Uuid = old["id"].as_str().unwrap().parse().unwrap();
     let sixty_one_days_ago = chrono::Utc::now() - chrono::Duration::days(61);
     suggestion::Entity::update_many()
-        .col_expr(suggestion::Column::CreatedAt, Expr::value(sixty_one_days_ago))
+        .col_expr(
+            suggestion::Column::CreatedAt,
+            Expr::value(sixty_one_days_ago),
+        )
         .filter(suggestion::Column::Id.eq(id))
         .exec(&app.platform.db)
         .await
         .unwrap();
-    let queue = ok(app.get("/v1/admin/suggestions", Some(&staff.local)).await, StatusCode::OK).await;
+    let queue = ok(
+        app.get("/v1/admin/suggestions", Some(&staff.local)).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(queue["items"][0]["waiting_days"], 61);
     assert_eq!(queue["items"][0]["overdue"], false);
 
     let now = chrono::Utc::now();
     assert_eq!(remind_overdue(&app.platform.db, now).await.unwrap(), 1);
-    assert_eq!(remind_overdue(&app.platform.db, now).await.unwrap(), 0, "once");
+    assert_eq!(
+        remind_overdue(&app.platform.db, now).await.unwrap(),
+        0,
+        "once"
+    );
     let reminders = |inbox: &Value| {
         inbox["items"]
             .as_array()
@@ -477,8 +494,15 @@ async fn districts_are_reminded_before_the_limit(fp: Footprint) {
             .count()
     };
     for (token, want) in [(&staff.local, 1), (&staff.sup, 1), (&staff.other, 0)] {
-        let inbox = ok(app.get("/v1/notifications", Some(token)).await, StatusCode::OK).await;
+        let inbox = ok(
+            app.get("/v1/notifications", Some(token)).await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(reminders(&inbox), want, "{inbox}");
     }
 }
-on_both!(reminder_tests, super::districts_are_reminded_before_the_limit);
+on_both!(
+    reminder_tests,
+    super::districts_are_reminded_before_the_limit
+);

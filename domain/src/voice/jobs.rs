@@ -30,7 +30,10 @@ impl JobHandler for DailyHandler {
     async fn handle(&self, _job: &Delivery) -> anyhow::Result<()> {
         let reminded = suggestions::remind_overdue(&self.db, Utc::now()).await?;
         if reminded > 0 {
-            tracing::info!(reminded, "suggestions about to be overdue: districts reminded");
+            tracing::info!(
+                reminded,
+                "suggestions about to be overdue: districts reminded"
+            );
         }
         Ok(())
     }
