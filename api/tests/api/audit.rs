@@ -2,20 +2,13 @@
 //! only.
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
     flows::{CENTRE, DISTRICT, admins, resident},
-    helpers::{Footprint, TestApp, assert_problem},
+    helpers::{Footprint, TestApp, assert_problem, ok},
     on_both,
 };
-
-async fn ok(res: reqwest::Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{body}");
-    body
-}
 
 async fn the_audit_log(fp: Footprint) {
     let app = TestApp::spawn(fp).await;

@@ -9,17 +9,10 @@ use wufei_domain::auth::{AdminScope, Role};
 
 use crate::{
     flows::{CENTRE, DISTRICT, OTHER_DISTRICT, admins, category, resident},
-    helpers::{Footprint, TestApp, assert_problem},
+    helpers::{Footprint, TestApp, assert_problem, ok},
     on_both,
     points::{completed_pickup, settled},
 };
-
-async fn ok(res: reqwest::Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{body}");
-    body
-}
 
 async fn staff(app: &TestApp) -> (String, String) {
     app.create_user(

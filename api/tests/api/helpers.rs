@@ -283,6 +283,14 @@ impl TestApp {
 }
 
 /// Asserts a problem+json answer with `status` and `code`; returns the body.
+/// The JSON body of `res`, after asserting its status (the body is in the message).
+pub async fn ok(res: Response, status: StatusCode) -> serde_json::Value {
+    let got = res.status();
+    let body: serde_json::Value = res.json().await.unwrap_or(serde_json::Value::Null);
+    assert_eq!(got, status, "{body}");
+    body
+}
+
 pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(res.status(), status, "status");
     let ct = res

@@ -12,7 +12,7 @@ use wufei_domain::auth::{AdminScope, Role};
 
 use crate::{
     flows::{CENTRE, DISTRICT},
-    helpers::{Footprint, TestApp, assert_problem},
+    helpers::{Footprint, TestApp, assert_problem, ok},
     on_both,
     uploads::{png, upload},
 };
@@ -49,13 +49,6 @@ async fn send(
 
 async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> Response {
     app.post_json(path, Some(token), body).await
-}
-
-async fn ok(res: Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{body}");
-    body
 }
 
 async fn admin(app: &TestApp) -> String {

@@ -8,17 +8,10 @@ use serde_json::{Value, json};
 use crate::{
     devices::{deposit, event, qr, register},
     flows::{DISTRICT, admins, category, resident},
-    helpers::{Footprint, TestApp, assert_problem},
+    helpers::{Footprint, TestApp, assert_problem, ok},
     on_both,
     points::{completed_pickup, settled},
 };
-
-async fn ok(res: reqwest::Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{body}");
-    body
-}
 
 fn month() -> String {
     chrono::Utc::now()

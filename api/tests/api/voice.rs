@@ -7,16 +7,9 @@ use serde_json::{Value, json};
 
 use crate::{
     flows::{CENTRE, DISTRICT, admins, resident},
-    helpers::{Footprint, TestApp, assert_problem},
+    helpers::{Footprint, TestApp, assert_problem, ok},
     on_both,
 };
-
-async fn ok(res: reqwest::Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{body}");
-    body
-}
 
 fn suggestion(text: &str) -> Value {
     json!({ "category": "recycling_service", "district_code": DISTRICT, "text": text,
