@@ -275,7 +275,7 @@ pub async fn post(
             "malformed ledger legs: {legs:?}"
         )));
     }
-    lock_accounts(txn, legs.iter().flat_map(|l| [l.from, l.to])).await?;
+    let accounts = lock_accounts(txn, legs.iter().flat_map(|l| [l.from, l.to])).await?;
     let now = Utc::now();
     let header = ledger_transaction::ActiveModel {
         id: Set(t.id.unwrap_or_else(Uuid::now_v7)),
@@ -318,29 +318,31 @@ pub async fn post(
         .exec_without_returning(txn)
         .await
         .map_err(overdraft)?;
-        crate::stats::rollups::add_postings(txn, &rows).await?;
+        crate::stats::rollups::add_postings(txn, &rows, &accounts).await?;
     }
     Ok(header)
 }
 
-/// Locks accounts in id order (PostgreSQL), so two transactions touching the same accounts
-/// in different leg orders queue instead of deadlocking. Callers lock the residents' accounts
-/// first ([`lock_resident`]); re-locking a row this transaction holds is free.
-async fn lock_accounts(txn: &impl ConnectionTrait, ids: impl Iterator<Item = Uuid>) -> Result<()> {
-    if !is_postgres(txn) {
-        return Ok(());
-    }
+/// Reads the accounts of a transaction's legs (the statistics rollups classify postings
+/// by them) and, on PostgreSQL, locks them in id order in the same statement, so two
+/// transactions touching the same accounts in different leg orders queue instead of
+/// deadlocking. Callers lock the residents' accounts first ([`lock_resident`]); re-locking a
+/// row this transaction holds is free.
+async fn lock_accounts(
+    txn: &impl ConnectionTrait,
+    ids: impl Iterator<Item = Uuid>,
+) -> Result<Vec<ledger_account::Model>> {
     let ids: std::collections::BTreeSet<Uuid> = ids.collect();
-    if ids.len() < 2 {
-        return Ok(());
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    ledger_account::Entity::find()
-        .filter(ledger_account::Column::Id.is_in(ids))
-        .order_by_asc(ledger_account::Column::Id)
-        .lock_exclusive()
-        .all(txn)
-        .await?;
-    Ok(())
+    let mut q = ledger_account::Entity::find()
+        .filter(ledger_account::Column::Id.is_in(ids.clone()))
+        .order_by_asc(ledger_account::Column::Id);
+    if is_postgres(txn) && ids.len() >= 2 {
+        q = q.lock_exclusive();
+    }
+    Ok(q.all(txn).await?)
 }
 
 /// Maps a floor-check violation (an account or a lot) to 409 `insufficient_balance`.

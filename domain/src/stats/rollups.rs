@@ -258,21 +258,20 @@ async fn upsert_points(
     Ok(())
 }
 
-/// Adds postings (just written in `txn`) to the points rollups.
+/// Adds postings (just written in `txn`) between `accounts` (read by the posting, which
+/// locks them) to the points rollups.
 pub(crate) async fn add_postings(
     txn: &impl ConnectionTrait,
     postings: &[ledger_posting::Model],
+    accounts: &[ledger_account::Model],
 ) -> Result<()> {
     if postings.is_empty() {
         return Ok(());
     }
-    let known = accounts(
-        txn,
-        postings
-            .iter()
-            .flat_map(|p| [p.debit_account_id, p.credit_account_id]),
-    )
-    .await?;
+    let known: Accounts = accounts
+        .iter()
+        .map(|a| (a.id, (a.kind, a.district_code.clone())))
+        .collect();
     let mut sums = BTreeMap::new();
     sum_postings(&mut sums, postings, &known);
     upsert_points(txn, sums).await
