@@ -39,16 +39,35 @@ pub fn public_json(req: &HttpRequest, value: &impl Serialize) -> HttpResponse {
 pub fn public_as(req: &HttpRequest, value: &impl Serialize, content_type: &str) -> HttpResponse {
     let body = serde_json::to_vec(value).unwrap_or_default();
     let tag = etag(&body);
-    let control = format!("public, max-age={PUBLIC_MAX_AGE}");
-    let mut res = if matches(req, &tag) {
+    let mut ok = HttpResponse::Ok();
+    ok.content_type(content_type);
+    revalidated(
+        req,
+        &tag,
+        &format!("public, max-age={PUBLIC_MAX_AGE}"),
+        ok,
+        body,
+    )
+}
+
+/// `ok` with `body`, ETag `tag` and `Cache-Control: control`; or a 304 with the same
+/// headers when `If-None-Match` names `tag`.
+pub fn revalidated(
+    req: &HttpRequest,
+    tag: &str,
+    control: &str,
+    mut ok: actix_web::HttpResponseBuilder,
+    body: impl actix_web::body::MessageBody + 'static,
+) -> HttpResponse {
+    let mut res = if matches(req, tag) {
         HttpResponse::NotModified().finish()
     } else {
-        HttpResponse::Ok().content_type(content_type).body(body)
+        ok.body(body)
     };
-    if let Ok(v) = HeaderValue::from_str(&tag) {
+    if let Ok(v) = HeaderValue::from_str(tag) {
         res.headers_mut().insert(header::ETAG, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&control) {
+    if let Ok(v) = HeaderValue::from_str(control) {
         res.headers_mut().insert(header::CACHE_CONTROL, v);
     }
     res

@@ -39,10 +39,14 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum SearchCommand {
-    /// Rebuild the listings index from the database beside the live one, then swap it in
+    /// Rebuild search indexes from the database beside the live ones, then swap them in
     /// (search keeps answering meanwhile). On the embedded engine, run it while the server
-    /// is stopped: only one process can open the index.
-    Reindex,
+    /// is stopped: only one process can open an index.
+    Reindex {
+        /// `listings`, `articles`, or `all` (the default).
+        #[arg(default_value = "all")]
+        index: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,8 +91,8 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Openapi => Ok(()),
         Command::Search {
-            command: SearchCommand::Reindex,
-        } => reindex(settings).await,
+            command: SearchCommand::Reindex { index },
+        } => reindex(settings, &index).await,
         Command::Admin {
             command:
                 AdminCommand::Create {
@@ -127,32 +131,52 @@ pub async fn run() -> anyhow::Result<()> {
     }
 }
 
-/// `wufei-api search reindex`: rebuilds the listings index with a progress line.
-async fn reindex(settings: Settings) -> anyhow::Result<()> {
-    use std::io::Write;
+/// `wufei-api search reindex [listings|articles|all]`: rebuilds the indexes named, each
+/// with a progress line.
+async fn reindex(settings: Settings, index: &str) -> anyhow::Result<()> {
+    use wufei_domain::{disclosure::articles::search::Articles, marketplace::search::Listings};
 
     let platform = wufei_domain::Platform::build(settings).await?;
-    let total = wufei_domain::marketplace::search::count(&platform.db).await?;
+    let (listings, articles) = match index {
+        "all" => (true, true),
+        "listings" => (true, false),
+        "articles" => (false, true),
+        other => anyhow::bail!("unknown index {other:?}: use listings, articles or all"),
+    };
+    if listings {
+        reindex_one::<Listings>(&platform).await?;
+    }
+    if articles {
+        reindex_one::<Articles>(&platform).await?;
+    }
+    Ok(())
+}
+
+/// Rebuilds the index of `P`, drawing a progress bar on standard error.
+async fn reindex_one<P: wufei_domain::indexing::Projection>(
+    platform: &wufei_domain::Platform,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    let name = P::SPEC.name;
+    let total = P::count(&platform.db).await?;
     let started = std::time::Instant::now();
     let progress = move |done: u64| {
         let pct = (done.min(total) * 100).checked_div(total).unwrap_or(100);
         let filled = usize::try_from(pct / 5).unwrap_or(20);
         eprint!(
-            "\r[{}{}] {done}/{total} listings ({pct}%)",
+            "\r[{}{}] {done}/{total} {name} ({pct}%)",
             "#".repeat(filled),
             " ".repeat(20 - filled.min(20))
         );
         let _ = std::io::stderr().flush();
     };
-    let written = wufei_domain::marketplace::search::reindex(
-        &platform.db,
-        platform.search.as_ref(),
-        &progress,
-    )
-    .await?;
+    let written =
+        wufei_domain::indexing::reindex::<P>(&platform.db, platform.search.as_ref(), &progress)
+            .await?;
     eprintln!();
     println!(
-        "reindexed {written} listings on {} in {:.1} s",
+        "reindexed {written} {name} on {} in {:.1} s",
         platform.search.backend(),
         started.elapsed().as_secs_f64()
     );

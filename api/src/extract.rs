@@ -89,3 +89,22 @@ impl FromRequest for ClientAddr {
         ready(Ok(ClientAddr(addr)))
     }
 }
+
+/// An optional JSON body: an empty (or blank) body is `T::default()`; malformed JSON is a
+/// 400 `malformed_json`, JSON of the wrong shape a 422 `invalid_body`.
+pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let (status, code) = if e.is_data() {
+            (
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+            )
+        } else {
+            (actix_web::http::StatusCode::BAD_REQUEST, "malformed_json")
+        };
+        ApiError::edge(status, code, format!("the body could not be read: {e}"))
+    })
+}

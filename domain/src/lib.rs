@@ -13,6 +13,7 @@ pub mod dispatch;
 pub mod entities;
 pub mod error;
 pub mod idempotency;
+pub mod indexing;
 pub mod jobs;
 pub mod ledger;
 pub mod mall;

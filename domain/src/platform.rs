@@ -305,6 +305,7 @@ impl Platform {
                 &self.db,
                 self.search.clone(),
             ))
+            .and(crate::disclosure::jobs::jobs(&self.db, self.search.clone()))
             .and(crate::voice::jobs::jobs(&self.db))
             .and(notifications::jobs(notifications::Deliver {
                 db: self.db.clone(),
@@ -413,7 +414,10 @@ pub async fn prepare_database(
 /// prepares the index before its first write (Meilisearch away at start, or a second
 /// process on an embedded index another one holds).
 async fn prepare_indexes(settings: &Settings, search: &dyn SearchIndex) -> Result<()> {
-    for spec in [&crate::marketplace::search::LISTINGS] {
+    for spec in [
+        &crate::marketplace::search::LISTINGS,
+        &crate::disclosure::articles::search::ARTICLES,
+    ] {
         if let Err(e) = search.prepare(spec).await {
             if settings.embedded() {
                 return Err(infra("search index", e));

@@ -109,3 +109,18 @@ mod tests {
         }
     }
 }
+
+/// Deserialises a field that may be absent (outer `None`: leave it), `null` (`Some(None)`:
+/// clear it) or a value: use with `#[serde(default, with = "crate::validate::double_option")]`.
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    /// See the module.
+    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}

@@ -22,6 +22,7 @@ mod m20261207_000015_plan;
 mod m20261207_000016_cells_facilities;
 mod m20261207_000017_stats;
 mod m20261207_000018_voice;
+mod m20261207_000019_articles;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_cells_facilities::Migration),
             Box::new(m20261207_000017_stats::Migration),
             Box::new(m20261207_000018_voice::Migration),
+            Box::new(m20261207_000019_articles::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@
 pub mod addresses;
 pub mod admin;
 pub mod applications;
+pub mod articles;
 pub mod auth;
 pub mod devices;
 pub mod disclosure;
@@ -45,6 +46,7 @@ const V1: &[Resource] = &[
     (mall::configure, mall::Api::openapi),
     (marketplace::configure, marketplace::Api::openapi),
     (disclosure::configure, disclosure::Api::openapi),
+    (articles::configure, articles::Api::openapi),
     (stats::configure, stats::Api::openapi),
     (voice::configure, voice::Api::openapi),
     (uploads::configure, uploads::Api::openapi),

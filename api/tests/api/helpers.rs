@@ -231,6 +231,14 @@ impl TestApp {
         r.send().await.expect("request")
     }
 
+    pub async fn patch_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut r = self.client.patch(self.url(path)).json(body);
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.expect("request")
+    }
+
     /// Creates a password account directly.
     pub async fn create_user(
         &self,

@@ -3,6 +3,7 @@
 //! `WUFEI_TEST_DATABASE_URL` and `WUFEI_TEST_REDIS_URL` are set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod articles;
 mod audit;
 mod auth;
 mod catalog;

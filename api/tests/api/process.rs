@@ -78,3 +78,33 @@ async fn serves_on_embedded_defaults_and_stops_on_sigterm() {
     };
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn search_reindex_rebuilds_the_indexes_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_wufei-api"))
+            .args(args)
+            .env("WUFEI_DATA_DIR", dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
+            .env_remove("MEILI_URL")
+            .output()
+            .unwrap()
+    };
+    let all = run(&["search", "reindex"]);
+    let out = String::from_utf8_lossy(&all.stdout);
+    assert!(
+        all.status.success(),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    assert!(out.contains("reindexed 0 listings on embedded"), "{out}");
+    assert!(out.contains("reindexed 0 articles on embedded"), "{out}");
+    let one = run(&["search", "reindex", "articles"]);
+    let out = String::from_utf8_lossy(&one.stdout);
+    assert!(one.status.success() && !out.contains("listings"), "{out}");
+    let bad = run(&["search", "reindex", "gossip"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown index"));
+}

@@ -19,9 +19,14 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
 
 /// A multipart body with a fixed boundary, so the same upload is byte-for-byte the same.
 pub fn multipart(file: &[u8]) -> (String, Vec<u8>) {
+    multipart_named("a.png", "image/png", file)
+}
+
+/// [`multipart`] with the file's name and declared type.
+pub fn multipart_named(filename: &str, content_type: &str, file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "wufeiTESTboundary";
     let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes());
     body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)

@@ -1,7 +1,10 @@
 //! User accounts: lookup, creation (WeChat residents, staff with passwords) and profiles.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    sea_query::ExprTrait,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -202,19 +205,9 @@ pub struct ProfilePatch {
     /// Display name, 1–32 characters.
     pub nickname: Option<String>,
     /// Avatar URL (https), or null to remove.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<String>)]
     pub avatar_url: Option<Option<String>>,
-}
-
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(d).map(Some)
-    }
 }
 
 fn mask(phone: &str) -> String {
@@ -295,6 +288,26 @@ pub async fn update_profile(
     active.updated_at = Set(Utc::now());
     let u = active.update(db).await?;
     profile_of(&u)
+}
+
+/// The active administrators responsible for `district`: its district administrators and
+/// the city-wide ones (`None`: the city-wide ones only). Reminders and reviews go to them.
+pub async fn administrators_of(
+    db: &impl ConnectionTrait,
+    district: Option<&str>,
+) -> Result<Vec<Uuid>> {
+    let mut q = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin))
+        .filter(user::Column::Status.eq(user::Status::Active));
+    q = match district {
+        Some(d) => q.filter(
+            user::Column::AdminScope
+                .eq(AdminScope::SuperAdmin)
+                .or(user::Column::DistrictCode.eq(d)),
+        ),
+        None => q.filter(user::Column::AdminScope.eq(AdminScope::SuperAdmin)),
+    };
+    Ok(q.all(db).await?.into_iter().map(|u| u.id).collect())
 }
 
 #[cfg(test)]

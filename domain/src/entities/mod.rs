@@ -1,6 +1,9 @@
 //! sea-orm entities, one file per table. The schema itself is owned by `wufei-migrations`.
 
 pub mod address;
+pub mod article;
+pub mod article_attachment;
+pub mod article_column_reminder;
 pub mod audit_log;
 pub mod category;
 pub mod category_rate;

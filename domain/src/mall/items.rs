@@ -316,37 +316,25 @@ pub struct ItemPatch {
     /// Units available from now on (set, not added).
     pub stock: Option<i64>,
     /// New per-person limit, or `null` for none. Holdings above a lowered limit stay.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<i64>)]
     pub per_person_limit: Option<Option<i64>>,
     /// New start of the sale window, or `null`.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub sale_starts_at: Option<Option<DateTime<Utc>>>,
     /// New end of the sale window, or `null`.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub sale_ends_at: Option<Option<DateTime<Utc>>>,
     /// New collection point.
     pub station: Option<String>,
     /// New image (an upload with purpose `listing_photo`), or `null`.
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::validate::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub image_upload_id: Option<Option<Uuid>>,
     /// `false` withdraws it from sale; `true` brings it back.
     pub active: Option<bool>,
-}
-
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 /// Edits an item (its district's administrators and super administrators). Audited with

@@ -7,11 +7,9 @@ use async_trait::async_trait;
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
-use super::{
-    certificates, demands,
-    search::{self, IndexHandler},
-};
+use super::{certificates, demands, search};
 use crate::{
+    indexing::IndexHandler,
     jobs::{Jobs, runner::JobHandler},
     ports::{queue::Delivery, search::SearchIndex},
 };
@@ -24,11 +22,7 @@ pub fn jobs(db: &DatabaseConnection, search: Arc<dyn SearchIndex>) -> Jobs {
     Jobs::default()
         .handle(
             search::TOPIC,
-            IndexHandler {
-                db: db.clone(),
-                search,
-                prepared: Default::default(),
-            },
+            IndexHandler::<search::Listings>::new(db, search),
         )
         .handle(
             demands::MATCH_LISTING,

@@ -1,13 +1,11 @@
 //! The listings index: what a listing looks like to the search port, the job that keeps the
 //! index in step with the database, and the public search.
 //!
-//! Every change to a listing bumps its version and stages [`TOPIC`] in its transaction. The
-//! job reads the listing as it is now and writes it with its version (hidden listings stay
-//! in the index with `published: false`, so versions only go up); then it reads the version
-//! again and writes once more if the listing moved on meanwhile, so concurrent jobs on one
-//! listing converge on the newest (see [`crate::ports::search`]).
+//! Every change to a listing bumps its version and stages [`TOPIC`] in its transaction; the
+//! shared index job ([`crate::indexing`]) writes the listing as it is now (hidden listings
+//! stay in the index with `published: false`, so versions only go up).
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -18,10 +16,9 @@ use super::{ListingSummary, listings::reference};
 use crate::{
     entities::{market_listing as listing, market_product_type, merchant},
     error::{Error, Result},
-    jobs::{outbox, runner::JobHandler},
+    indexing::{self, Projection},
     ports::{
         geo::Position,
-        queue::Delivery,
         search::{self as port, Document, Filter, IndexSpec, Near, SearchIndex, Sort, Value},
     },
 };
@@ -65,10 +62,12 @@ pub const LISTINGS: IndexSpec = IndexSpec {
     ],
 };
 
+/// The listings as the search index sees them.
+pub struct Listings;
+
 /// Stages the index job of listing `id` in the caller's transaction.
 pub(crate) async fn stage(txn: &impl ConnectionTrait, id: Uuid) -> Result<()> {
-    outbox::stage(txn, TOPIC, serde_json::json!({ "listing_id": id }), None).await?;
-    Ok(())
+    indexing::stage::<Listings>(txn, id).await
 }
 
 /// The document of listing `l`.
@@ -116,64 +115,6 @@ pub async fn current(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Docum
         m.as_ref().map_or("", |m| m.company_name.as_str()),
         p.as_ref().map_or("", |p| p.name.as_str()),
     )))
-}
-
-/// Writes listing `listing_id` to the index until the index holds its current version.
-pub async fn index_listing(
-    db: &impl ConnectionTrait,
-    search: &dyn SearchIndex,
-    listing_id: Uuid,
-) -> Result<()> {
-    // A handful of rounds: each one only repeats when the listing changed during the
-    // previous write, and the next change stages its own job anyway.
-    for _ in 0..5 {
-        let Some(doc) = current(db, listing_id).await? else {
-            search
-                .delete(&LISTINGS, vec![listing_id.to_string()])
-                .await?;
-            return Ok(());
-        };
-        let written = doc.version;
-        search.upsert(&LISTINGS, vec![doc]).await?;
-        let now = listing::Entity::find_by_id(listing_id)
-            .one(db)
-            .await?
-            .map(|l| l.version);
-        if now.is_none_or(|v| v <= written) {
-            return Ok(());
-        }
-    }
-    Ok(())
-}
-
-/// Handles [`TOPIC`]. Before its first write it prepares the index (idempotent), in case
-/// the engine was away when the process started.
-pub struct IndexHandler {
-    /// The database.
-    pub db: DatabaseConnection,
-    /// The search engine.
-    pub search: Arc<dyn SearchIndex>,
-    /// Whether this process has prepared the index.
-    pub prepared: std::sync::atomic::AtomicBool,
-}
-
-#[derive(Deserialize)]
-struct IndexJob {
-    listing_id: Uuid,
-}
-
-#[async_trait]
-impl JobHandler for IndexHandler {
-    async fn handle(&self, job: &Delivery) -> anyhow::Result<()> {
-        let job: IndexJob = serde_json::from_value(job.payload.clone())?;
-        if !self.prepared.load(std::sync::atomic::Ordering::Relaxed) {
-            self.search.prepare(&LISTINGS).await?;
-            self.prepared
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        index_listing(&self.db, self.search.as_ref(), job.listing_id).await?;
-        Ok(())
-    }
 }
 
 /// The public search's query parameters.
@@ -411,77 +352,63 @@ pub async fn search(
     })
 }
 
-/// How many listings one rebuild batch reads and writes.
-const REBUILD_BATCH: u64 = 1000;
+#[async_trait]
+impl Projection for Listings {
+    const SPEC: IndexSpec = LISTINGS;
+    const TOPIC: &'static str = TOPIC;
 
-/// Every listing's document, in batches, in id order (keyset paging, so a rebuild never
-/// holds more than a batch).
-fn all_documents(
-    db: &DatabaseConnection,
-) -> futures::stream::BoxStream<'_, std::result::Result<Vec<Document>, crate::ports::PortError>> {
-    use futures::StreamExt;
-    use sea_orm::{QueryOrder, QuerySelect};
+    async fn document(db: &DatabaseConnection, id: Uuid) -> Result<Option<Document>> {
+        current(db, id).await
+    }
 
-    futures::stream::unfold(Some(None::<Uuid>), move |after| async move {
-        let after = after?;
-        let batch = async {
-            let names: BTreeMap<String, String> = market_product_type::Entity::find()
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|p| (p.code, p.name))
-                .collect();
-            let mut q = listing::Entity::find()
-                .order_by_asc(listing::Column::Id)
-                .limit(REBUILD_BATCH);
-            if let Some(a) = after {
-                q = q.filter(listing::Column::Id.gt(a));
-            }
-            let rows = q.all(db).await?;
-            let owners: BTreeMap<Uuid, String> = merchant::Entity::find()
-                .filter(merchant::Column::Id.is_in(rows.iter().map(|l| l.merchant_id)))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|m| (m.id, m.company_name))
-                .collect();
-            let docs: Vec<Document> = rows
-                .iter()
-                .map(|l| {
-                    document(
-                        l,
-                        owners.get(&l.merchant_id).map_or("", String::as_str),
-                        names.get(&l.product_type).map_or("", String::as_str),
-                    )
-                })
-                .collect();
-            Ok::<_, sea_orm::DbErr>((docs, rows.last().map(|l| l.id)))
+    async fn version(db: &DatabaseConnection, id: Uuid) -> Result<Option<i64>> {
+        Ok(listing::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|l| l.version))
+    }
+
+    async fn batch(
+        db: &DatabaseConnection,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<Document>> {
+        use sea_orm::{QueryOrder, QuerySelect};
+
+        let names: BTreeMap<String, String> = market_product_type::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.code, p.name))
+            .collect();
+        let mut q = listing::Entity::find()
+            .order_by_asc(listing::Column::Id)
+            .limit(limit);
+        if let Some(a) = after {
+            q = q.filter(listing::Column::Id.gt(a));
         }
-        .await;
-        match batch {
-            Err(e) => Some((Err(e.into()), None)),
-            Ok((docs, _)) if docs.is_empty() => None,
-            Ok((docs, last)) => Some((Ok(docs), Some(last))),
-        }
-    })
-    .boxed()
-}
+        let rows = q.all(db).await?;
+        let owners: BTreeMap<Uuid, String> = merchant::Entity::find()
+            .filter(merchant::Column::Id.is_in(rows.iter().map(|l| l.merchant_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m.company_name))
+            .collect();
+        Ok(rows
+            .iter()
+            .map(|l| {
+                document(
+                    l,
+                    owners.get(&l.merchant_id).map_or("", String::as_str),
+                    names.get(&l.product_type).map_or("", String::as_str),
+                )
+            })
+            .collect())
+    }
 
-/// Rebuilds the listings index from the database beside the live one and swaps it in;
-/// `progress` hears how many documents were written so far. Returns how many in all.
-pub async fn reindex(
-    db: &DatabaseConnection,
-    engine: &dyn SearchIndex,
-    progress: &(dyn Fn(u64) + Send + Sync),
-) -> Result<u64> {
-    engine
-        .rebuild(&LISTINGS, all_documents(db), progress)
-        .await
-        .map_err(Error::search)
-}
-
-/// How many listings there are (what a rebuild will write).
-pub async fn count(db: &DatabaseConnection) -> Result<u64> {
-    use sea_orm::PaginatorTrait;
-    Ok(listing::Entity::find().count(db).await?)
+    async fn count(db: &DatabaseConnection) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(listing::Entity::find().count(db).await?)
+    }
 }

@@ -9,8 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    QuerySelect, Set, TransactionSession, TransactionTrait, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -18,11 +17,8 @@ use uuid::Uuid;
 use super::redact::redact;
 use crate::{
     audit,
-    auth::{AdminScope, Principal, Role},
-    entities::{
-        suggestion::{self, Category, Status},
-        user,
-    },
+    auth::{Principal, Role, users},
+    entities::suggestion::{self, Category, Status},
     error::{Error, Result},
     marketplace::{known_district, listings::check_place},
     notifications::{self, NewNotification},
@@ -488,23 +484,6 @@ pub async fn moderate(
     Ok(view(updated, Reader::Moderator))
 }
 
-/// The active administrators responsible for suggestions of `district` (none: city-wide
-/// administrators only).
-async fn moderators(db: &impl ConnectionTrait, district: Option<&str>) -> Result<Vec<uuid::Uuid>> {
-    let mut q = user::Entity::find()
-        .filter(user::Column::Role.eq(Role::Admin))
-        .filter(user::Column::Status.eq(user::Status::Active));
-    q = match district {
-        Some(d) => q.filter(
-            user::Column::AdminScope
-                .eq(AdminScope::SuperAdmin)
-                .or(user::Column::DistrictCode.eq(d)),
-        ),
-        None => q.filter(user::Column::AdminScope.eq(AdminScope::SuperAdmin)),
-    };
-    Ok(q.all(db).await?.into_iter().map(|u| u.id).collect())
-}
-
 /// Reminds the responsible administrators, once, of each suggestion still unanswered
 /// [`REMIND_AFTER_DAYS`] after it was sent (a month before it is overdue). Idempotent: a
 /// suggestion is claimed by a conditional update of `reminded_at` in the transaction that
@@ -535,7 +514,7 @@ pub async fn remind_overdue(db: &impl TransactionTrait, now: DateTime<Utc>) -> R
         }
         reminded += 1;
         let days = (now - s.created_at).num_days();
-        for user_id in moderators(&txn, s.district_code.as_deref()).await? {
+        for user_id in users::administrators_of(&txn, s.district_code.as_deref()).await? {
             notifications::notify(
                 &txn,
                 NewNotification {

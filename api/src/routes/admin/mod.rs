@@ -3,6 +3,7 @@
 //! `/admin` scope of its own, so several resources can add admin routes without shadowing
 //! each other.
 
+pub mod articles;
 pub mod audit_log;
 pub mod categories;
 pub mod communities;
@@ -24,7 +25,8 @@ use utoipa::OpenApi;
 
 /// Registers every administration resource's routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(audit_log::configure)
+    cfg.configure(articles::configure)
+        .configure(audit_log::configure)
         .configure(categories::configure)
         .configure(districts::configure)
         .configure(communities::configure)
@@ -47,6 +49,7 @@ pub struct Api;
 impl OpenApi for Api {
     fn openapi() -> utoipa::openapi::OpenApi {
         crate::openapi::merged([
+            articles::Api::openapi(),
             audit_log::Api::openapi(),
             categories::Api::openapi(),
             districts::Api::openapi(),

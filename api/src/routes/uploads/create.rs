@@ -1,15 +1,14 @@
 //! `POST /v1/uploads?purpose=…` (multipart field `file`).
 
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, http::StatusCode, web};
-use futures::StreamExt;
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use wufei_domain::{
     Platform,
     uploads::{Purpose, UploadView},
 };
 
-use super::upload_error;
+use super::{read_file, upload_error};
 use crate::{
     extract::Auth,
     problem::{ApiError, Problem},
@@ -60,42 +59,7 @@ pub async fn create(
             "must be pickup_photo, id_photo, licence, listing_photo or certificate",
         )
     })?;
-    let limit = platform.settings.max_upload_bytes;
-    let mut file: Option<web::BytesMut> = None;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| {
-            ApiError::edge(
-                StatusCode::BAD_REQUEST,
-                "malformed_multipart",
-                format!("the form could not be read: {e}"),
-            )
-        })?;
-        let is_file = field.name() == Some("file");
-        let mut buf = web::BytesMut::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| {
-                ApiError::edge(
-                    StatusCode::BAD_REQUEST,
-                    "malformed_multipart",
-                    format!("the form could not be read: {e}"),
-                )
-            })?;
-            if buf.len() + chunk.len() > limit {
-                return Err(ApiError::edge(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "file_too_large",
-                    format!("the file is larger than {limit} bytes"),
-                ));
-            }
-            if is_file {
-                buf.extend_from_slice(&chunk);
-            }
-        }
-        if is_file && file.is_none() {
-            file = Some(buf);
-        }
-    }
-    let Some(bytes) = file else {
+    let Some(file) = read_file(&mut form, platform.settings.max_upload_bytes).await? else {
         return Err(wufei_domain::Error::field(
             "file",
             "required",
@@ -105,7 +69,7 @@ pub async fn create(
     };
     let view = platform
         .uploads
-        .store(auth.0.user_id, purpose, bytes.freeze())
+        .store(auth.0.user_id, purpose, file.bytes)
         .await
         .map_err(upload_error)?;
     Ok(HttpResponse::Created().json(view))

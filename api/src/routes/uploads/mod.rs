@@ -11,6 +11,61 @@ use wufei_domain::uploads::UploadError;
 
 use crate::problem::ApiError;
 
+/// A file read from a multipart form.
+pub struct FormFile {
+    /// The name the client gave it, if any.
+    pub filename: Option<String>,
+    /// Its bytes.
+    pub bytes: bytes::Bytes,
+}
+
+/// Reads the form field `file` (the first one; other fields are read and dropped), refusing
+/// with a 413 as soon as any field passes `limit` bytes. `None` when there is no `file`.
+pub async fn read_file(
+    form: &mut actix_multipart::Multipart,
+    limit: usize,
+) -> Result<Option<FormFile>, ApiError> {
+    use futures::StreamExt;
+
+    let malformed = |e: actix_multipart::MultipartError| {
+        ApiError::edge(
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+            format!("the form could not be read: {e}"),
+        )
+    };
+    let mut file: Option<FormFile> = None;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(malformed)?;
+        let is_file = field.name() == Some("file");
+        let filename = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
+        let mut buf = web::BytesMut::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(malformed)?;
+            if buf.len() + chunk.len() > limit {
+                return Err(ApiError::edge(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "file_too_large",
+                    format!("the file is larger than {limit} bytes"),
+                ));
+            }
+            if is_file {
+                buf.extend_from_slice(&chunk);
+            }
+        }
+        if is_file && file.is_none() {
+            file = Some(FormFile {
+                filename,
+                bytes: buf.freeze(),
+            });
+        }
+    }
+    Ok(file)
+}
+
 /// Maps the upload pipeline's errors to the edge's.
 pub fn upload_error(e: UploadError) -> ApiError {
     use StatusCode as S;

@@ -8,12 +8,12 @@ use wufei_domain::{
 };
 
 use crate::{
-    extract::Auth,
+    extract::{Auth, optional_json},
     problem::{ApiError, Problem},
 };
 
 /// The body of `publish`.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishBody {
     /// Replaces the public text (masked again), 5–2000 characters.
@@ -39,25 +39,7 @@ pub async fn publish(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     // The body is optional: none publishes the masked text as it is.
-    let body: PublishBody = if body.iter().all(u8::is_ascii_whitespace) {
-        PublishBody { public_text: None }
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            let (status, code) = if e.is_data() {
-                (
-                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_body",
-                )
-            } else {
-                (actix_web::http::StatusCode::BAD_REQUEST, "malformed_json")
-            };
-            ApiError::edge(
-                status,
-                code,
-                format!("the body is not a publish request: {e}"),
-            )
-        })?
-    };
+    let body: PublishBody = optional_json(&body)?;
     let value = suggestions::moderate(
         &platform.db,
         &auth.0,
