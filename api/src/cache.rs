@@ -72,3 +72,205 @@ pub fn revalidated(
     }
     res
 }
+
+/// The generation the public cache is keyed by (see [`wufei_domain::ports::generations`]).
+pub const PUBLIC_GENERATION: &str = "public";
+
+/// Most answers one instance keeps.
+const MAX_ENTRIES: usize = 4096;
+/// Most bytes of answers one instance keeps.
+const MAX_BYTES: usize = 32 * 1024 * 1024;
+/// Longest an answer is kept even when no change is heard of: the bound on staleness if a
+/// bump is ever lost (Redis away at the moment of a write).
+const MAX_KEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// One kept answer.
+struct Kept {
+    at: std::time::Instant,
+    etag: HeaderValue,
+    control: HeaderValue,
+    content_type: Option<HeaderValue>,
+    body: bytes::Bytes,
+}
+
+#[derive(Default)]
+struct Entries {
+    generation: u64,
+    bytes: usize,
+    map: std::collections::HashMap<String, std::sync::Arc<Kept>>,
+}
+
+/// Public answers this instance has computed, for anonymous GETs of resources wrapped in
+/// [`cached`], kept under the generation read before computing them. Every successful
+/// administrator write bumps the generation after its commit ([`invalidate_on_admin_write`]),
+/// so the next request to any instance reads the new one and computes afresh. Bounded in
+/// entries and bytes; when full, new answers are not kept.
+#[derive(Default)]
+pub struct PublicCache {
+    entries: std::sync::Mutex<Entries>,
+}
+
+impl PublicCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, generation: u64, key: &str) -> Option<std::sync::Arc<Kept>> {
+        let e = self.lock();
+        (e.generation == generation)
+            .then(|| e.map.get(key).cloned())
+            .flatten()
+            .filter(|k| k.at.elapsed() < MAX_KEEP)
+    }
+
+    fn put(&self, generation: u64, key: String, kept: Kept) {
+        let mut e = self.lock();
+        if generation > e.generation {
+            *e = Entries {
+                generation,
+                ..Entries::default()
+            };
+        }
+        if generation != e.generation
+            || e.map.len() >= MAX_ENTRIES
+            || e.bytes + kept.body.len() > MAX_BYTES
+        {
+            return;
+        }
+        e.bytes += kept.body.len();
+        if let Some(old) = e.map.insert(key, std::sync::Arc::new(kept)) {
+            e.bytes -= old.body.len();
+        }
+    }
+
+    /// Forgets everything (a bump could not be written: at least this instance is fresh).
+    fn clear(&self) {
+        let mut e = self.lock();
+        e.map.clear();
+        e.bytes = 0;
+    }
+}
+
+/// Whether `req` may be answered from, and kept in, the public cache: an anonymous GET
+/// without a search text (search answers follow the index, which the worker writes).
+fn cacheable(req: &actix_web::dev::ServiceRequest) -> bool {
+    req.method() == actix_web::http::Method::GET
+        && !req.headers().contains_key(header::AUTHORIZATION)
+        && !req
+            .query_string()
+            .split('&')
+            .any(|kv| kv.starts_with("q=") && kv.len() > 2)
+}
+
+/// Middleware for public resources whose answers change only through administrators'
+/// writes: anonymous GETs are answered from [`PublicCache`] when it holds the answer for
+/// the current generation (with the same ETag, `Cache-Control` and 304 as the handler's).
+pub async fn cached(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::web::Data;
+    use wufei_domain::Platform;
+
+    let (Some(platform), Some(cache)) = (
+        req.app_data::<Data<Platform>>().cloned(),
+        req.app_data::<Data<PublicCache>>().cloned(),
+    ) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    if !cacheable(&req) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let generation = match platform.generations.current(PUBLIC_GENERATION).await {
+        Ok(g) => g,
+        // Without the generation nothing kept can be trusted: compute.
+        Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
+    };
+    let key = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
+    if let Some(kept) = cache.get(generation, &key) {
+        let tag = kept.etag.to_str().unwrap_or_default().to_owned();
+        let mut res = if matches(req.request(), &tag) {
+            HttpResponse::NotModified().finish()
+        } else {
+            let mut ok = HttpResponse::Ok();
+            if let Some(ct) = &kept.content_type {
+                ok.insert_header((header::CONTENT_TYPE, ct.clone()));
+            }
+            ok.body(kept.body.clone())
+        };
+        res.headers_mut().insert(header::ETAG, kept.etag.clone());
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, kept.control.clone());
+        return Ok(req.into_response(res));
+    }
+    let res = next.call(req).await?;
+    let public = res
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("public"));
+    let (Some(etag), Some(control)) = (
+        res.headers().get(header::ETAG).cloned(),
+        res.headers().get(header::CACHE_CONTROL).cloned(),
+    ) else {
+        return Ok(res.map_into_boxed_body());
+    };
+    if res.status() != actix_web::http::StatusCode::OK || !public {
+        return Ok(res.map_into_boxed_body());
+    }
+    let content_type = res.headers().get(header::CONTENT_TYPE).cloned();
+    let (req, res) = res.into_parts();
+    let (res, body) = res.into_parts();
+    let body = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
+    cache.put(
+        generation,
+        key,
+        Kept {
+            at: std::time::Instant::now(),
+            etag,
+            control,
+            content_type,
+            body: body.clone(),
+        },
+    );
+    Ok(actix_web::dev::ServiceResponse::new(req, res.set_body(body)).map_into_boxed_body())
+}
+
+/// Middleware for the whole API: after a successful write under `/v1/admin/` (its
+/// transaction committed), bumps the public generation so that every instance computes
+/// public answers afresh. If the bump cannot be written (Redis away), this instance forgets
+/// what it keeps and the others' entries age out within a minute.
+pub async fn invalidate_on_admin_write(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::{http::Method, web::Data};
+    use wufei_domain::Platform;
+
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && req.path().starts_with("/v1/admin/");
+    let handles = writes.then(|| {
+        (
+            req.app_data::<Data<Platform>>().cloned(),
+            req.app_data::<Data<PublicCache>>().cloned(),
+        )
+    });
+    let res = next.call(req).await?;
+    if let Some((Some(platform), cache)) = handles
+        && res.status().is_success()
+        && let Err(e) = platform.generations.bump(PUBLIC_GENERATION).await
+    {
+        tracing::warn!(error = %e, "public cache generation not bumped; entries age out");
+        if let Some(cache) = cache {
+            cache.clear();
+        }
+    }
+    Ok(res.map_into_boxed_body())
+}

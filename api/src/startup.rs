@@ -28,6 +28,14 @@ impl Application {
     /// — starts the worker loops in-process.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let platform = Platform::build(settings).await?;
+        // What this start seeded (a new version's plan data) is public at once everywhere.
+        if let Err(e) = platform
+            .generations
+            .bump(crate::cache::PUBLIC_GENERATION)
+            .await
+        {
+            tracing::warn!(error = %e, "public cache generation not bumped at start");
+        }
         Self::with_platform(platform)
     }
 
@@ -123,6 +131,7 @@ fn server(
     let settings = &platform.settings;
     let shared = platform.clone();
     let closing = web::Data::new(closing);
+    let public_cache = web::Data::new(crate::cache::PublicCache::default());
     let openapi = openapi::openapi();
     let (json_limit, grace, workers) = (
         settings.max_json_bytes,
@@ -139,6 +148,7 @@ fn server(
                 async move { Ok::<_, std::convert::Infallible>(shared.on_this_thread().await) }
             })
             .app_data(closing.clone())
+            .app_data(public_cache.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(json_limit)

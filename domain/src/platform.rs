@@ -22,6 +22,7 @@ use crate::{
             local::LocalBlobStore,
             s3::{S3BlobStore, S3Config},
         },
+        generations::{Generations, embedded::EmbeddedGenerations, redis::RedisGenerations},
         geo::{GeoIndex, embedded::EmbeddedGeoIndex, redis::RedisGeoIndex},
         pubsub::{PubSub, embedded::EmbeddedPubSub, redis::RedisPubSub},
         queue::{Queue, QueuePolicy, embedded::EmbeddedQueue, redis::RedisQueue},
@@ -54,6 +55,8 @@ pub struct Platform {
     pub geo: Arc<dyn GeoIndex>,
     /// Real-time fan-out to WebSockets on every instance (see [`crate::realtime`]).
     pub pubsub: Arc<dyn PubSub>,
+    /// Change counters shared by every instance (the public cache's invalidation).
+    pub generations: Arc<dyn Generations>,
     /// Full-text search: Meilisearch when `MEILI_URL` is set, else the embedded engine
     /// under `<data dir>/search` (see [`crate::ports::search`]).
     pub search: Arc<dyn SearchIndex>,
@@ -90,6 +93,7 @@ struct Adapters {
     limiter: Arc<dyn RateLimiter>,
     geo: Arc<dyn GeoIndex>,
     pubsub: Arc<dyn PubSub>,
+    generations: Arc<dyn Generations>,
     redis: Option<(RedisLink, RedisAdapters)>,
 }
 
@@ -100,6 +104,7 @@ struct RedisAdapters {
     limiter: RedisRateLimiter,
     geo: RedisGeoIndex,
     pubsub: RedisPubSub,
+    generations: RedisGenerations,
 }
 
 fn infra(what: &str, e: impl std::fmt::Display) -> Error {
@@ -124,6 +129,7 @@ impl Platform {
             limiter,
             geo,
             pubsub,
+            generations,
             redis,
         } = match &settings.redis_url {
             Some(url) => {
@@ -135,6 +141,7 @@ impl Platform {
                 let queue = RedisQueue::connect(&link, prefix.clone(), policy).await?;
                 let parts = RedisAdapters {
                     limiter: RedisRateLimiter::new(conn.clone(), prefix.clone()),
+                    generations: RedisGenerations::new(conn.clone(), prefix.clone()),
                     geo: RedisGeoIndex::new(conn.clone(), prefix.clone()),
                     pubsub: RedisPubSub::connect(link.client().clone(), conn, prefix.clone())
                         .await?,
@@ -144,6 +151,7 @@ impl Platform {
                     limiter: Arc::new(parts.limiter.clone()),
                     geo: Arc::new(parts.geo.clone()),
                     pubsub: Arc::new(parts.pubsub.clone()),
+                    generations: Arc::new(parts.generations.clone()),
                     redis: Some((link, parts)),
                 }
             }
@@ -159,6 +167,7 @@ impl Platform {
                 limiter: Arc::new(EmbeddedRateLimiter::new()),
                 geo: Arc::new(EmbeddedGeoIndex::new()),
                 pubsub: Arc::new(EmbeddedPubSub::new()),
+                generations: Arc::new(EmbeddedGenerations::new()),
                 redis: None,
             },
         };
@@ -217,6 +226,7 @@ impl Platform {
             limiter,
             geo,
             pubsub,
+            generations,
             search,
             auth,
             uploads,
@@ -257,6 +267,10 @@ impl Platform {
             auth: self.auth.with_limiter(limiter.clone()),
             limiter,
             geo: Arc::new(parts.geo.over(conn.clone())),
+            generations: Arc::new(RedisGenerations::new(
+                conn.clone(),
+                self.settings.redis_prefix.clone(),
+            )),
             pubsub: Arc::new(parts.pubsub.publishing_over(conn)),
             ..self.clone()
         }

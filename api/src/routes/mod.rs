@@ -63,11 +63,17 @@ const V1: &[Resource] = &[
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(open311::configure)
-        .service(web::scope("/v1").configure(|v1| {
-            for (configure, _) in V1 {
-                configure(v1);
-            }
-        }));
+        .service(
+            web::scope("/v1")
+                .wrap(actix_web::middleware::from_fn(
+                    crate::cache::invalidate_on_admin_write,
+                ))
+                .configure(|v1| {
+                    for (configure, _) in V1 {
+                        configure(v1);
+                    }
+                }),
+        );
 }
 
 /// Every resource's part of the OpenAPI document.

@@ -663,3 +663,60 @@ async fn a_publication_is_visible_at_once_on_another_instance() {
         id.as_str()
     );
 }
+
+/// Anonymous public reads are answered from the instance's cache until an administrator's
+/// write moves the generation: a change behind the API's back (straight into the database)
+/// stays unseen by anonymous readers until then, while a signed-in read is always computed.
+async fn public_reads_are_cached_until_an_admin_write(fp: Footprint) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    use wufei_domain::entities::article;
+
+    let app = TestApp::spawn(fp).await;
+    let staff = admins(&app).await;
+    let second = reviewer(&app).await;
+    let id = publish(&app, &staff.local, &second, &news("缓存前的标题", "正文")).await;
+    let path = format!("/v1/articles/{id}");
+    let title = |v: Value| v["title"].as_str().unwrap().to_string();
+    assert_eq!(
+        title(ok(app.get(&path, None).await, StatusCode::OK).await),
+        "缓存前的标题"
+    );
+    article::Entity::update_many()
+        .col_expr(article::Column::Title, Expr::value("库里改的标题"))
+        .filter(article::Column::Id.eq(uuid::Uuid::parse_str(&id).unwrap()))
+        .exec(&app.platform.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        title(ok(app.get(&path, None).await, StatusCode::OK).await),
+        "缓存前的标题",
+        "served from the cache"
+    );
+    assert_eq!(
+        title(ok(app.get(&path, Some(&staff.sup)).await, StatusCode::OK).await),
+        "库里改的标题",
+        "a signed-in read is computed"
+    );
+    // Any administrator's write moves the generation.
+    ok(
+        app.post_json(
+            "/v1/admin/facilities",
+            Some(&staff.local),
+            &json!({
+                "name": "东昌府区回收站", "kind": "recycling_station", "district_code": DISTRICT,
+                "address": "东昌府区某路 2 号", "lat": 36.4560, "lng": 115.9850
+            }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        title(ok(app.get(&path, None).await, StatusCode::OK).await),
+        "库里改的标题"
+    );
+}
+on_both!(
+    public_reads_are_cached_until_an_admin_write_tests,
+    super::public_reads_are_cached_until_an_admin_write
+);

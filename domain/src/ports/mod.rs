@@ -4,6 +4,7 @@
 //! alike. A port never leaks its backend's types to callers.
 
 pub mod blob;
+pub mod generations;
 pub mod geo;
 pub mod pubsub;
 pub mod queue;

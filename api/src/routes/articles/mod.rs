@@ -6,14 +6,24 @@ pub mod columns;
 pub mod get;
 pub mod list;
 
-use actix_web::web;
+use actix_web::{middleware::from_fn, web};
+
+use crate::cache::cached;
 
 /// Registers the public article routes (`columns` before `{id}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/articles").route(web::get().to(list::list_articles)))
-        .service(web::resource("/articles/columns").route(web::get().to(columns::columns)))
-        .service(web::resource("/articles/{id}").route(web::get().to(get::get_article)))
-        .service(web::resource("/attachments/{id}").route(web::get().to(attachment::attachment)));
+    cfg.service(
+        web::resource("/articles").route(web::get().to(list::list_articles).wrap(from_fn(cached))),
+    )
+    .service(
+        web::resource("/articles/columns")
+            .route(web::get().to(columns::columns).wrap(from_fn(cached))),
+    )
+    .service(
+        web::resource("/articles/{id}")
+            .route(web::get().to(get::get_article).wrap(from_fn(cached))),
+    )
+    .service(web::resource("/attachments/{id}").route(web::get().to(attachment::attachment)));
 }
 
 /// This folder's part of the OpenAPI document.

@@ -16,7 +16,7 @@ pub mod my_cells;
 use actix_web::{middleware::from_fn, web};
 use wufei_domain::disclosure::cells::CellView;
 
-use crate::idempotency::idempotent;
+use crate::{cache::cached, idempotency::idempotent};
 
 /// A page of cells.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -33,18 +33,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/indicators").route(web::get().to(list_indicators::list_indicators)),
     )
     .service(web::resource("/indicators/{code}").route(web::get().to(get_indicator::get_indicator)))
-    .service(web::resource("/plan/tasks").route(web::get().to(list_tasks::list_tasks)))
-    .service(web::resource("/plan/tasks/{id}").route(web::get().to(get_task::get_task)))
-    .service(web::resource("/cells").route(web::get().to(list_cells::list_cells)))
-    .service(web::resource("/cells/summary").route(web::get().to(cell_summary::cell_summary)))
-    .service(web::resource("/cells/{id}").route(web::get().to(get_cell::get_cell)))
+    .service(
+        web::resource("/plan/tasks")
+            .route(web::get().to(list_tasks::list_tasks).wrap(from_fn(cached))),
+    )
+    .service(
+        web::resource("/plan/tasks/{id}")
+            .route(web::get().to(get_task::get_task).wrap(from_fn(cached))),
+    )
+    .service(
+        web::resource("/cells").route(web::get().to(list_cells::list_cells).wrap(from_fn(cached))),
+    )
+    .service(
+        web::resource("/cells/summary").route(
+            web::get()
+                .to(cell_summary::cell_summary)
+                .wrap(from_fn(cached)),
+        ),
+    )
+    .service(
+        web::resource("/cells/{id}").route(web::get().to(get_cell::get_cell).wrap(from_fn(cached))),
+    )
     .service(
         web::resource("/cell-applications")
             .wrap(from_fn(idempotent))
             .route(web::post().to(apply_cell::apply_cell)),
     )
     .service(web::resource("/cell-applications/mine").route(web::get().to(my_cells::my_cells)))
-    .service(web::resource("/facilities").route(web::get().to(facilities::list_facilities)));
+    .service(
+        web::resource("/facilities").route(
+            web::get()
+                .to(facilities::list_facilities)
+                .wrap(from_fn(cached)),
+        ),
+    );
 }
 
 /// This folder's part of the OpenAPI document.

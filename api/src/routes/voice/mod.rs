@@ -11,7 +11,7 @@ pub mod survey_results;
 use actix_web::{middleware::from_fn, web};
 use wufei_domain::voice::suggestions::SuggestionView;
 
-use crate::idempotency::idempotent;
+use crate::{cache::cached, idempotency::idempotent};
 
 /// A page of suggestions.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -26,7 +26,11 @@ pub struct SuggestionPage {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/suggestions")
-            .route(web::get().to(list_suggestions::list_suggestions))
+            .route(
+                web::get()
+                    .to(list_suggestions::list_suggestions)
+                    .wrap(from_fn(cached)),
+            )
             .route(web::post().to(submit::submit).wrap(from_fn(idempotent))),
     )
     .service(
