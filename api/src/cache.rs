@@ -127,16 +127,15 @@ impl PublicCache {
 
     fn put(&self, generation: u64, key: String, kept: Kept) {
         let mut e = self.lock();
-        if generation > e.generation {
+        // Another generation (a newer one; an older one only after Redis lost its counter):
+        // everything kept belongs to the old one.
+        if generation != e.generation {
             *e = Entries {
                 generation,
                 ..Entries::default()
             };
         }
-        if generation != e.generation
-            || e.map.len() >= MAX_ENTRIES
-            || e.bytes + kept.body.len() > MAX_BYTES
-        {
+        if e.map.len() >= MAX_ENTRIES || e.bytes + kept.body.len() > MAX_BYTES {
             return;
         }
         e.bytes += kept.body.len();

@@ -145,11 +145,12 @@ fn fallback(status: StatusCode) -> (&'static str, &'static str) {
     }
 }
 
-/// Reads the bearer token, if any.
+/// Reads the bearer token, if any: its signature and claims, then whether its account's
+/// tokens were revoked since it was issued (see `wufei_domain::auth::revocations`).
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -159,9 +160,25 @@ pub async fn authenticate(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .map(|t| t.trim().to_string());
-    if let (Some(token), Some(platform)) = (token, req.app_data::<web::Data<Platform>>()) {
-        let state = match platform.auth.authenticate(&token) {
-            Ok(p) => AuthState::Valid(p),
+    if let (Some(token), Some(platform)) = (token, req.app_data::<web::Data<Platform>>().cloned()) {
+        let state = match platform.auth.authenticate_issued(&token) {
+            Ok((p, issued_ms)) => match platform
+                .revocations
+                .check(
+                    &platform.db,
+                    platform.generations.as_ref(),
+                    platform.auth.access_ttl_secs(),
+                    p.user_id,
+                    issued_ms,
+                )
+                .await
+            {
+                Ok(()) => AuthState::Valid(p),
+                Err(wufei_domain::Error::Unauthenticated { code, message }) => {
+                    AuthState::Invalid(code, message)
+                }
+                Err(e) => return Ok(req.error_response(crate::problem::ApiError::from(e))),
+            },
             Err(wufei_domain::Error::Unauthenticated { code, message }) => {
                 AuthState::Invalid(code, message)
             }
@@ -169,7 +186,7 @@ pub async fn authenticate(
         };
         req.extensions_mut().insert(state);
     }
-    next.call(req).await
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// The client's address: the peer, or the first `X-Forwarded-For` hop when trusted.

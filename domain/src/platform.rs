@@ -57,6 +57,8 @@ pub struct Platform {
     pub pubsub: Arc<dyn PubSub>,
     /// Change counters shared by every instance (the public cache's invalidation).
     pub generations: Arc<dyn Generations>,
+    /// The accounts whose access tokens were revoked, as this process last loaded them.
+    pub revocations: Arc<crate::auth::revocations::Revocations>,
     /// Full-text search: Meilisearch when `MEILI_URL` is set, else the embedded engine
     /// under `<data dir>/search` (see [`crate::ports::search`]).
     pub search: Arc<dyn SearchIndex>,
@@ -227,6 +229,7 @@ impl Platform {
             geo,
             pubsub,
             generations,
+            revocations: Arc::default(),
             search,
             auth,
             uploads,

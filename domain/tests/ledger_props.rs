@@ -103,6 +103,7 @@ async fn fresh(url: &str) -> World {
             status: Set(user::Status::Active),
             created_at: Set(Utc::now()),
             updated_at: Set(Utc::now()),
+            tokens_valid_after: Set(None),
         }
         .insert(&db)
         .await

@@ -23,6 +23,7 @@ mod m20261207_000016_cells_facilities;
 mod m20261207_000017_stats;
 mod m20261207_000018_voice;
 mod m20261207_000019_articles;
+mod m20261207_000020_user_admin;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_stats::Migration),
             Box::new(m20261207_000018_voice::Migration),
             Box::new(m20261207_000019_articles::Migration),
+            Box::new(m20261207_000020_user_admin::Migration),
         ]
     }
 }

@@ -30,5 +30,6 @@ mod scale;
 mod slots;
 mod stats;
 mod uploads;
+mod users_admin;
 mod voice;
 mod ws;

@@ -1,7 +1,9 @@
 //! Authentication: WeChat and password login, access and refresh tokens, the principal.
 
+pub mod admin;
 pub mod passwords;
 pub mod principal;
+pub mod revocations;
 pub mod service;
 pub mod tokens;
 pub mod users;

@@ -227,6 +227,17 @@ impl AuthService {
         self.keys.verify_access(access_token)
     }
 
+    /// [`Self::authenticate`], with when the token was issued (unix milliseconds), for the
+    /// revocation check ([`super::revocations`]).
+    pub fn authenticate_issued(&self, access_token: &str) -> Result<(Principal, i64)> {
+        self.keys.verify_access_issued(access_token)
+    }
+
+    /// The access-token lifetime, seconds.
+    pub fn access_ttl_secs(&self) -> u64 {
+        self.keys.access_ttl_secs
+    }
+
     async fn open_session(&self, user: &user::Model) -> Result<TokenPair> {
         self.issue_pair(user, Uuid::now_v7()).await
     }

@@ -63,6 +63,10 @@ pub struct Claims {
     pub exp: i64,
     /// Issued at (unix seconds).
     pub iat: i64,
+    /// Issued at (unix milliseconds), so that a revocation and a new sign-in within one
+    /// second are told apart; tokens without it count from `iat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_ms: Option<i64>,
     /// Not before (unix seconds).
     pub nbf: i64,
     /// Unique id of this token.
@@ -143,13 +147,15 @@ impl TokenKeys {
 
     /// Signs an access token for `principal`.
     pub fn issue_access(&self, principal: &Principal) -> Result<String> {
-        let now = Utc::now().timestamp();
+        let now_ms = Utc::now().timestamp_millis();
+        let now = now_ms.div_euclid(1000);
         let claims = Claims {
             sub: principal.user_id,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             exp: now + self.access_ttl_secs as i64,
             iat: now,
+            iat_ms: Some(now_ms),
             nbf: now,
             jti: Uuid::new_v4(),
             typ: ACCESS_TYPE.into(),
@@ -163,6 +169,11 @@ impl TokenKeys {
 
     /// Checks an access token: algorithm, signature, issuer, audience, expiry, type.
     pub fn verify_access(&self, token: &str) -> Result<Principal> {
+        Ok(self.verify_access_issued(token)?.0)
+    }
+
+    /// [`Self::verify_access`], with when the token was issued (unix milliseconds).
+    pub fn verify_access_issued(&self, token: &str) -> Result<(Principal, i64)> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => {
@@ -177,12 +188,16 @@ impl TokenKeys {
                 "the token is not an access token",
             ));
         }
-        Ok(Principal {
-            user_id: claims.sub,
-            role: claims.role,
-            admin_scope: claims.scope,
-            district_code: claims.district,
-        })
+        let issued_ms = claims.iat_ms.unwrap_or(claims.iat.saturating_mul(1000));
+        Ok((
+            Principal {
+                user_id: claims.sub,
+                role: claims.role,
+                admin_scope: claims.scope,
+                district_code: claims.district,
+            },
+            issued_ms,
+        ))
     }
 }
 
@@ -406,6 +421,7 @@ mod tests {
             aud: "wufei-api".into(),
             exp: now - 120,
             iat: now - 1000,
+            iat_ms: None,
             nbf: now - 1000,
             jti: Uuid::new_v4(),
             typ: "access".into(),

@@ -85,6 +85,7 @@ pub async fn find_or_create_wechat(
         status: Set(user::Status::Active),
         created_at: Set(now),
         updated_at: Set(now),
+        tokens_valid_after: Set(None),
     }
     .insert(db)
     .await;
@@ -162,6 +163,7 @@ pub async fn create_staff(db: &impl ConnectionTrait, new: NewStaff) -> Result<us
         status: Set(user::Status::Active),
         created_at: Set(now),
         updated_at: Set(now),
+        tokens_valid_after: Set(None),
     }
     .insert(db)
     .await;

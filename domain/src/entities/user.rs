@@ -108,8 +108,21 @@ impl AdminScope {
 }
 
 /// Whether an account may sign in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[schema(as = AccountStatus)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Signs in and acts as usual.
     #[sea_orm(string_value = "active")]
@@ -147,6 +160,9 @@ pub struct Model {
     pub status: Status,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Access tokens issued before this are refused (suspension, role change, sign-out
+    /// everywhere); `None`: never revoked.
+    pub tokens_valid_after: Option<DateTimeUtc>,
 }
 
 /// No navigable relations; queries join explicitly.

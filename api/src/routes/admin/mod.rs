@@ -19,6 +19,7 @@ pub mod recycler_applications;
 pub mod slot_templates;
 pub mod stats;
 pub mod suggestions;
+pub mod users;
 
 use actix_web::web;
 use utoipa::OpenApi;
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(disclosure::configure)
         .configure(stats::configure)
         .configure(suggestions::configure)
+        .configure(users::configure)
         .configure(recycler_applications::configure)
         .configure(pickups::configure);
 }
@@ -63,6 +65,7 @@ impl OpenApi for Api {
             disclosure::Api::openapi(),
             stats::Api::openapi(),
             suggestions::Api::openapi(),
+            users::Api::openapi(),
             recycler_applications::Api::openapi(),
             pickups::Api::openapi(),
         ])
