@@ -324,6 +324,7 @@ impl Platform {
             ))
             .and(crate::disclosure::jobs::jobs(&self.db, self.search.clone()))
             .and(crate::voice::jobs::jobs(&self.db))
+            .and(crate::uploads::sweep::jobs(&self.db, self.blobs.clone()))
             .and(notifications::jobs(notifications::Deliver {
                 db: self.db.clone(),
                 tokens: self.wechat_tokens.clone(),

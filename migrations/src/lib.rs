@@ -24,6 +24,7 @@ mod m20261207_000017_stats;
 mod m20261207_000018_voice;
 mod m20261207_000019_articles;
 mod m20261207_000020_user_admin;
+mod m20261207_000021_blob_intents;
 
 /// Applies Wufei's migrations in order.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_voice::Migration),
             Box::new(m20261207_000019_articles::Migration),
             Box::new(m20261207_000020_user_admin::Migration),
+            Box::new(m20261207_000021_blob_intents::Migration),
         ]
     }
 }

@@ -223,3 +223,47 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// A blob whose row never committed (the process died between the two) is deleted by the
+/// sweep once its intent is older than the grace period; the blobs of real uploads stay.
+async fn orphaned_blobs_are_swept(fp: Footprint) {
+    use wufei_domain::uploads::sweep::{GRACE, intend, sweep};
+
+    let app = TestApp::spawn(fp).await;
+    let owner = app.wechat_login("openid-up-sweep").await;
+    let token = owner["access_token"].as_str().unwrap();
+    let kept: Value = upload(&app, token, "listing_photo", &png(8, 8), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = "uploads/2026/12/orphan.jpg";
+    intend(&app.platform.db, &[key]).await.unwrap();
+    app.platform
+        .blobs
+        .put(
+            key,
+            bytes::Bytes::from_static(b"half an upload"),
+            "image/jpeg",
+        )
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let blobs = app.platform.blobs.as_ref();
+    assert_eq!(sweep(&app.platform.db, blobs, now).await.unwrap(), 0);
+    assert!(blobs.get(key).await.unwrap().is_some(), "within the grace");
+    let later = now + GRACE + chrono::Duration::minutes(1);
+    assert_eq!(sweep(&app.platform.db, blobs, later).await.unwrap(), 1);
+    assert!(blobs.get(key).await.unwrap().is_none(), "swept");
+    assert_eq!(sweep(&app.platform.db, blobs, later).await.unwrap(), 0);
+    let content = app.get(kept["url"].as_str().unwrap(), Some(token)).await;
+    assert_eq!(
+        content.status(),
+        StatusCode::OK,
+        "a real upload is untouched"
+    );
+}
+on_both!(
+    orphaned_blobs_are_swept_tests,
+    super::orphaned_blobs_are_swept
+);

@@ -293,7 +293,10 @@ async fn who_may_act_on_whom(fp: Footprint) {
             json!({ "role": "resident" }),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        (json!({ "role": "wizard" }), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({ "role": "wizard" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ] {
         let res = app
             .patch_json(&format!("/v1/admin/users/{id}"), Some(&staff.local), &body)

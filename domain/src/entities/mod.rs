@@ -5,6 +5,7 @@ pub mod article;
 pub mod article_attachment;
 pub mod article_column_reminder;
 pub mod audit_log;
+pub mod blob_intent;
 pub mod category;
 pub mod category_rate;
 pub mod community;

@@ -13,6 +13,7 @@
 
 mod process;
 mod service;
+pub mod sweep;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

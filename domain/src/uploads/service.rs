@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{Datelike, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait,
+};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
@@ -116,6 +118,9 @@ impl UploadService {
             ..
         } = processed;
         let size_bytes = bytes.len() as u64;
+        // An intent first: if this process dies before the row commits, the sweep removes
+        // the blobs (see `super::sweep`).
+        super::sweep::intend(&self.db, &[&blob_key, &thumb_key]).await?;
         self.blobs
             .put(&blob_key, Bytes::from(bytes), content_type)
             .await?;
@@ -142,7 +147,14 @@ impl UploadService {
             thumb_key: Set(thumb_key.clone()),
             created_at: Set(now),
         };
-        match row.insert(&self.db).await {
+        let recorded = async {
+            let txn = self.db.begin().await?;
+            let model = row.insert(&txn).await?;
+            super::sweep::settle(&txn, &[&blob_key, &thumb_key]).await?;
+            txn.commit().await?;
+            Ok::<_, sea_orm::DbErr>(model)
+        };
+        match recorded.await {
             Ok(model) => view(model),
             Err(err) => {
                 self.discard(&[&blob_key, &thumb_key]).await;

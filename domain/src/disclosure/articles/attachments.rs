@@ -11,7 +11,7 @@
 
 use bytes::Bytes;
 use chrono::{Datelike, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionSession, TransactionTrait};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -22,6 +22,7 @@ use crate::{
     entities::{article, article_attachment as attachment},
     error::{Error, Result},
     ports::blob::BlobStore,
+    uploads::sweep,
 };
 
 /// The media type of every attachment.
@@ -138,7 +139,7 @@ pub fn clean_filename(raw: Option<&str>) -> String {
 /// limit. Audited.
 #[tracing::instrument(skip(db, blobs, bytes, who), fields(actor = %who.user_id, size = bytes.len()))]
 pub async fn store(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &(impl sea_orm::ConnectionTrait + TransactionTrait),
     blobs: &dyn BlobStore,
     who: &Principal,
     filename: Option<&str>,
@@ -176,7 +177,11 @@ pub async fn store(
     let key = format!("attachments/{:04}/{:02}/{id}.pdf", now.year(), now.month());
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    // An intent first: if this process dies before the row commits, the sweep removes the
+    // blob (see `crate::uploads::sweep`).
+    sweep::intend(db, &[&key]).await?;
     blobs.put(&key, bytes, PDF).await?;
+    let txn = db.begin().await?;
     let row = attachment::ActiveModel {
         id: Set(id),
         article_id: Set(None),
@@ -189,19 +194,20 @@ pub async fn store(
         blob_key: Set(key.clone()),
         created_at: Set(now),
     }
-    .insert(db)
+    .insert(&txn)
     .await;
     let row = match row {
         Ok(r) => r,
         Err(e) => {
             if let Err(gone) = blobs.delete(&key).await {
-                tracing::warn!(key, error = %gone, "attachment blob left behind");
+                tracing::warn!(key, error = %gone, "attachment blob left for the sweep");
             }
             return Err(e.into());
         }
     };
+    sweep::settle(&txn, &[&key]).await?;
     audit::record(
-        db,
+        &txn,
         Some(who.user_id),
         "article_attachment.upload",
         "article_attachment",
@@ -209,6 +215,7 @@ pub async fn store(
         serde_json::json!({ "filename": row.filename, "size_bytes": row.size_bytes }),
     )
     .await?;
+    txn.commit().await?;
     Ok(AttachmentView::of(row))
 }
 
