@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
-    entities::audit_log,
+    entities::{audit_log, user},
     error::Result,
     paging::{Page, PageRequest},
     validate::Check,
@@ -87,6 +87,10 @@ pub struct AuditFilter {
     pub from: Option<DateTime<Utc>>,
     /// Acts before.
     pub to: Option<DateTime<Utc>>,
+    /// Only acts of the accounts of this district (district administrators read their
+    /// own district's and no other).
+    #[param(max_length = 12)]
+    pub district_code: Option<String>,
 }
 
 /// One act.
@@ -108,14 +112,29 @@ pub struct AuditEntry {
     pub created_at: DateTime<Utc>,
 }
 
-/// The audit log, newest first, for super administrators.
+/// The audit log, newest first: every act for city-wide administrators; the acts of their
+/// district's accounts for district administrators.
 pub async fn list(
     db: &impl ConnectionTrait,
     who: &Principal,
     filter: &AuditFilter,
     page: PageRequest,
 ) -> Result<Page<AuditEntry>> {
-    who.require_super_admin()?;
+    who.require_role(&[crate::auth::Role::Admin])?;
+    let district = if who.is_super_admin() {
+        filter.district_code.clone()
+    } else {
+        if filter
+            .district_code
+            .as_ref()
+            .is_some_and(|d| Some(d) != who.district_code.as_ref())
+        {
+            return Err(crate::error::Error::forbidden(
+                "district administrators read their own district's acts",
+            ));
+        }
+        who.district_code.clone()
+    };
     let mut check = Check::new();
     for (field, value) in [
         ("action", &filter.action),
@@ -150,6 +169,17 @@ pub async fn list(
     }
     if let Some(t) = filter.to {
         q = q.filter(audit_log::Column::CreatedAt.lt(t));
+    }
+    if let Some(d) = district {
+        q = q.filter(
+            audit_log::Column::ActorId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(user::Column::Id)
+                    .from(user::Entity)
+                    .and_where(user::Column::DistrictCode.eq(d))
+                    .to_owned(),
+            ),
+        );
     }
     if let Some(before) = page.before {
         q = q.filter(audit_log::Column::Id.lt(before));

@@ -1,5 +1,5 @@
-//! The audit log: every administrative act, filtered and paged, for super administrators
-//! only.
+//! The audit log: every administrative act, filtered and paged; city-wide administrators
+//! read all of it, district administrators their district's accounts' acts.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -29,9 +29,26 @@ async fn the_audit_log(fp: Footprint) {
         .await;
         ids.push(f["id"].as_str().unwrap().to_string());
     }
-    for token in [&someone, &staff.local] {
-        let res = app.get("/v1/admin/audit-log", Some(token)).await;
-        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = app.get("/v1/admin/audit-log", Some(&someone)).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let theirs = format!("/v1/admin/audit-log?district_code={DISTRICT}");
+    let res = app.get(&theirs, Some(&staff.other)).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    for (token, path, acts) in [
+        (&staff.local, "/v1/admin/audit-log".to_string(), 3),
+        (&staff.other, "/v1/admin/audit-log".to_string(), 0),
+        (&staff.sup, theirs.clone(), 3),
+        (
+            &staff.sup,
+            format!(
+                "/v1/admin/audit-log?district_code={}",
+                crate::flows::OTHER_DISTRICT
+            ),
+            0,
+        ),
+    ] {
+        let page = ok(app.get(&path, Some(token)).await, StatusCode::OK).await;
+        assert_eq!(page["items"].as_array().unwrap().len(), acts, "{path}");
     }
     let page = ok(
         app.get(
