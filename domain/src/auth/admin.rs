@@ -19,9 +19,9 @@ use uuid::Uuid;
 use super::{AdminScope, Principal, Role, passwords, revocations, users::normalize_phone};
 use crate::{
     audit,
+    catalog::areas::known_district,
     entities::{refresh_token, user},
     error::{Error, Result},
-    marketplace::known_district,
     paging::{Page, PageRequest},
     ports::generations::Generations,
     validate::Check,

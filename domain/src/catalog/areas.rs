@@ -22,6 +22,43 @@ use crate::{
     validate::Check,
 };
 
+/// 422 on `field` unless `code` is a district Wufei serves.
+pub(crate) async fn known_district(
+    db: &impl sea_orm::ConnectionTrait,
+    field: &str,
+    code: &str,
+) -> Result<()> {
+    match district::Entity::find_by_id(code.to_string())
+        .one(db)
+        .await?
+    {
+        Some(d) if d.served => Ok(()),
+        _ => Err(Error::field(
+            field,
+            "unknown",
+            "not a district Wufei serves",
+        )),
+    }
+}
+
+/// Checks that (`lat`, `lng`) lies in the service region, naming `field.lat` and
+/// `field.lng` (the district is checked with the database, by [`known_district`]).
+pub(crate) fn check_place(check: &mut Check, field: &str, lat: f64, lng: f64) {
+    use crate::pickups::addresses::{REGION_LAT, REGION_LNG};
+    check.ensure(
+        lat.is_finite() && (REGION_LAT.0..=REGION_LAT.1).contains(&lat),
+        format!("{field}.lat"),
+        "outside_service_region",
+        "the location is outside the service region",
+    );
+    check.ensure(
+        lng.is_finite() && (REGION_LNG.0..=REGION_LNG.1).contains(&lng),
+        format!("{field}.lng"),
+        "outside_service_region",
+        "the location is outside the service region",
+    );
+}
+
 /// A district as administrators see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdminDistrictView {

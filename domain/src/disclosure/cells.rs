@@ -18,9 +18,9 @@ use uuid::Uuid;
 use crate::{
     audit,
     auth::{Principal, Role},
+    catalog::areas::{check_place, known_district},
     entities::zero_waste_cell::{self as cell, Kind, Status},
     error::{Error, Result},
-    marketplace::{known_district, listings::check_place},
     notifications::{self, NewNotification},
     paging::{Page, PageRequest},
     uploads::{self, Purpose},

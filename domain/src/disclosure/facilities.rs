@@ -14,10 +14,9 @@ use uuid::Uuid;
 use crate::{
     audit,
     auth::{Principal, Role},
+    catalog::areas::{check_place, known_district},
     entities::facility::{self, Kind},
     error::{Error, Result},
-    marketplace::known_district,
-    marketplace::listings::check_place,
     validate::Check,
 };
 

@@ -17,12 +17,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    DemandView, ListingSummary, MerchantRef, known_district,
-    listings::{MAX_PRICE_FEN, MAX_QUANTITY, check_place, reference},
+    DemandView, ListingSummary, MerchantRef,
+    listings::{MAX_PRICE_FEN, MAX_QUANTITY, reference},
     merchants, product_types,
 };
 use crate::{
     auth::Principal,
+    catalog::areas::{check_place, known_district},
     entities::{
         market_demand::{self as demand, Entity as Demands, Status},
         market_listing as listing, market_match, merchant,

@@ -13,11 +13,12 @@ use uuid::Uuid;
 use super::{
     InquirySite, InquiryView, MessageView, QuoteView,
     demands::names,
-    listings::{MAX_PRICE_FEN, MAX_QUANTITY, check_place},
+    listings::{MAX_PRICE_FEN, MAX_QUANTITY},
     merchants,
 };
 use crate::{
     auth::Principal,
+    catalog::areas::check_place,
     entities::{
         market_inquiry::{self as inquiry, Entity as Inquiries, Status},
         market_listing as listing, market_message as message, market_quote as quote, merchant,

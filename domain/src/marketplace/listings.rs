@@ -15,13 +15,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    ListingSummary, ListingView, MerchantRef, Place, known_district, merchants,
+    ListingSummary, ListingView, MerchantRef, Place, merchants,
     product_types::{self, ProductType},
     reasons, search,
 };
 use crate::{
     audit,
     auth::{Principal, Role},
+    catalog::areas::{check_place, known_district},
     entities::{
         market_certificate,
         market_listing::{self as listing, Entity as Listings, Status},
@@ -30,7 +31,6 @@ use crate::{
     error::{Error, Result},
     notifications::{self, NewNotification},
     paging::{Page, PageRequest},
-    pickups::addresses::{REGION_LAT, REGION_LNG},
     uploads::{self, Purpose},
     validate::Check,
 };
@@ -125,23 +125,6 @@ impl ListingPatch {
             || self.plant.is_some()
             || self.delivery_radius_km.is_some()
     }
-}
-
-/// Checks a place: inside the service region, an address, a served district (checked by
-/// the caller with the database).
-pub(crate) fn check_place(check: &mut Check, field: &str, lat: f64, lng: f64) {
-    check.ensure(
-        lat.is_finite() && (REGION_LAT.0..=REGION_LAT.1).contains(&lat),
-        format!("{field}.lat"),
-        "outside_service_region",
-        "the location is outside the service region",
-    );
-    check.ensure(
-        lng.is_finite() && (REGION_LNG.0..=REGION_LNG.1).contains(&lng),
-        format!("{field}.lng"),
-        "outside_service_region",
-        "the location is outside the service region",
-    );
 }
 
 async fn check_photos(db: &impl ConnectionTrait, owner: Uuid, photos: &[Uuid]) -> Result<()> {

@@ -12,7 +12,8 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{ApplicationView, MerchantProfile, credit_code, known_district, listings, reasons};
+use super::{ApplicationView, MerchantProfile, credit_code, listings, reasons};
+use crate::catalog::areas::known_district;
 use crate::{
     audit,
     auth::{Principal, Role, users::normalize_phone},

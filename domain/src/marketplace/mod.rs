@@ -38,13 +38,6 @@ mod views;
 
 pub use views::*;
 
-use sea_orm::{ConnectionTrait, EntityTrait};
-
-use crate::{
-    entities::district,
-    error::{Error, Result},
-};
-
 /// Reasons administrators give (rejection, take-down): 1–500 characters.
 pub(crate) mod reasons {
     use crate::{error::Result, validate::Check};
@@ -55,25 +48,6 @@ pub(crate) mod reasons {
         let reason = check.text("reason", reason, 1, 500);
         check.finish()?;
         Ok(reason)
-    }
-}
-
-/// 422 on `field` unless `code` is a district Wufei serves.
-pub(crate) async fn known_district(
-    db: &impl ConnectionTrait,
-    field: &str,
-    code: &str,
-) -> Result<()> {
-    match district::Entity::find_by_id(code.to_string())
-        .one(db)
-        .await?
-    {
-        Some(d) if d.served => Ok(()),
-        _ => Err(Error::field(
-            field,
-            "unknown",
-            "not a district Wufei serves",
-        )),
     }
 }
 

@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use crate::{
     auth::Principal,
+    catalog::areas::known_district,
     entities::satisfaction_answer as answer,
     error::{Error, Result},
-    marketplace::known_district,
     validate::Check,
 };
 

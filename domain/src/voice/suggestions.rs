@@ -18,9 +18,9 @@ use super::redact::redact;
 use crate::{
     audit,
     auth::{Principal, Role, users},
+    catalog::areas::{check_place, known_district},
     entities::suggestion::{self, Category, Status},
     error::{Error, Result},
-    marketplace::{known_district, listings::check_place},
     notifications::{self, NewNotification},
     paging::{Page, PageRequest},
     ports::rate_limit::{Decision, Limit, RateLimiter},

@@ -30,9 +30,9 @@ pub use crate::entities::article::{Category, Status};
 use crate::{
     audit,
     auth::{Principal, Role, users},
+    catalog::areas::known_district,
     entities::{article, article_attachment as attachment},
     error::{Error, Result},
-    marketplace::known_district,
     notifications::{self, NewNotification},
     ports::search::{Filter, Query, SearchIndex, Sort},
     uploads::{self, Purpose},
