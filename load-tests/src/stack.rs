@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use redis::Commands as _;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 use crate::http::{self, RequestSpec};
 
@@ -212,6 +212,18 @@ impl Drop for RedisScratch {
             );
         }
     }
+}
+
+/// A small pool on the scratch database, for fixtures made by SQL.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .max_connections(max_connections)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    Database::connect(opts)
+        .await
+        .context("bench: connecting to the scratch database")
 }
 
 /// A free TCP port on 127.0.0.1 (free when asked; the server binds it a moment later).
