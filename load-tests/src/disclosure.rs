@@ -107,14 +107,22 @@ pub async fn comparisons(api: SocketAddr, baseline: SocketAddr) -> anyhow::Resul
     let mut out = Vec::new();
     for path in paths {
         let spec = RequestSpec::get(path.as_str());
-        let answer = door::call(api, &spec, StatusCode::OK).await?;
+        let (answer, size) = json_of(api, &spec).await?;
         let rows = count(&answer);
         let bare = RequestSpec::get(format!("/bare/list?limit={rows}"));
-        door::call(baseline, &bare, StatusCode::OK).await?;
+        let (_, bare_size) = json_of(baseline, &bare).await?;
         out.push(Comparison {
             id: "disclosure",
-            subject: side(&format!("GET {path}"), api, spec),
-            baseline: side(&format!("GET /bare/list ({rows} rows)"), baseline, bare),
+            subject: side(
+                &format!("GET {path} ({rows} items, {size:.1} kB)"),
+                api,
+                spec,
+            ),
+            baseline: side(
+                &format!("GET /bare/list ({rows} rows, {bare_size:.1} kB)"),
+                baseline,
+                bare,
+            ),
             goal: 0.6,
             note: None,
         });
@@ -136,6 +144,17 @@ pub async fn comparisons(api: SocketAddr, baseline: SocketAddr) -> anyhow::Resul
         note: None,
     });
     Ok(out)
+}
+
+/// The JSON answer of `spec` (which must be 200) and its size, kB.
+async fn json_of(addr: SocketAddr, spec: &RequestSpec) -> anyhow::Result<(Value, f64)> {
+    let (status, body) = http::once(addr, spec).await?;
+    if status != StatusCode::OK {
+        bail!("GET {} answered {status}", spec.path);
+    }
+    let value =
+        serde_json::from_slice(&body).with_context(|| format!("GET {}: not JSON", spec.path))?;
+    Ok((value, body.len() as f64 / 1000.0))
 }
 
 fn side(label: &str, addr: SocketAddr, spec: RequestSpec) -> Side {
@@ -306,8 +325,10 @@ pub async fn stats_load(api: SocketAddr, params: &LoadParams) -> anyhow::Result<
 /// What `stats` measured on one footprint.
 #[derive(Default)]
 pub struct Report {
-    /// Ledger lines inserted (this run) and the seconds it took.
+    /// Ledger lines inserted by this footprint's run of the scenario, and the seconds it took.
     pub ledger: Option<(u64, f64)>,
+    /// Ledger lines in the database (the fixture's, made once per run).
+    pub lines: u64,
     /// The rebuild's answer (lines read, rows written) and its seconds.
     pub rebuild: Option<(Value, f64)>,
     /// `GET /v1/stats/recycling` loads, each with its connections.
@@ -355,11 +376,7 @@ pub fn tables(results: &[FootprintResult]) -> String {
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---|---|");
     for fp in &with {
         let r = &fp.stats;
-        let lines = r
-            .rebuild
-            .as_ref()
-            .and_then(|(v, _)| v.get("recycling_lines").and_then(Value::as_u64))
-            .map_or_else(|| "-".to_owned(), |n| n.to_string());
+        let lines = r.lines;
         for measured in &r.stats {
             let [rps, lat, errs, pass] = latency_cells(Some(measured), stats_passed);
             let _ = writeln!(

@@ -233,7 +233,7 @@ impl Args {
                 if self.points_only() {
                     "redis (points scenarios, with their own wufei-worker processes)"
                 } else if self.redis_url.is_some() {
-                    "embedded, redis (with wufei-worker for book, dispatch, journey, settle, backlog)"
+                    "embedded, redis (with wufei-worker for book, dispatch, journey, settle, backlog, fresh)"
                 } else {
                     "embedded"
                 }
@@ -903,6 +903,7 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
                     stats_report.rebuild = Some((serde_json::from_slice(&body)?, secs));
                     ledger_done = true;
                 }
+                stats_report.lines = args.stats_lines;
                 // The downloads first, while wufei-api's memory is what the earlier
                 // scenarios left, before the statistics load adds to it.
                 stats_report.dataset = args.dataset.clone();

@@ -45,8 +45,17 @@ const DISTRICTS: &[(&str, &str, f64, f64)] = &[
     ("371581", "临清市", 36.838, 115.705),
 ];
 
-/// Product types (seeded codes), the word a title uses, specifications, standard, unit.
-const PRODUCTS: &[(&str, &str, &[&str], &str, &str)] = &[
+/// A product type (seeded code), the word a title uses, specifications, standard, unit.
+type Product = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+);
+
+/// The product types of the fixture.
+const PRODUCTS: &[Product] = &[
     (
         "recycled_coarse_aggregate",
         "再生粗骨料",
@@ -195,9 +204,7 @@ pub async fn fixture(
             .map(|m| format!("'{}'::uuid", m.merchant_id))
             .collect(),
     );
-    let p = |f: fn(&(&str, &str, &[&str], &str, &str)) -> String| {
-        array(PRODUCTS.iter().map(f).collect())
-    };
+    let p = |f: fn(&Product) -> String| array(PRODUCTS.iter().map(f).collect());
     let codes = p(|p| quoted(p.0));
     let names = p(|p| quoted(p.1));
     let standards = p(|p| quoted(p.3));
@@ -239,7 +246,7 @@ pub async fn fixture(
                3000 + (i * 7919 % 171) * 100, 1000 + i % 9000, 1, \
                ({dlat})[1 + dt] + ((i * 37 % 1000) - 500) / 2500.0, ({dlng})[1 + dt] + ((i * 53 % 1000) - 500) / 2500.0, \
                ({dnames})[1 + dt] || '再生资源产业园' || (1 + i % 50) || '号', ({dcodes})[1 + dt], 50, '[]', 'published', \
-               i % 3 = 0, i % 5 = 0, 1, now() - make_interval(secs => i), now() - make_interval(secs => i), \
+               (i / 7) % 3 = 0, (i / 5) % 5 = 0, 1, now() - make_interval(secs => i), now() - make_interval(secs => i), \
                now() - make_interval(secs => i) \
              FROM generate_series({from}::bigint, {to}::bigint) AS i, \
                LATERAL (SELECT (i % {np})::int AS pt, ((i / {np}) % {nd})::int AS dt) AS k"
