@@ -209,6 +209,11 @@ pub async fn ledger(db: &DatabaseConnection, lines: u64) -> anyhow::Result<f64> 
     let started = Instant::now();
     let chunk = 250_000u64;
     let mut from = 1u64;
+    // Ids in insertion order, as Wufei's own (UUIDv7) are.
+    let id = stack::v7_sql(
+        chrono::Utc::now().timestamp_millis() - lines as i64 - 1000,
+        "i",
+    );
     while from <= lines {
         let to = (from + chunk - 1).min(lines);
         db.execute_unprepared(&format!(
@@ -216,7 +221,7 @@ pub async fn ledger(db: &DatabaseConnection, lines: u64) -> anyhow::Result<f64> 
                   d AS (SELECT array_agg(code ORDER BY code) AS codes FROM districts) \
              INSERT INTO recycling_records (id, source_key, transaction_id, pickup_id, device_event_id, category_id, \
                weight_g, count, points, fee_fen, district_code, community_id, recycler_id, local_date, created_at) \
-             SELECT gen_random_uuid(), 'bench:' || i, gen_random_uuid(), NULL, NULL, \
+             SELECT {id}, 'bench:' || i, gen_random_uuid(), NULL, NULL, \
                c.ids[1 + i % array_length(c.ids, 1)], 200 + (i * 7919) % 20000, 0, (i * 31) % 50, 0, \
                d.codes[1 + (i / 7) % array_length(d.codes, 1)], NULL, NULL, \
                to_char((now() - make_interval(days => (i % 360)::int)) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'), \

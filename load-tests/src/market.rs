@@ -231,13 +231,17 @@ pub async fn fixture(
     // price and position all follow from its number.
     let chunk = 20_000u64;
     let mut from = 1u64;
+    let id = crate::stack::v7_sql(
+        chrono::Utc::now().timestamp_millis() - listings as i64 - 1000,
+        "i",
+    );
     while from <= listings {
         let to = (from + chunk - 1).min(listings);
         let sql = format!(
             "INSERT INTO market_listings (id, merchant_id, product_type, title, description, spec, standard, unit, \
                price_fen, stock, min_order, lat, lng, address, district_code, delivery_radius_km, photo_ids, status, \
                certified, procurement_ready, version, created_at, updated_at, published_at) \
-             SELECT gen_random_uuid(), ({seller_ids})[1 + (i * 7) % {ns}], ({codes})[1 + pt], \
+             SELECT {id}, ({seller_ids})[1 + (i * 7) % {ns}], ({codes})[1 + pt], \
                left(({leads})[1 + (i / 7) % {nl}] || ' ' || ({dnames})[1 + dt] || ' ' || ({names})[1 + pt] || ' ' \
                  || ({specs})[1 + pt][1 + (i / 11) % 3] || ' ' || ({tails})[1 + (i / 13) % {nt}], 64), \
                ({dnames})[1 + dt] || '生产的' || ({names})[1 + pt] || '，由建筑垃圾经破碎、筛分、除杂制成，符合 ' \
