@@ -19,7 +19,7 @@ use std::{
 use anyhow::{Context, bail};
 use futures::StreamExt as _;
 use hyper::{Method, StatusCode};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -87,14 +87,7 @@ impl Env {
         secret: &str,
         admin_token: &str,
     ) -> anyhow::Result<Self> {
-        let mut opts = ConnectOptions::new(db_url.to_owned());
-        opts.sqlx_logging(false)
-            .max_connections(2)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10));
-        let db = Database::connect(opts)
-            .await
-            .context("bench: connecting to the scratch database")?;
+        let db = crate::stack::connect(db_url, 2).await?;
         Ok(Self {
             api,
             db,
@@ -627,6 +620,8 @@ pub struct Latency {
     pub n: usize,
     /// Median.
     pub p50_us: u64,
+    /// 95th percentile.
+    pub p95_us: u64,
     /// 99th percentile.
     pub p99_us: u64,
     /// Slowest.
@@ -640,6 +635,7 @@ impl Latency {
         Self {
             n: us.len(),
             p50_us: percentile(&us, 0.5),
+            p95_us: percentile(&us, 0.95),
             p99_us: percentile(&us, 0.99),
             max_us: us.last().copied().map_or(0, u64::from),
         }

@@ -101,6 +101,14 @@ impl RequestSpec {
         Self::json(Method::POST, path, body)
     }
 
+    /// Adds header `name: value`.
+    pub fn header(mut self, name: HeaderName, value: &str) -> anyhow::Result<Self> {
+        let value = HeaderValue::from_str(value)
+            .with_context(|| format!("{value:?} is not a valid header value"))?;
+        self.headers.push((name, value));
+        Ok(self)
+    }
+
     /// Adds `Authorization: Bearer <token>`.
     pub fn bearer(mut self, token: &str) -> anyhow::Result<Self> {
         let value = HeaderValue::from_str(&format!("Bearer {token}"))
@@ -155,6 +163,29 @@ impl Conn {
     /// Sends `spec` and reads the whole answer.
     pub async fn send(&mut self, spec: &RequestSpec) -> anyhow::Result<(StatusCode, Bytes)> {
         self.sender.ready().await?;
+        let response = self.sender.send_request(self.request(spec)?).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        Ok((status, bytes))
+    }
+
+    /// Sends `spec` and reads the answer frame by frame without keeping it (large
+    /// downloads): the status and the length of the body.
+    pub async fn download(&mut self, spec: &RequestSpec) -> anyhow::Result<(StatusCode, u64)> {
+        self.sender.ready().await?;
+        let response = self.sender.send_request(self.request(spec)?).await?;
+        let status = response.status();
+        let mut body = response.into_body();
+        let mut bytes = 0u64;
+        while let Some(frame) = body.frame().await {
+            if let Some(data) = frame?.data_ref() {
+                bytes += data.len() as u64;
+            }
+        }
+        Ok((status, bytes))
+    }
+
+    fn request(&self, spec: &RequestSpec) -> anyhow::Result<Request<Full<Bytes>>> {
         let mut builder = Request::builder()
             .method(spec.method.clone())
             .uri(spec.path.as_str())
@@ -169,10 +200,7 @@ impl Conn {
             }
             None => Full::new(Bytes::new()),
         };
-        let response = self.sender.send_request(builder.body(body)?).await?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await?.to_bytes();
-        Ok((status, bytes))
+        Ok(builder.body(body)?)
     }
 }
 

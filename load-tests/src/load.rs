@@ -5,7 +5,8 @@
 //! rate, whatever the answers' speed, and sent on the first free one of C connections;
 //! latency runs from the scheduled send time, so time spent waiting for a free connection
 //! (the server falling behind) counts (no coordinated omission).
-//! Every loop is bounded by time and by a request count.
+//! Every loop is bounded by time and by a request count. A 2xx answer, or a 304 to a
+//! conditional request, counts as served; anything else as an error.
 
 use std::{
     net::SocketAddr,
@@ -28,6 +29,29 @@ pub struct Fixed(pub RequestSpec);
 impl Workload for Fixed {
     fn request(&self, _conn: usize, _seq: u64) -> RequestSpec {
         self.0.clone()
+    }
+}
+
+/// Requests taken in turn from a list, each connection starting at a different place.
+pub struct Rotate(Vec<RequestSpec>);
+
+impl Rotate {
+    /// Fails on an empty list.
+    pub fn new(specs: Vec<RequestSpec>) -> anyhow::Result<Self> {
+        anyhow::ensure!(!specs.is_empty(), "a workload needs at least one request");
+        Ok(Self(specs))
+    }
+
+    /// The requests.
+    pub fn specs(&self) -> &[RequestSpec] {
+        &self.0
+    }
+}
+
+impl Workload for Rotate {
+    fn request(&self, conn: usize, seq: u64) -> RequestSpec {
+        let i = (conn.wrapping_mul(7919) as u64).wrapping_add(seq) % self.0.len() as u64;
+        self.0[usize::try_from(i).unwrap_or(0)].clone()
     }
 }
 
@@ -59,6 +83,8 @@ pub struct LoadStats {
     pub window_secs: f64,
     /// Median latency of the 2xx answers, microseconds.
     pub p50_us: u64,
+    /// 95th percentile latency of the 2xx answers, microseconds.
+    pub p95_us: u64,
     /// 99th percentile latency of the 2xx answers, microseconds.
     pub p99_us: u64,
     /// Slowest 2xx answer, microseconds.
@@ -97,6 +123,12 @@ struct TaskStats {
     failures: u64,
     latencies_us: Vec<u32>,
     first_error: Option<String>,
+}
+
+/// Whether an answer counts as served: any 2xx, and `304 Not Modified` (a conditional
+/// request's answer, what a revalidation scenario asks for).
+fn answered(status: hyper::StatusCode) -> bool {
+    status.is_success() || status == hyper::StatusCode::NOT_MODIFIED
 }
 
 /// Reconnections one connection task may make before it gives up.
@@ -150,6 +182,7 @@ pub async fn run(
         .as_secs_f64();
     latencies.sort_unstable();
     stats.p50_us = percentile(&latencies, 0.50);
+    stats.p95_us = percentile(&latencies, 0.95);
     stats.p99_us = percentile(&latencies, 0.99);
     stats.max_us = latencies.last().copied().map_or(0, u64::from);
     Ok(stats)
@@ -205,7 +238,7 @@ async fn connection_loop(
                 if !in_window {
                     continue;
                 }
-                if status.is_success() {
+                if answered(status) {
                     stats.ok += 1;
                     let us = done.duration_since(sent).as_micros();
                     stats
@@ -318,7 +351,7 @@ pub async fn run_rate(
                         if !in_window {
                             continue;
                         }
-                        if status.is_success() {
+                        if answered(status) {
                             stats.ok += 1;
                             let us = done.duration_since(due).as_micros();
                             stats
@@ -366,6 +399,7 @@ pub async fn run_rate(
     }
     latencies.sort_unstable();
     stats.p50_us = percentile(&latencies, 0.50);
+    stats.p95_us = percentile(&latencies, 0.95);
     stats.p99_us = percentile(&latencies, 0.99);
     stats.max_us = latencies.last().copied().map_or(0, u64::from);
     Ok(stats)

@@ -7,9 +7,11 @@
 //! baseline's, back to back → read VmRSS again → report → kill both, drop the database
 //! (guards do the last step on any error and on Ctrl-C too).
 
+mod disclosure;
 mod door;
 mod http;
 mod load;
+mod market;
 mod points;
 mod redeem;
 mod report;
@@ -20,6 +22,7 @@ use std::{
     net::{Ipv4Addr, SocketAddr},
     path::{Path, PathBuf},
     process::Command,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -165,6 +168,32 @@ struct Args {
     /// `redeem`: residents redeeming the one item (each given points by an adjustment).
     #[arg(long, default_value_t = 200)]
     redeem_residents: usize,
+    /// Meilisearch's `run` script (shared/tools/meilisearch/run): with `--redis-url`, the
+    /// bench starts a Meilisearch and the Redis footprint uses it (`MEILI_URL`); the
+    /// marketplace scenarios need it on that footprint.
+    #[arg(long)]
+    meili_bin: Option<PathBuf>,
+    /// `market`, `fresh`, `oversell`: listings the fixture inserts (SQL).
+    #[arg(long, default_value_t = 100_000)]
+    listings: u64,
+    /// `oversell`: buyers accepting quotes on one listing at once.
+    #[arg(long, default_value_t = 50)]
+    buyers: usize,
+    /// `fresh`: listing edits timed (one at a time).
+    #[arg(long, default_value_t = 50)]
+    fresh_samples: usize,
+    /// `fresh`: seconds after which an edit not yet searchable counts as missed.
+    #[arg(long, default_value_t = 10)]
+    fresh_wait_secs: u64,
+    /// `stats`: recycling-ledger lines the fixture inserts (SQL).
+    #[arg(long, default_value_t = 1_000_000)]
+    stats_lines: u64,
+    /// `stats`: open-data dataset downloaded as CSV.
+    #[arg(long, default_value = "recycling-records")]
+    dataset: String,
+    /// `stats`: CSV downloads per footprint.
+    #[arg(long, default_value_t = 3)]
+    exports: usize,
 }
 
 impl Args {
@@ -195,6 +224,7 @@ impl Args {
             ),
             format!("pool={}", self.pool),
             format!("scenarios={}", self.scenarios.join(",")),
+            format!("profile={}", profile()),
             format!("RUST_LOG={}", self.rust_log),
             "WUFEI_LOG_FORMAT=json".to_owned(),
             "database=PostgreSQL (local)".to_owned(),
@@ -203,7 +233,7 @@ impl Args {
                 if self.points_only() {
                     "redis (points scenarios, with their own wufei-worker processes)"
                 } else if self.redis_url.is_some() {
-                    "embedded, redis (with wufei-worker for book, dispatch, journey, settle, backlog)"
+                    "embedded, redis (with wufei-worker for book, dispatch, journey, settle, backlog, fresh)"
                 } else {
                     "embedded"
                 }
@@ -235,6 +265,12 @@ impl Args {
             drain_limit_secs: self.drain_limit_secs,
             workers: self.points_workers.max(1),
         }
+    }
+
+    fn market(&self) -> bool {
+        self.scenarios
+            .iter()
+            .any(|s| market::SCENARIOS.contains(&s.as_str()))
     }
 
     fn door(&self) -> bool {
@@ -286,8 +322,43 @@ impl Args {
         if has("redeem") {
             out.push(format!("redeem residents={}", self.redeem_residents));
         }
+        if self.market() {
+            out.push(format!(
+                "listings={}, search engines: embedded tantivy{}",
+                self.listings,
+                if self.meili_bin.is_some() && self.redis_url.is_some() {
+                    ", Meilisearch 1.50 on the redis footprint (with wufei-worker)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if has("fresh") {
+            out.push(format!(
+                "fresh samples={}, wait {} s",
+                self.fresh_samples, self.fresh_wait_secs
+            ));
+        }
+        if has("oversell") {
+            out.push(format!("oversell buyers={}", self.buyers));
+        }
+        if has("stats") {
+            out.push(format!(
+                "ledger lines={}, {} CSV downloads of {}",
+                self.stats_lines, self.exports, self.dataset
+            ));
+        }
         out
     }
+}
+
+/// The cargo profile the bench was built with: the name of the folder it runs from
+/// (`release`, `bench-fast`, `debug`).
+fn profile() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| Some(p.parent()?.file_name()?.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Secret of the scratch stack (random per run, 64 characters).
@@ -331,6 +402,8 @@ async fn main() -> anyhow::Result<()> {
         fp.pairs.iter().any(|p| !p.passed())
             || fp.memory.idle_rss_kib > fp.memory.goal_kib
             || fp.points.missed()
+            || fp.market.missed()
+            || fp.stats.missed()
     });
     if missed && args.fail_on_miss {
         std::process::exit(2);
@@ -443,7 +516,8 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
     if args.points() && args.redis_url.is_none() {
         bail!("the points scenarios (settle, backlog, redeem) need --redis-url");
     }
-    let worker_bin = if (args.door() || args.points()) && args.redis_url.is_some() {
+    let worker_bin = if (args.door() || args.points() || args.market()) && args.redis_url.is_some()
+    {
         Some(binary(&args.worker_bin, "wufei-worker")?)
     } else {
         None
@@ -461,16 +535,32 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
         .as_deref()
         .map(RedisScratch::new)
         .transpose()?;
+    // Meilisearch for the Redis footprint, started by the bench (killed on drop).
+    let meili = match (&args.meili_bin, &redis) {
+        (Some(bin), Some(_)) => Some(start_meili(bin, tmp.path()).await?),
+        _ => None,
+    };
     let mut footprints: Vec<(&str, Vec<(String, String)>)> = vec![("embedded", Vec::new())];
     if let Some(redis) = &redis {
-        footprints.push((
-            "redis",
-            vec![
-                ("REDIS_URL".to_owned(), redis.url().to_owned()),
-                ("WUFEI_REDIS_PREFIX".to_owned(), redis.prefix().to_owned()),
-            ],
-        ));
+        let mut vars = vec![
+            ("REDIS_URL".to_owned(), redis.url().to_owned()),
+            ("WUFEI_REDIS_PREFIX".to_owned(), redis.prefix().to_owned()),
+        ];
+        if let Some(m) = &meili {
+            vars.extend([
+                (
+                    "MEILI_URL".to_owned(),
+                    format!("http://{}", m.server.addr()),
+                ),
+                ("MEILI_MASTER_KEY".to_owned(), m.key.clone()),
+                ("WUFEI_MEILI_INDEX_PREFIX".to_owned(), m.prefix.clone()),
+            ]);
+        }
+        footprints.push(("redis", vars));
     }
+    let mut market_fixture: Option<market::Fixture> = None;
+    let mut disclosure_fixture = false;
+    let mut ledger_done = false;
 
     let mut baseline: Option<Server> = None;
     let mut account_created = false;
@@ -492,6 +582,44 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
         std::fs::create_dir_all(&data_dir)?;
         let mut env = ApiEnv::new(args, &db, &data_dir, addr, &secret);
         env.vars.extend(extra_env);
+        let mut market_report = market::Report::default();
+        let meili_here = footprint == "redis" && meili.is_some();
+        let market_here = args.market() && (footprint == "embedded" || meili_here);
+        if args.market() && !market_here {
+            println!("[{footprint}] marketplace scenarios skipped: they need --meili-bin here");
+        }
+        if market_here {
+            if market_fixture.is_none() {
+                let out = env
+                    .command(&api_bin, tmp.path())
+                    .arg("migrate")
+                    .output()
+                    .context("running wufei-api migrate")?;
+                if !out.status.success() {
+                    bail!(
+                        "wufei-api migrate failed ({}): {}",
+                        out.status,
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                println!(
+                    "[{footprint}] market: inserting {} listings and their merchants …",
+                    args.listings
+                );
+                let conn = stack::connect(db.url(), 2).await?;
+                let fx = market::fixture(&conn, &secret, args.listings, args.buyers).await?;
+                println!("[{footprint}] market: fixture in {:.1} s", fx.insert_secs);
+                market_report.fixture = Some((fx.listings, fx.insert_secs));
+                market_fixture = Some(fx);
+            }
+            println!("[{footprint}] market: wufei-api search reindex …");
+            let r = market::reindex(env.command(&api_bin, tmp.path()))?;
+            println!(
+                "[{footprint}] market: reindexed {} listings on {} in {:.1} s ({:.1} s the whole command)",
+                r.written, r.engine, r.rebuild_secs, r.command_secs
+            );
+            market_report.reindex = Some(r);
+        }
         println!("[{footprint}] starting wufei-api on {addr}");
         let mut api = Server::spawn(
             "wufei-api",
@@ -576,7 +704,11 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
             token: pair.access_token.clone(),
         };
         let params = args.load_params();
-        let pids = [(addr, api.pid()), (base.addr(), base.pid())];
+        let mut pids = vec![(addr, api.pid()), (base.addr(), base.pid())];
+        if let Some(m) = &meili {
+            pids.push((m.server.addr(), m.server.pid()));
+        }
+        let mut stats_report = disclosure::Report::default();
         let mut pairs = Vec::new();
         let mut open_loop = Vec::new();
         let mut dispatch = None;
@@ -633,6 +765,178 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
                 }
                 continue;
             }
+            if market::SCENARIOS.contains(&id.as_str()) {
+                let Some(fx) = market_fixture.as_ref().filter(|_| market_here) else {
+                    continue;
+                };
+                match id.as_str() {
+                    "market" => {
+                        let wufei = market::wufei_searches()?;
+                        let empty = market::check_searches(addr, &wufei).await?;
+                        market_report.empty_searches = empty;
+                        let subject = scenarios::Side {
+                            label: "GET /v1/market/listings (q + filters + radius, by distance)"
+                                .to_owned(),
+                            addr,
+                            workload: Arc::new(wufei),
+                        };
+                        if let (true, Some(m)) = (meili_here, &meili) {
+                            let direct =
+                                market::meili_searches(&format!("{}listings", m.prefix), &m.key)?;
+                            market::check_searches(m.server.addr(), &direct).await?;
+                            let cmp = scenarios::Comparison {
+                                id: "market",
+                                subject,
+                                baseline: scenarios::Side {
+                                    label: "POST /indexes/…/search straight to Meilisearch"
+                                        .to_owned(),
+                                    addr: m.server.addr(),
+                                    workload: Arc::new(direct),
+                                },
+                                goal: 0.5,
+                                note: Some(format!(
+                                    "{} listings; the same searches, Wufei (engine, then the rows from PostgreSQL) against Meilisearch alone",
+                                    fx.listings
+                                )),
+                            };
+                            let measured =
+                                compare(footprint, id, &cmp, &pids, &params, args.rounds).await?;
+                            market_report.search =
+                                Some((measured.subject.clone(), params.concurrency));
+                            pairs.push(measured);
+                        } else {
+                            println!("[{footprint}] market: {} …", subject.label);
+                            let stats = measure(&subject, &pids, &params).await?;
+                            println!(
+                                "[{footprint}] market: {:.0} req/s, p95 {:.1} ms",
+                                stats.rps(),
+                                stats.p95_us as f64 / 1000.0
+                            );
+                            settle().await;
+                            market_report.search = Some((stats, params.concurrency));
+                        }
+                    }
+                    "fresh" => {
+                        if let (Some(bin), true, None) =
+                            (&worker_bin, footprint == "redis", &worker)
+                        {
+                            worker = Some(
+                                start_worker(&env, bin, tmp.path(), &args.rust_log, addr).await?,
+                            );
+                        }
+                        println!(
+                            "[{footprint}] fresh: {} listing edits, one at a time …",
+                            args.fresh_samples
+                        );
+                        let conn = stack::connect(db.url(), 2).await?;
+                        let f = market::fresh(
+                            addr,
+                            &conn,
+                            fx,
+                            args.fresh_samples,
+                            Duration::from_secs(args.fresh_wait_secs),
+                            Duration::from_millis(500),
+                        )
+                        .await?;
+                        println!(
+                            "[{footprint}] fresh: p50 {:.0} ms, p99 {:.0} ms, {} missed",
+                            f.latency.p50_us as f64 / 1000.0,
+                            f.latency.p99_us as f64 / 1000.0,
+                            f.missed
+                        );
+                        market_report.fresh = Some(f);
+                    }
+                    _ => {
+                        println!(
+                            "[{footprint}] oversell: {} buyers accepting at once …",
+                            fx.buyers.len()
+                        );
+                        let conn = stack::connect(db.url(), 2).await?;
+                        let o = market::oversell(addr, &conn, fx).await?;
+                        println!(
+                            "[{footprint}] oversell: {} made, {} refused, {} other; stock {} → {}",
+                            o.made, o.refused, o.other, o.stock, o.stock_after
+                        );
+                        market_report.oversell = Some(o);
+                    }
+                }
+                continue;
+            }
+            if id == "disclosure" {
+                if !disclosure_fixture {
+                    let conn = stack::connect(db.url(), 2).await?;
+                    disclosure::fixture(&conn, pair.user.id).await?;
+                    disclosure_fixture = true;
+                }
+                for cmp in disclosure::comparisons(addr, base.addr()).await? {
+                    pairs.push(compare(footprint, id, &cmp, &pids, &params, args.rounds).await?);
+                }
+                continue;
+            }
+            if id == "stats" {
+                if !ledger_done {
+                    println!(
+                        "[{footprint}] stats: inserting {} ledger lines …",
+                        args.stats_lines
+                    );
+                    let conn = stack::connect(db.url(), 2).await?;
+                    let secs = disclosure::ledger(&conn, args.stats_lines).await?;
+                    println!(
+                        "[{footprint}] stats: ledger in {secs:.1} s; rebuilding the rollups …"
+                    );
+                    stats_report.ledger = Some((args.stats_lines, secs));
+                    let rebuild = RequestSpec::post_empty("/v1/admin/stats/rebuild")
+                        .bearer(&pair.access_token)?;
+                    let started = Instant::now();
+                    let (status, body) =
+                        tokio::time::timeout(Duration::from_secs(1800), http::once(addr, &rebuild))
+                            .await
+                            .context("the stats rebuild timed out")??;
+                    if !status.is_success() {
+                        bail!(
+                            "POST /v1/admin/stats/rebuild answered {status}: {}",
+                            String::from_utf8_lossy(&body)
+                        );
+                    }
+                    let secs = started.elapsed().as_secs_f64();
+                    println!("[{footprint}] stats: rebuilt in {secs:.1} s");
+                    stats_report.rebuild = Some((serde_json::from_slice(&body)?, secs));
+                    ledger_done = true;
+                }
+                stats_report.lines = args.stats_lines;
+                // The downloads first, while wufei-api's memory is what the earlier
+                // scenarios left, before the statistics load adds to it.
+                stats_report.dataset = args.dataset.clone();
+                let path = format!("/v1/open-data/{}.csv", args.dataset);
+                for _ in 0..args.exports.max(1) {
+                    let e = disclosure::export(addr, api.pid(), &path).await?;
+                    println!(
+                        "[{footprint}] stats: {path}: {:.1} MB in {:.2} s ({:.1} MB/s), RSS max {:.1} MiB",
+                        e.bytes as f64 / 1e6,
+                        e.secs,
+                        e.mb_per_sec(),
+                        e.rss_max_kib as f64 / 1024.0
+                    );
+                    stats_report.exports.push(e);
+                }
+                // At the run's connections, then at one (the latency of a lone request).
+                for conns in [params.concurrency, 1] {
+                    println!("[{footprint}] stats: GET /v1/stats/recycling, {conns} connections …");
+                    let p = LoadParams {
+                        concurrency: conns,
+                        ..params.clone()
+                    };
+                    let s = disclosure::stats_load(addr, &p).await?;
+                    println!(
+                        "[{footprint}] stats: {:.0} req/s, p95 {:.1} ms",
+                        s.rps(),
+                        s.p95_us as f64 / 1000.0
+                    );
+                    stats_report.stats.push((s, conns));
+                    settle().await;
+                }
+                continue;
+            }
             let door_env = match (&door_env, scenarios::DOOR.contains(&id.as_str())) {
                 (Some(env), true) => Some(env),
                 _ => None,
@@ -657,18 +961,7 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
                     );
                 }
                 if let (Some(bin), true, None) = (&worker_bin, footprint == "redis", &worker) {
-                    println!("[{footprint}] starting wufei-worker");
-                    let mut cmd = env.command(bin, tmp.path());
-                    cmd.env("RUST_LOG", format!("{},wufei_worker=info", args.rust_log));
-                    let mut w = Server::spawn(
-                        "wufei-worker",
-                        cmd,
-                        addr,
-                        tmp.path().join("worker-redis.log"),
-                    )?;
-                    w.wait_log("wufei-worker running", Duration::from_secs(60))
-                        .await?;
-                    worker = Some(w);
+                    worker = Some(start_worker(&env, bin, tmp.path(), &args.rust_log, addr).await?);
                 }
                 door::retire_waiting(de).await?;
                 let started = Instant::now();
@@ -813,6 +1106,8 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
             dispatch,
             journey,
             points: points_report,
+            market: market_report,
+            stats: stats_report,
             memory: Memory {
                 idle_rss_kib,
                 after_load_rss_kib,
@@ -942,6 +1237,69 @@ async fn measure(
         stats.other_load_cores = Some(((machine - server - own - db) / wall).max(0.0));
     }
     Ok(stats)
+}
+
+/// Starts `wufei-worker` with the footprint's environment and waits until it runs.
+async fn start_worker(
+    env: &ApiEnv,
+    bin: &Path,
+    dir: &Path,
+    rust_log: &str,
+    api: SocketAddr,
+) -> anyhow::Result<Server> {
+    println!("[redis] starting wufei-worker");
+    let mut cmd = env.command(bin, dir);
+    cmd.env("RUST_LOG", format!("{rust_log},wufei_worker=info"));
+    let mut w = Server::spawn("wufei-worker", cmd, api, dir.join("worker-redis.log"))?;
+    w.wait_log("wufei-worker running", Duration::from_secs(60))
+        .await?;
+    Ok(w)
+}
+
+/// A Meilisearch the bench started: the server, its master key, the index prefix.
+struct Meili {
+    server: Server,
+    key: String,
+    prefix: String,
+}
+
+/// Starts Meilisearch (`bin` is its `run` script) on a free port with a fresh database in
+/// `dir` and a random master key.
+async fn start_meili(bin: &Path, dir: &Path) -> anyhow::Result<Meili> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+    let home = dir.join("meili");
+    std::fs::create_dir_all(&home)?;
+    let key = jwt_secret();
+    let mut cmd = clean_command(bin, &home);
+    let path = |p: &str| home.join(p).display().to_string();
+    cmd.args([
+        "--http-addr",
+        &addr.to_string(),
+        "--db-path",
+        &path("data.ms"),
+        "--dump-dir",
+        &path("dumps"),
+        "--snapshot-dir",
+        &path("snapshots"),
+        "--master-key",
+        &key,
+        "--no-analytics",
+        "--env",
+        "development",
+    ]);
+    println!("starting Meilisearch on {addr}");
+    let mut server = Server::spawn("meilisearch", cmd, addr, dir.join("meili.log"))?;
+    server
+        .wait_ready("/health", Duration::from_secs(120))
+        .await?;
+    Ok(Meili {
+        server,
+        key,
+        prefix: format!(
+            "wufei_bench_{}_",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ),
+    })
 }
 
 /// A pause between runs so the previous run's connections close.

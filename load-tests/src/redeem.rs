@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::{
     door::{self, DISTRICT},
     http::RequestSpec,
-    load::Workload,
+    load::Rotate,
     points::Ctx,
     scenarios::{Comparison, Side},
 };
@@ -31,23 +31,6 @@ const POINTS_EACH: i64 = 100_000;
 const ITEM_POINTS: i64 = 10;
 /// Stock of the items (the API's maximum).
 const STOCK: i64 = 1_000_000;
-
-/// `POST /v1/mall/redemptions` (or `/bare/redeem`), rotating over the residents.
-struct Redeem {
-    specs: Vec<RequestSpec>,
-    fallback: &'static str,
-}
-
-impl Workload for Redeem {
-    fn request(&self, conn: usize, seq: u64) -> RequestSpec {
-        let n = self.specs.len().max(1);
-        let i = (conn.wrapping_mul(7919) as u64).wrapping_add(seq) as usize % n;
-        self.specs
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| RequestSpec::get(self.fallback))
-    }
-}
 
 async fn item(ctx: &Ctx, name: &str) -> anyhow::Result<Uuid> {
     let spec = RequestSpec::post_json(
@@ -131,18 +114,12 @@ pub async fn prepare(
         subject: Side {
             label: "POST /v1/mall/redemptions".to_owned(),
             addr: ctx.api,
-            workload: Arc::new(Redeem {
-                specs: wufei,
-                fallback: "/healthz",
-            }),
+            workload: Arc::new(Rotate::new(wufei)?),
         },
         baseline: Side {
             label: "POST /bare/redeem".to_owned(),
             addr: baseline,
-            workload: Arc::new(Redeem {
-                specs: bare,
-                fallback: "/bare/json",
-            }),
+            workload: Arc::new(Rotate::new(bare)?),
         },
         goal: 0.0,
         note: Some(format!(

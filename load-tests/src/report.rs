@@ -123,6 +123,10 @@ pub struct FootprintResult {
     pub journey: Option<JourneyResult>,
     /// The green-points scenarios (`settle`, `backlog`).
     pub points: crate::points::Report,
+    /// The marketplace scenarios (`market`, `fresh`, `oversell`).
+    pub market: crate::market::Report,
+    /// The statistics scenario (`stats`).
+    pub stats: crate::disclosure::Report,
     /// Memory.
     pub memory: Memory,
 }
@@ -333,8 +337,27 @@ fn errors(s: &LoadStats) -> String {
     }
 }
 
-fn verdict(ok: bool) -> &'static str {
+/// `PASS` or `MISS`.
+pub fn verdict(ok: bool) -> &'static str {
     if ok { "PASS" } else { "MISS" }
+}
+
+/// The cells of a row judged on latency: req/s (and connections), p50 / p95 / p99 ms,
+/// errors, and the verdict of `passed`; dashes when nothing was measured.
+pub fn latency_cells(
+    measured: Option<&(LoadStats, usize)>,
+    passed: impl Fn(&LoadStats) -> bool,
+) -> [String; 4] {
+    let Some((s, conns)) = measured else {
+        return ["-", "-", "-", "-"].map(String::from);
+    };
+    let ms = |us: u64| format!("{:.1}", us as f64 / 1000.0);
+    [
+        format!("{:.0} ({conns} conn.)", s.rps()),
+        format!("{} / {} / {}", ms(s.p50_us), ms(s.p95_us), ms(s.p99_us)),
+        (s.errors + s.failures).to_string(),
+        verdict(passed(s)).to_owned(),
+    ]
 }
 
 /// Rows of the throughput table: scenario, request, req/s, p50, p99, errors, server and
@@ -506,6 +529,8 @@ pub fn text(info: &RunInfo, results: &[FootprintResult]) -> String {
     let _ = writeln!(out);
     out.push_str(&door_tables(results));
     out.push_str(&crate::points::tables(results));
+    out.push_str(&crate::market::tables(results));
+    out.push_str(&crate::disclosure::tables(results));
     for m in memory_lines(results) {
         let _ = writeln!(out, "{m}");
     }
@@ -539,6 +564,8 @@ pub fn markdown(info: &RunInfo, results: &[FootprintResult]) -> String {
     let _ = writeln!(out);
     out.push_str(&door_tables(results));
     out.push_str(&crate::points::tables(results));
+    out.push_str(&crate::market::tables(results));
+    out.push_str(&crate::disclosure::tables(results));
     for m in memory_lines(results) {
         let _ = writeln!(out, "- {m}");
     }

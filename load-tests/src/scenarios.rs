@@ -52,6 +52,26 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "redeem",
         "many residents POST /v1/mall/redemptions for ONE item vs POST /bare/redeem (conditional stock UPDATE + debit INSERT in one transaction) (needs --redis-url)",
     ),
+    (
+        "market",
+        "--listings generated listings (SQL): full reindex with `wufei-api search reindex` on each engine, timed; GET /v1/market/listings keyword + filters + radius sorted by distance, p50/p95/p99 (goal p95 <= 50 ms), and on the Meilisearch footprint against the same searches sent straight to Meilisearch (goal ratio >= 0.5; needs --meili-bin)",
+    ),
+    (
+        "fresh",
+        "a listing's price edited (PATCH, one at a time) -> the edit found by GET /v1/market/listings; p99 goal <= 2 s (with wufei-worker on the Meilisearch footprint)",
+    ),
+    (
+        "oversell",
+        "--buyers merchants accepting quotes on ONE listing at the same moment; the stock covers about two thirds: exactly that many deals, the rest 409 insufficient_stock, stock never below zero",
+    ),
+    (
+        "disclosure",
+        "public GETs (/v1/cells, /v1/cells/{id}, /v1/facilities, /v1/indicators, /v1/indicators/{code}, /v1/plan/tasks, /v1/plan/tasks/{id}) vs GET /bare/list (one indexed query, as many rows; goal >= 0.6); GET /v1/cells with If-None-Match -> 304 vs GET /bare/json (goal >= 0.9)",
+    ),
+    (
+        "stats",
+        "--stats-lines recycling-ledger lines (SQL) + POST /v1/admin/stats/rebuild; GET /v1/stats/recycling?group_by=... p95 (goal <= 20 ms); GET /v1/open-data/<dataset>.csv MB/s (goal >= 50) with wufei-api's RSS (goal < 100 MiB)",
+    ),
 ];
 
 /// Scenarios that use the door-to-door fixture (residents, recyclers, slots), and on the

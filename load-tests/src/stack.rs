@@ -13,7 +13,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use redis::Commands as _;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 use crate::http::{self, RequestSpec};
 
@@ -212,6 +212,29 @@ impl Drop for RedisScratch {
             );
         }
     }
+}
+
+/// A small pool on the scratch database, for fixtures made by SQL.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .max_connections(max_connections)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    Database::connect(opts)
+        .await
+        .context("bench: connecting to the scratch database")
+}
+
+/// An SQL expression for a UUIDv7-shaped id made from `n` (an SQL bigint expression) and
+/// `base_ms`: ids made for increasing `n` are increasing, as the ids wufei writes
+/// (`Uuid::now_v7`) are in insertion order, so that rows inserted by SQL lie in the table
+/// in id order as real ones do (keyset scans by id then read the heap in order).
+pub fn v7_sql(base_ms: i64, n: &str) -> String {
+    format!(
+        "(lpad(to_hex({base_ms}::bigint + {n}), 12, '0') || '7' || substr(md5({n}::text), 1, 3) \
+         || '8' || substr(md5({n}::text), 4, 15))::uuid"
+    )
 }
 
 /// A free TCP port on 127.0.0.1 (free when asked; the server binds it a moment later).

@@ -14,6 +14,10 @@
 //!   row lock, as Wufei's does) and the insert of a points debit into its own table
 //!   `bare_point_debits`; 201 with the debit as JSON, 409 when out of stock.
 //!
+//! - `GET /bare/list?limit=N`: the least work of a public list: one indexed query
+//!   (`zero_waste_cells` by status in primary-key order, N rows, N ≤ 500) through the same
+//!   pool, serialised as a JSON array.
+//!
 //! It prints `listening on <addr>` once bound and serves until killed.
 
 use std::time::Duration;
@@ -204,6 +208,56 @@ async fn bare_redeem(state: web::Data<State>, body: web::Json<RedeemInput>) -> H
     }
 }
 
+#[derive(Deserialize)]
+struct ListInput {
+    limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct CellRow {
+    id: Uuid,
+    organisation: String,
+    kind: String,
+    district_code: String,
+    address: String,
+    lat: f64,
+    lng: f64,
+    published_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+async fn bare_list(state: web::Data<State>, query: web::Query<ListInput>) -> HttpResponse {
+    let limit = query.limit.unwrap_or(20).clamp(1, 500);
+    let stmt = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT id, organisation, kind, district_code, address, lat, lng, published_at \
+         FROM zero_waste_cells WHERE status = 'published' ORDER BY id LIMIT $1",
+        [limit.into()],
+    );
+    let rows = match state.db.query_all_raw(stmt).await {
+        Ok(rows) => rows,
+        Err(e) => return HttpResponse::ServiceUnavailable().body(e.to_string()),
+    };
+    let cells = rows
+        .iter()
+        .map(|row| {
+            Ok::<_, sea_orm::DbErr>(CellRow {
+                id: row.try_get("", "id")?,
+                organisation: row.try_get("", "organisation")?,
+                kind: row.try_get("", "kind")?,
+                district_code: row.try_get("", "district_code")?,
+                address: row.try_get("", "address")?,
+                lat: row.try_get("", "lat")?,
+                lng: row.try_get("", "lng")?,
+                published_at: row.try_get("", "published_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>();
+    match cells {
+        Ok(cells) => HttpResponse::Ok().json(cells),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
 async fn bare_json() -> HttpResponse {
     HttpResponse::Ok().json(Bare {
         status: "ok",
@@ -266,6 +320,7 @@ async fn main() -> anyhow::Result<()> {
             .route("/bare/pk", web::get().to(bare_pk))
             .route("/bare/book", web::post().to(bare_book))
             .route("/bare/redeem", web::post().to(bare_redeem))
+            .route("/bare/list", web::get().to(bare_list))
     })
     .bind(&args.bind)
     .with_context(|| format!("baseline: binding {}", args.bind))?;
