@@ -136,26 +136,46 @@ async fn series(db: &impl ConnectionTrait, i: &indicator::Model) -> Result<Vec<Y
         .all(db)
         .await?
         .into_iter()
-        .map(|v| YearValue {
-            year: v.year,
-            value: v.value,
-            source: v.source,
-            evidence_id: v.evidence_id,
-        })
+        .map(year_value)
         .collect())
 }
 
-async fn view(
+fn year_value(v: value::Model) -> YearValue {
+    YearValue {
+        year: v.year,
+        value: v.value,
+        source: v.source,
+        evidence_id: v.evidence_id,
+    }
+}
+
+/// The latest value of a measured indicator: this year's, which the rollups always have
+/// (the series only when they do not).
+async fn latest_measured(
     db: &impl ConnectionTrait,
+    i: &indicator::Model,
+) -> Result<Option<YearValue>> {
+    let year = Utc::now().year();
+    if let Some(v) = measured::value(db, &i.code, year).await? {
+        return Ok(Some(YearValue {
+            year,
+            value: v,
+            source: "Wufei".into(),
+            evidence_id: None,
+        }));
+    }
+    Ok(series(db, i).await?.pop())
+}
+
+fn view(
     i: indicator::Model,
-    with_series: bool,
-) -> Result<IndicatorView> {
-    let all = series(db, &i).await?;
-    let latest = all.last().cloned();
-    Ok(IndicatorView {
+    latest: Option<YearValue>,
+    series: Option<Vec<YearValue>>,
+) -> IndicatorView {
+    IndicatorView {
         progress: latest.as_ref().and_then(|l| progress(&i, l.value)),
         latest,
-        series: with_series.then_some(all),
+        series,
         code: i.code,
         name: i.name,
         unit: i.unit,
@@ -172,7 +192,7 @@ async fn view(
         definition: i.definition,
         note: i.note,
         measured_by: i.measured_by,
-    })
+    }
 }
 
 /// Filters of the public list.
@@ -204,6 +224,14 @@ pub async fn list(
         .order_by_asc(indicator::Column::Position)
         .all(db)
         .await?;
+    // Every reported value in one query (a few hundred rows), the last per indicator kept.
+    let mut reported: std::collections::HashMap<String, YearValue> = value::Entity::find()
+        .order_by_asc(value::Column::Year)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.indicator_code.clone(), year_value(v)))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for i in rows {
         if filter
@@ -217,7 +245,12 @@ pub async fn list(
         {
             continue;
         }
-        out.push(view(db, i, false).await?);
+        let latest = if i.measured_by == "wufei" {
+            latest_measured(db, &i).await?
+        } else {
+            reported.remove(&i.code)
+        };
+        out.push(view(i, latest, None));
     }
     Ok(out)
 }
@@ -228,7 +261,8 @@ pub async fn get(db: &impl ConnectionTrait, code: &str) -> Result<IndicatorView>
         .one(db)
         .await?
         .ok_or(Error::NotFound { what: "indicator" })?;
-    view(db, i, true).await
+    let all = series(db, &i).await?;
+    Ok(view(i, all.last().cloned(), Some(all)))
 }
 
 /// A year's value to record.
@@ -336,7 +370,8 @@ pub async fn record(
         }),
     )
     .await?;
-    let answer = view(&txn, i, true).await?;
+    let all = series(&txn, &i).await?;
+    let answer = view(i, all.last().cloned(), Some(all));
     txn.commit().await?;
     Ok(answer)
 }
