@@ -21,8 +21,12 @@ pub fn etag(body: &[u8]) -> String {
 
 /// Whether `If-None-Match` of `req` matches `tag` (`*`, or one of a list).
 fn matches(req: &HttpRequest, tag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
+    listed(req.headers().get_all(header::IF_NONE_MATCH), tag)
+}
+
+/// Whether `If-None-Match` values name `tag` (`*`, or one of a list).
+fn listed<'a>(values: impl Iterator<Item = &'a HeaderValue>, tag: &str) -> bool {
+    values
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
@@ -167,7 +171,7 @@ fn cacheable(req: &actix_web::dev::ServiceRequest) -> bool {
 /// writes: anonymous GETs are answered from [`PublicCache`] when it holds the answer for
 /// the current generation (with the same ETag, `Cache-Control` and 304 as the handler's).
 pub async fn cached(
-    req: actix_web::dev::ServiceRequest,
+    mut req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     use actix_web::web::Data;
@@ -207,6 +211,9 @@ pub async fn cached(
             .insert(header::CACHE_CONTROL, kept.control.clone());
         return Ok(req.into_response(res));
     }
+    // Computed without the client's `If-None-Match`, so that the answer kept is the whole
+    // one (a 304 could not be kept); the 304 is decided here afterwards.
+    let revalidating: Vec<HeaderValue> = req.headers_mut().remove(header::IF_NONE_MATCH).collect();
     let res = next.call(req).await?;
     let public = res
         .headers()
@@ -222,6 +229,7 @@ pub async fn cached(
     if res.status() != actix_web::http::StatusCode::OK || !public {
         return Ok(res.map_into_boxed_body());
     }
+    let not_modified = listed(revalidating.iter(), etag.to_str().unwrap_or_default());
     let content_type = res.headers().get(header::CONTENT_TYPE).cloned();
     let (req, res) = res.into_parts();
     let (res, body) = res.into_parts();
@@ -233,12 +241,18 @@ pub async fn cached(
         key,
         Kept {
             at: std::time::Instant::now(),
-            etag,
-            control,
+            etag: etag.clone(),
+            control: control.clone(),
             content_type,
             body: body.clone(),
         },
     );
+    if not_modified {
+        let mut res = HttpResponse::NotModified().finish();
+        res.headers_mut().insert(header::ETAG, etag);
+        res.headers_mut().insert(header::CACHE_CONTROL, control);
+        return Ok(actix_web::dev::ServiceResponse::new(req, res).map_into_boxed_body());
+    }
     Ok(actix_web::dev::ServiceResponse::new(req, res.set_body(body)).map_into_boxed_body())
 }
 
