@@ -5,12 +5,25 @@
 
 use askama::Template;
 
-/// The drawing's width in SVG units; it scales to the page.
-const WIDTH: f64 = 640.0;
+/// The drawing's width in SVG units; it scales to the page (narrow, so that its text stays
+/// readable when a phone shrinks it to 343 px).
+const WIDTH: f64 = 420.0;
 /// Where the bars start (labels are left of it).
-const LABEL_W: f64 = 132.0;
+const LABEL_W: f64 = 118.0;
 /// Room right of the longest bar for its figure.
-const VALUE_W: f64 = 110.0;
+const VALUE_W: f64 = 84.0;
+/// Longest label drawn, in characters (the table beside has the whole name).
+const LABEL_CHARS: usize = 8;
+
+/// `label` cut to [`LABEL_CHARS`], without a parenthesised gloss (`纸类（纸箱纸盒、书报）`).
+fn short(label: &str) -> String {
+    let head = label.split(['（', '(']).next().unwrap_or(label).trim();
+    if head.chars().count() > LABEL_CHARS {
+        head.chars().take(LABEL_CHARS - 1).chain(['…']).collect()
+    } else {
+        head.to_string()
+    }
+}
 /// Height of one bar's row.
 const ROW_H: u32 = 30;
 
@@ -38,6 +51,8 @@ pub struct Bars {
     pub height: u32,
     /// Where the bars start.
     pub x0: f64,
+    /// The drawing's width.
+    pub width: f64,
 }
 
 impl Bars {
@@ -49,7 +64,7 @@ impl Bars {
             .into_iter()
             .zip(0u32..)
             .map(|((label, v, text), i)| Bar {
-                label,
+                label: short(&label),
                 text,
                 y: i * ROW_H,
                 length: if max > 0.0 {
@@ -64,6 +79,7 @@ impl Bars {
             height: (bars.len() as u32).max(1) * ROW_H,
             bars,
             x0: LABEL_W,
+            width: WIDTH,
         }
     }
 
@@ -93,7 +109,7 @@ pub struct Column {
 }
 
 /// Height of the columns' area.
-const PLOT_H: f64 = 180.0;
+const PLOT_H: f64 = 150.0;
 /// Room above the columns for the figures.
 const TOP: f64 = 24.0;
 
@@ -109,6 +125,10 @@ pub struct Columns {
     pub base: f64,
     /// A target line's y and label, when the chart has one.
     pub target: Option<(f64, String)>,
+    /// The drawing's width.
+    pub width: f64,
+    /// Whether the figures fit above the columns (the table beside always has them).
+    pub values: bool,
 }
 
 impl Columns {
@@ -124,6 +144,7 @@ impl Columns {
             .map(|r| r.1)
             .chain(target.as_ref().map(|t| t.0))
             .fold(0.0_f64, f64::max);
+        let values = rows.len() <= 8;
         let n = rows.len().max(1) as f64;
         let slot = WIDTH / n;
         let scale = |v: f64| {
@@ -153,6 +174,8 @@ impl Columns {
             columns,
             base: TOP + PLOT_H,
             target: target.map(|(v, label)| (TOP + PLOT_H - scale(v), label)),
+            width: WIDTH,
+            values,
         }
     }
 
