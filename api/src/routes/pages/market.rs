@@ -16,10 +16,11 @@ use wufei_domain::{
 };
 
 use super::{
-    disclosure::{
-        Choice, choices, cn_date, district_name, districts, encode, next_link, page_query, parse_id,
-    },
     labels::{self, yuan},
+    lists::{
+        Choice, choices, cn_date, district_choices, district_name, districts, encode, next_link,
+        page_query, parse_id,
+    },
     map::Map,
     render::{Ctx, Fault, Shell, page, query},
 };
@@ -197,10 +198,7 @@ pub async fn search(req: HttpRequest, platform: web::Data<Platform>) -> HttpResp
                 types.iter().map(|t| (t.code.as_str(), t.name.as_str())),
                 params.product_type.as_deref(),
             ),
-            districts: choices(
-                ds.iter().map(|d| (d.0.as_str(), d.1.as_str())),
-                params.district_code.as_deref(),
-            ),
+            districts: district_choices(&ds, params.district_code.as_deref()),
             sorts: choices(SORTS, Some(params.sort.as_deref().unwrap_or("relevance"))),
             rows: found
                 .items
@@ -474,10 +472,7 @@ pub async fn demands(req: HttpRequest, platform: web::Data<Platform>) -> HttpRes
                 types.iter().map(|t| (t.code.as_str(), t.name.as_str())),
                 filter.product_type.as_deref(),
             ),
-            districts: choices(
-                ds.iter().map(|d| (d.0.as_str(), d.1.as_str())),
-                filter.district_code.as_deref(),
-            ),
+            districts: district_choices(&ds, filter.district_code.as_deref()),
             next: next_link(&req, list.next_cursor.as_deref()),
         })
     }

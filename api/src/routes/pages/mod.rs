@@ -9,16 +9,20 @@
 //! part of the OpenAPI document. Design notes: `docs/pages.md`.
 
 pub mod assets;
+pub mod cells;
 pub mod charts;
-pub mod disclosure;
 pub mod display;
+pub mod facilities;
+pub mod indicators;
 pub mod labels;
+pub mod lists;
 pub mod map;
 pub mod market;
 pub mod render;
 pub mod seo;
 pub mod stats;
 pub mod suggestions;
+pub mod tasks;
 
 use actix_web::web;
 
@@ -33,13 +37,13 @@ macro_rules! pages {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     pages!(cfg,
         "/" => stats::home,
-        "/indicators" => disclosure::indicators,
-        "/indicators/{code}" => disclosure::indicator,
-        "/tasks" => disclosure::tasks,
-        "/cells" => disclosure::cells,
-        "/cells/{id}" => disclosure::cell,
-        "/facilities" => disclosure::facilities,
-        "/facilities/{id}" => disclosure::facility,
+        "/indicators" => indicators::list,
+        "/indicators/{code}" => indicators::one,
+        "/tasks" => tasks::board,
+        "/cells" => cells::list,
+        "/cells/{id}" => cells::one,
+        "/facilities" => facilities::list,
+        "/facilities/{id}" => facilities::one,
         "/stats" => stats::stats,
         "/open-data" => stats::open_data,
         "/market" => market::search,

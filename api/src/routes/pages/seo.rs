@@ -26,10 +26,7 @@ async fn urls(ctx: &Ctx, platform: &Platform) -> Result<Vec<String>, Fault> {
     let mut paths: Vec<String> = NAV.iter().map(|n| n.1.to_string()).collect();
     paths.push("/market/demands".into());
     for i in indicators::list(&platform.db, &Default::default()).await? {
-        paths.push(format!(
-            "/indicators/{}",
-            super::disclosure::encode(&i.code)
-        ));
+        paths.push(format!("/indicators/{}", super::lists::encode(&i.code)));
     }
     for f in facilities::map(&platform.db, &Default::default())
         .await?

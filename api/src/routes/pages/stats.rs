@@ -13,8 +13,9 @@ use wufei_domain::{
 
 use super::{
     charts::{Bars, Columns},
-    disclosure::{Choice, IndicatorRow, choices, districts},
+    indicators::IndicatorRow,
     labels::{figure, grouped},
+    lists::{Choice, district_choices, districts},
     render::{Ctx, Fault, Shell, page, query},
 };
 
@@ -269,10 +270,7 @@ pub async fn stats(req: HttpRequest, platform: web::Data<Platform>) -> HttpRespo
                 .iter()
                 .map(|(m, r)| StatRow::of(m.clone(), r))
                 .collect(),
-            districts: choices(
-                ds.iter().map(|d| (d.0.as_str(), d.1.as_str())),
-                q.district_code.as_deref(),
-            ),
+            districts: district_choices(&ds, q.district_code.as_deref()),
             from: cat.from,
             to: cat.to,
         })

@@ -17,7 +17,7 @@ use wufei_domain::{
 };
 
 use super::{
-    disclosure::{Choice, choices, district_name, districts, next_link, page_query},
+    lists::{Choice, choices, district_choices, district_name, districts, next_link, page_query},
     render::{Ctx, Fault, Shell, error_page, fail, page, query, same_origin},
 };
 use crate::middleware::client_addr;
@@ -150,10 +150,7 @@ async fn render(
         ),
         sent: q.sent.as_deref() == Some("1"),
         form_categories: choices(categories(), Some(form.category.as_str())),
-        form_districts: choices(
-            ds.iter().map(|d| (d.0.as_str(), d.1.as_str())),
-            Some(form.district_code.as_str()),
-        ),
+        form_districts: district_choices(&ds, Some(form.district_code.as_str())),
         form,
         errors,
     })
