@@ -344,6 +344,13 @@ async fn pages_and_assets_are_cached(fp: Footprint) {
     let etag = res.headers()[header::ETAG].to_str().unwrap().to_string();
     assert_eq!(res.headers()[header::CACHE_CONTROL], "public, max-age=60");
     assert_eq!(res.headers()[header::VARY], "Cookie");
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'self'; img-src 'self';"),
+        "{csp}"
+    );
     let body = res.text().await.unwrap();
     let again = app
         .client
@@ -353,6 +360,14 @@ async fn pages_and_assets_are_cached(fp: Footprint) {
         .await
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let head = app
+        .client
+        .head(app.url("/indicators"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(head.headers()[header::ETAG].to_str().unwrap(), etag);
     // The style sheet: a hashed name, immutable for a year.
     let at = body.find("<link rel=\"stylesheet\" href=\"").unwrap() + 29;
     let css = body[at..].split('"').next().unwrap();

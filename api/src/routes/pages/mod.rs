@@ -26,10 +26,14 @@ pub mod tasks;
 
 use actix_web::web;
 
-/// Every page: its path and its handler (`GET`).
+/// Every page: its path and its handler (`GET`, and `HEAD` for link checkers).
 macro_rules! pages {
     ($cfg:ident, $($path:literal => $handler:path),* $(,)?) => {
-        $( $cfg.service(web::resource($path).route(web::get().to($handler))); )*
+        $( $cfg.service(
+            web::resource($path)
+                .route(web::get().to($handler))
+                .route(web::head().to($handler)),
+        ); )*
     };
 }
 

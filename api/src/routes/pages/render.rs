@@ -33,18 +33,45 @@ pub struct Ctx {
     pub here: String,
     /// Elder mode is on.
     pub elder: bool,
+    /// The pages' `Content-Security-Policy`: this server only (and the tile server, when
+    /// one is configured), no script at all.
+    pub csp: String,
 }
 
 impl Ctx {
     /// The context of `req`.
     pub fn new(req: &HttpRequest) -> Self {
-        let configured = req
+        let settings = req
             .app_data::<web::Data<Platform>>()
-            .and_then(|p| p.settings.public_url.clone());
+            .map(|p| p.settings.clone());
+        let configured = settings.as_ref().and_then(|s| s.public_url.clone());
         let base = configured.unwrap_or_else(|| {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
+            // The forwarded headers name the address only behind a proxy we trust; otherwise
+            // a client could make the canonical links (which caches keep) point elsewhere.
+            if settings.as_ref().is_some_and(|s| s.trust_forwarded_for) {
+                let info = req.connection_info();
+                format!("{}://{}", info.scheme(), info.host())
+            } else {
+                let host = req
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("localhost");
+                format!("http://{host}")
+            }
         });
+        let tiles = settings
+            .as_ref()
+            .and_then(|s| s.map_tile_url.as_deref())
+            .and_then(|u| u.split_once("://").map(|(scheme, rest)| (scheme, rest)))
+            .map(|(scheme, rest)| {
+                format!(" {scheme}://{}", rest.split('/').next().unwrap_or_default())
+            })
+            .unwrap_or_default();
+        let csp = format!(
+            "default-src 'none'; style-src 'self'; img-src 'self'{tiles}; form-action 'self'; \
+             base-uri 'none'; frame-ancestors 'self'"
+        );
         let path = req.path().to_string();
         let here = match req.query_string() {
             "" => path.clone(),
@@ -56,6 +83,7 @@ impl Ctx {
             path,
             here,
             elder,
+            csp,
         }
     }
 
@@ -78,6 +106,23 @@ impl Ctx {
             icon: ICON.path(),
             site: SITE,
         }
+    }
+}
+
+impl Ctx {
+    /// Adds the pages' security headers to `res`.
+    pub fn secure(&self, res: &mut HttpResponse) {
+        if let Ok(v) = header::HeaderValue::from_str(&self.csp) {
+            res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+        res.headers_mut().insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::HeaderValue::from_static("nosniff"),
+        );
+        res.headers_mut().insert(
+            header::REFERRER_POLICY,
+            header::HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
     }
 }
 
@@ -181,6 +226,7 @@ pub fn page<T: Template>(ctx: &Ctx, req: &HttpRequest, page: Result<T, Fault>) -
                 cache::PUBLIC_MAX_AGE,
             );
             vary_on_cookie(&mut res);
+            ctx.secure(&mut res);
             res
         }
         Err(fault) => fail(ctx, fault),
@@ -258,6 +304,7 @@ pub fn error_page(ctx: &Ctx, status: StatusCode) -> HttpResponse {
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body);
+    ctx.secure(&mut res);
     if status == StatusCode::SERVICE_UNAVAILABLE {
         res.headers_mut().insert(
             header::RETRY_AFTER,
