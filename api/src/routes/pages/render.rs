@@ -63,7 +63,7 @@ impl Ctx {
         let tiles = settings
             .as_ref()
             .and_then(|s| s.map_tile_url.as_deref())
-            .and_then(|u| u.split_once("://").map(|(scheme, rest)| (scheme, rest)))
+            .and_then(|u| u.split_once("://"))
             .map(|(scheme, rest)| {
                 format!(" {scheme}://{}", rest.split('/').next().unwrap_or_default())
             })
