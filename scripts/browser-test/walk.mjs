@@ -10,6 +10,8 @@
 // Screenshots go to --out (and, with --keep DIR, a set to DIR for the README).
 //
 // node walk.mjs --base http://127.0.0.1:8080 --out /tmp/shots [--keep ../../docs/screenshots]
+// node walk.mjs --base http://127.0.0.1:8080 --seed-only   # only the data (a fresh server
+//                                                          # with WUFEI_SEED_DEMO=1), no browser
 import { chromium } from 'playwright-core';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, copyFileSync } from 'node:fs';
@@ -302,6 +304,10 @@ const has = (needle) => async (page) => {
 
 async function main() {
   const s = await seed();
+  if (process.argv.includes('--seed-only')) {
+    console.log('seeded; open', BASE);
+    return;
+  }
   console.log('seeded: cell', s.cell, 'facility', s.facility, 'listing', s.listing, 'merchant', s.merchant);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
