@@ -152,10 +152,37 @@ async fn view(
 ) -> Result<IndicatorView> {
     let all = series(db, &i).await?;
     let latest = all.last().cloned();
-    Ok(IndicatorView {
+    Ok(view_of(i, latest, with_series.then_some(all)))
+}
+
+/// The latest value of a measured indicator: the last year that has one, counting back
+/// from this year (what the last entry of [`series`] is, without computing the others).
+async fn latest_measured(
+    db: &impl ConnectionTrait,
+    i: &indicator::Model,
+) -> Result<Option<YearValue>> {
+    for year in (FIRST_YEAR..=Utc::now().year()).rev() {
+        if let Some(v) = measured::value(db, &i.code, year).await? {
+            return Ok(Some(YearValue {
+                year,
+                value: v,
+                source: "Wufei".into(),
+                evidence_id: None,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+fn view_of(
+    i: indicator::Model,
+    latest: Option<YearValue>,
+    series: Option<Vec<YearValue>>,
+) -> IndicatorView {
+    IndicatorView {
         progress: latest.as_ref().and_then(|l| progress(&i, l.value)),
         latest,
-        series: with_series.then_some(all),
+        series,
         code: i.code,
         name: i.name,
         unit: i.unit,
@@ -172,7 +199,7 @@ async fn view(
         definition: i.definition,
         note: i.note,
         measured_by: i.measured_by,
-    })
+    }
 }
 
 /// Filters of the public list.
@@ -204,6 +231,17 @@ pub async fn list(
         .order_by_asc(indicator::Column::Position)
         .all(db)
         .await?;
+    // Every reported value in one query (latest last per indicator), instead of one query
+    // per indicator; a measured indicator computes only its latest year.
+    let mut reported: std::collections::HashMap<String, value::Model> =
+        std::collections::HashMap::new();
+    for v in value::Entity::find()
+        .order_by_asc(value::Column::Year)
+        .all(db)
+        .await?
+    {
+        reported.insert(v.indicator_code.clone(), v);
+    }
     let mut out = Vec::with_capacity(rows.len());
     for i in rows {
         if filter
@@ -217,7 +255,17 @@ pub async fn list(
         {
             continue;
         }
-        out.push(view(db, i, false).await?);
+        let latest = if i.measured_by == "wufei" {
+            latest_measured(db, &i).await?
+        } else {
+            reported.remove(&i.code).map(|v| YearValue {
+                year: v.year,
+                value: v.value,
+                source: v.source,
+                evidence_id: v.evidence_id,
+            })
+        };
+        out.push(view_of(i, latest, None));
     }
     Ok(out)
 }
