@@ -42,16 +42,21 @@ pub fn public_json(req: &HttpRequest, value: &impl Serialize) -> HttpResponse {
 /// [`public_json`] under another JSON media type (`application/geo+json`).
 pub fn public_as(req: &HttpRequest, value: &impl Serialize, content_type: &str) -> HttpResponse {
     let body = serde_json::to_vec(value).unwrap_or_default();
+    public_body(req, body, content_type, PUBLIC_MAX_AGE)
+}
+
+/// A 200 answer of `body` (already rendered: a page, a sitemap) with its ETag and
+/// `Cache-Control: public, max-age=<max_age>`, or a 304 when the client already has it.
+pub fn public_body(
+    req: &HttpRequest,
+    body: Vec<u8>,
+    content_type: &str,
+    max_age: u32,
+) -> HttpResponse {
     let tag = etag(&body);
     let mut ok = HttpResponse::Ok();
     ok.content_type(content_type);
-    revalidated(
-        req,
-        &tag,
-        &format!("public, max-age={PUBLIC_MAX_AGE}"),
-        ok,
-        body,
-    )
+    revalidated(req, &tag, &format!("public, max-age={max_age}"), ok, body)
 }
 
 /// `ok` with `body`, ETag `tag` and `Cache-Control: control`; or a 304 with the same

@@ -170,6 +170,8 @@ fn server(
                         .finish()
                 }),
             )
+            // A path no route knows: the 404 page for a browser, problem+json otherwise.
+            .default_service(web::to(routes::pages::render::unknown))
     })
     .shutdown_timeout(grace)
     .listen(listener)?;

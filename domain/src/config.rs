@@ -113,6 +113,14 @@ pub struct Settings {
     /// `WUFEI_WECHAT_PAGE`: the mini-program page a subscription message opens, unless the
     /// notification names its own.
     pub wechat_page: String,
+    /// `WUFEI_PUBLIC_URL`: the public pages' own address (`https://wufei.example.gov.cn`),
+    /// for canonical links, Open Graph tags, the sitemap and the same-origin check of their
+    /// forms; unset means the address the request came to (its `Host`).
+    pub public_url: Option<String>,
+    /// `WUFEI_MAP_TILE_URL`: a tile server for the public pages' maps, with `{z}`, `{x}`
+    /// and `{y}` (GCJ-02 tiles, as Wufei's positions are GCJ-02); unset means the maps draw
+    /// the points on a plain background, and the pages request nothing from elsewhere.
+    pub map_tile_url: Option<String>,
     /// `WUFEI_SEED_DEMO`: `1` seeds demo accounts and mall items on an empty database.
     #[serde(deserialize_with = "flag")]
     pub seed_demo: bool,
@@ -218,6 +226,8 @@ impl Default for Settings {
             wechat_api_base: "https://api.weixin.qq.com".into(),
             wechat_templates: BTreeMap::new(),
             wechat_page: "pages/index/index".into(),
+            public_url: None,
+            map_tile_url: None,
             seed_demo: false,
             log_format: LogFormat::Auto,
             max_json_bytes: 256 * 1024,
@@ -416,6 +426,25 @@ impl Settings {
             return Err(invalid(
                 "WUFEI_WECHAT_PAGE",
                 "must be a mini-program page path such as pages/index/index",
+            ));
+        }
+        if let Some(url) = &self.public_url
+            && (!(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/'))
+        {
+            return Err(invalid(
+                "WUFEI_PUBLIC_URL",
+                "must start with http:// or https:// and not end with /",
+            ));
+        }
+        if let Some(url) = &self.map_tile_url
+            && (!(url.starts_with("http://")
+                || url.starts_with("https://")
+                || url.starts_with('/'))
+                || !["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p)))
+        {
+            return Err(invalid(
+                "WUFEI_MAP_TILE_URL",
+                "must be an http(s) URL or a path with {z}, {x} and {y}",
             ));
         }
         if self.access_token_ttl_secs == 0 || self.access_token_ttl_secs > 24 * 3600 {

@@ -16,6 +16,7 @@ pub mod marketplace;
 pub mod me;
 pub mod notifications;
 pub mod open311;
+pub mod pages;
 pub mod pickups;
 pub mod points;
 pub mod recycler;
@@ -59,10 +60,12 @@ const V1: &[Resource] = &[
     (admin::configure, admin::Api::openapi),
 ];
 
-/// Registers every route: the operations endpoints at the root, the JSON API under `/v1`.
+/// Registers every route: the operations endpoints at the root, the JSON API under `/v1`,
+/// and the public pages (HTML, not in the OpenAPI document) at the root.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .configure(open311::configure)
+        .configure(pages::configure)
         .service(
             web::scope("/v1")
                 .wrap(actix_web::middleware::from_fn(

@@ -21,6 +21,7 @@ mod marketplace;
 mod notifications;
 mod openapi;
 mod operations;
+mod pages;
 mod pickups;
 mod points;
 mod process;

@@ -22,7 +22,7 @@ const ADMIN_PASSWORD: &str = "market admin pw 1";
 const OTHER_DISTRICT: &str = "371521";
 
 /// Valid unified social credit codes (GB 32100-2015 check characters).
-const CODES: [&str; 5] = [
+pub(crate) const CODES: [&str; 5] = [
     "91371502MA3C123457",
     "91371521MA3D543219",
     "91371502MA3E00001L",
@@ -51,7 +51,7 @@ async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> Response 
     app.post_json(path, Some(token), body).await
 }
 
-async fn admin(app: &TestApp) -> String {
+pub(crate) async fn admin(app: &TestApp) -> String {
     app.create_user(
         ADMIN_PHONE,
         ADMIN_PASSWORD,
@@ -88,7 +88,12 @@ fn application(code: &str, licence: &str) -> Value {
 
 /// A verified merchant: a resident who applied and was approved; returns its fresh access
 /// token (with the merchant role) and merchant id.
-async fn merchant(app: &TestApp, admin: &str, openid: &str, code: &str) -> (String, String) {
+pub(crate) async fn merchant(
+    app: &TestApp,
+    admin: &str,
+    openid: &str,
+    code: &str,
+) -> (String, String) {
     let pair = app.wechat_login(openid).await;
     let token = pair["access_token"].as_str().unwrap().to_string();
     let licence = upload_id(app, &token, "licence").await;
@@ -158,7 +163,7 @@ async fn merchant_id(app: &TestApp, token: &str) -> String {
     l["merchant"]["id"].as_str().unwrap().to_string()
 }
 
-fn listing_body(title: &str) -> Value {
+pub(crate) fn listing_body(title: &str) -> Value {
     json!({
         "product_type": "recycled_coarse_aggregate",
         "title": title,
@@ -174,7 +179,7 @@ fn listing_body(title: &str) -> Value {
 }
 
 /// A published listing: created, submitted and approved.
-async fn published(app: &TestApp, token: &str, admin: &str, body: &Value) -> Value {
+pub(crate) async fn published(app: &TestApp, token: &str, admin: &str, body: &Value) -> Value {
     let l = ok(
         post(app, "/v1/market/listings", token, body).await,
         StatusCode::CREATED,
