@@ -560,3 +560,77 @@ on_both!(
     form_and_elder_mode,
     super::the_form_sends_and_elder_mode_is_remembered
 );
+
+/// The articles pages: the column list with filters and search, an article with its
+/// sanitised body and attachment, the home page's latest block and the sitemap.
+async fn articles_pages(fp: Footprint) {
+    let app = TestApp::spawn(fp).await;
+    let staff = admins(&app).await;
+    app.create_user(
+        "13700000019",
+        "district reviewer pw",
+        wufei_domain::auth::Role::Admin,
+        Some(wufei_domain::auth::AdminScope::District),
+        Some(DISTRICT),
+    )
+    .await;
+    let reviewer = app.login("13700000019", "district reviewer pw").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let article = ok(
+        app.post_json(
+            "/v1/admin/articles",
+            Some(&staff.local),
+            &json!({
+                "title": "东昌府区<再生资源>回收周报",
+                "category": "news",
+                "body": "## 本周进展\n\n<script>alert(1)</script>\n\n回收再生资源 **12 吨**。<img src=x onerror=alert(1)>",
+                "district_code": DISTRICT
+            }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = article["id"].as_str().unwrap();
+    for (token, step) in [(&staff.local, "submit"), (&reviewer, "publish")] {
+        ok(
+            app.post_json(
+                &format!("/v1/admin/articles/{id}/{step}"),
+                Some(token),
+                &json!({}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+
+    let list = page(&app, "/articles", "信息公开").await;
+    assert!(
+        list.contains("回收周报") && !list.contains("<再生资源>"),
+        "escaped title"
+    );
+    assert!(list.contains(&format!("href=\"/articles/{id}\"")));
+    let none = page(&app, "/articles?category=policy", "信息公开").await;
+    assert!(none.contains("没有符合条件的文章"));
+    let one = page(&app, &format!("/articles/{id}"), "东昌府区").await;
+    assert!(!one.contains("<再生资源>"), "escaped title");
+    assert!(one.contains("<h2>本周进展</h2>"), "the body's HTML");
+    assert!(one.contains("<strong>12 吨</strong>"));
+    assert!(!one.contains("onerror"), "cleaned on the way in");
+    let home = page(&app, "/", "首页").await;
+    assert!(home.contains(&format!("href=\"/articles/{id}\"")), "latest block");
+    let sitemap = get(&app, "/sitemap.xml").await.text().await.unwrap();
+    assert!(sitemap.contains(&format!("/articles/{id}")));
+    error_page(&app, "/articles?category=gossip", StatusCode::BAD_REQUEST).await;
+    error_page(&app, "/articles/not-an-id", StatusCode::NOT_FOUND).await;
+    error_page(
+        &app,
+        "/articles/0190f2c4-0000-7000-8000-000000000000",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+on_both!(articles_pages_tests, super::articles_pages);

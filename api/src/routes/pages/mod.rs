@@ -8,6 +8,7 @@
 //! 5xx, or put text from a request or the database into a page unescaped. They are not
 //! part of the OpenAPI document. Design notes: `docs/pages.md`.
 
+pub mod articles;
 pub mod assets;
 pub mod cells;
 pub mod charts;
@@ -41,6 +42,8 @@ macro_rules! pages {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     pages!(cfg,
         "/" => stats::home,
+        "/articles" => articles::list,
+        "/articles/{id}" => articles::one,
         "/indicators" => indicators::list,
         "/indicators/{code}" => indicators::one,
         "/tasks" => tasks::board,

@@ -175,8 +175,9 @@ impl Shell {
 }
 
 /// The navigation, in order: section key, path, label.
-pub const NAV: [(&str, &str, &str); 9] = [
+pub const NAV: [(&str, &str, &str); 10] = [
     ("home", "/", "首页"),
+    ("articles", "/articles", "信息公开"),
     ("indicators", "/indicators", "指标进展"),
     ("tasks", "/tasks", "任务清单"),
     ("cells", "/cells", "无废细胞"),

@@ -25,6 +25,23 @@ struct Sitemap {
 async fn urls(ctx: &Ctx, platform: &Platform) -> Result<Vec<String>, Fault> {
     let mut paths: Vec<String> = NAV.iter().map(|n| n.1.to_string()).collect();
     paths.push("/market/demands".into());
+    let mut query = wufei_domain::disclosure::articles::ArticleQuery {
+        limit: Some(100),
+        ..Default::default()
+    };
+    for _ in 0..MAX_PAGES {
+        let found = wufei_domain::disclosure::articles::list(
+            &platform.db,
+            platform.search.as_ref(),
+            &query,
+        )
+        .await?;
+        paths.extend(found.items.iter().map(|a| format!("/articles/{}", a.id)));
+        query.cursor = found.next_cursor;
+        if query.cursor.is_none() {
+            break;
+        }
+    }
     for i in indicators::list(&platform.db, &Default::default()).await? {
         paths.push(format!("/indicators/{}", super::lists::encode(&i.code)));
     }

@@ -64,6 +64,7 @@ struct HomePage {
     targets: Vec<IndicatorRow>,
     cells: u64,
     cells_target: u64,
+    latest: Vec<super::articles::ArticleRow>,
 }
 
 /// The indicators the home page shows first: the plan's headline targets, when present.
@@ -76,6 +77,16 @@ pub async fn home(req: HttpRequest, platform: web::Data<Platform>) -> HttpRespon
         let o = stats::overview(&platform.db).await?;
         let summary = cells::summary(&platform.db).await?;
         let list = indicators::list(&platform.db, &Default::default()).await?;
+        let news = wufei_domain::disclosure::articles::list(
+            &platform.db,
+            platform.search.as_ref(),
+            &wufei_domain::disclosure::articles::ArticleQuery {
+                limit: Some(5),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let ds = super::lists::districts(&platform).await?;
         let mut targets: Vec<IndicatorRow> = list
             .iter()
             .filter(|i| i.progress.is_some())
@@ -110,6 +121,11 @@ pub async fn home(req: HttpRequest, platform: web::Data<Platform>) -> HttpRespon
             targets,
             cells: summary.published,
             cells_target: summary.target,
+            latest: news
+                .items
+                .iter()
+                .map(|a| super::articles::ArticleRow::of(a, &ds))
+                .collect(),
         })
     }
     .await;
