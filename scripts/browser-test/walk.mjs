@@ -226,7 +226,23 @@ async function seed() {
     if (i > 150) throw new Error('the listing never reached the search index');
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { admin, facility: facilities[0], cell: cells[0], listing: listing.id, merchant: published.merchant.id };
+  // An article: written by a district administrator (the demo station manager, appointed for
+  // this, since a publication needs a second account) and published by the city-wide one.
+  const manager = await api('GET', '/v1/admin/users?phone=13800000003', { token: admin });
+  await api('PATCH', `/v1/admin/users/${manager.items[0].id}`, {
+    token: admin, body: { role: 'admin', admin_scope: 'district', district_code: '371502' } });
+  const editor = (await login('13800000003', 'wufei-demo-pass')).access_token;
+  const article = await api('POST', '/v1/admin/articles', {
+    token: editor,
+    body: { title: '东昌府区再生资源回收周报', category: 'news', district_code: '371502',
+      body: '## 本周进展\n\n上门回收再生资源 **12 吨**，新增无废社区 1 个。' },
+  });
+  await api('POST', `/v1/admin/articles/${article.id}/submit`, { token: editor, body: {} });
+  await api('POST', `/v1/admin/articles/${article.id}/publish`, { token: admin, body: {} });
+  return {
+    admin, facility: facilities[0], cell: cells[0], listing: listing.id,
+    merchant: published.merchant.id, article: article.id,
+  };
 }
 
 // ------------------------------------------------------------------ the browser
@@ -327,6 +343,8 @@ async function main() {
       }
       if (overview.this_year.weight_t <= 0) throw new Error('the seeded deposits are not in the figures');
     }],
+    ['articles', '/articles?category=news', has('东昌府区再生资源回收周报')],
+    ['article', `/articles/${s.article}`, has('本周进展')],
     ['indicators', '/indicators', has('<progress')],
     ['indicator', '/indicators/industrial_solid_waste_utilisation_rate', has('<svg class="chart"')],
     ['tasks', '/tasks?status=not_reported', has('牵头单位')],
