@@ -621,7 +621,10 @@ async fn articles_pages(fp: Footprint) {
     assert!(one.contains("<strong>12 吨</strong>"));
     assert!(!one.contains("onerror"), "cleaned on the way in");
     let home = page(&app, "/", "首页").await;
-    assert!(home.contains(&format!("href=\"/articles/{id}\"")), "latest block");
+    assert!(
+        home.contains(&format!("href=\"/articles/{id}\"")),
+        "latest block"
+    );
     let sitemap = get(&app, "/sitemap.xml").await.text().await.unwrap();
     assert!(sitemap.contains(&format!("/articles/{id}")));
     error_page(&app, "/articles?category=gossip", StatusCode::BAD_REQUEST).await;

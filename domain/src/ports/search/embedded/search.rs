@@ -1,38 +1,109 @@
 //! Running a query: the tantivy query a [`Query`] makes, collecting rows, ordering them.
 
 use super::{index::*, schema::*, *};
+use crate::ports::search::Near;
 
 // ---- search ----------------------------------------------------------------------------
 
-/// One matching document, as the collector reads it.
+/// One of the best matching documents, as the collector returns it.
 #[derive(Debug)]
 pub(super) struct Row {
     pub(super) id: String,
     pub(super) score: Score,
     pub(super) key: Option<i64>,
-    pub(super) at: Option<Position>,
-    pub(super) facets: Vec<Option<String>>,
 }
 
-/// Collects every matching document with what sorting, distance and facets need.
+/// What a search collects: the best `keep` matches (in the query's order), how many
+/// documents match (within the distance, if any), and the facet counts over all of them.
+pub(super) struct Found {
+    pub(super) rows: Vec<(Row, Option<f64>)>,
+    pub(super) total: u64,
+    pub(super) facets: Vec<BTreeMap<String, u64>>,
+}
+
+/// Collects the best matches without copying every match out of the index: per segment a
+/// bounded heap of candidates ordered by the sort key (or distance), score and the id's term
+/// ordinal (within a segment ordinals sort as the ids do, so the segment's best by ordinal
+/// are its best by id); facets are counted by ordinal. Strings are read only for the heap's
+/// survivors and the distinct facet values.
 pub(super) struct Rows {
+    pub(super) sort: Sort,
     pub(super) key: Option<&'static str>,
+    pub(super) near: Option<Near>,
+    pub(super) keep: usize,
     pub(super) facets: Vec<&'static str>,
 }
 
-pub(super) struct SegmentRows {
-    pub(super) ids: Option<StrColumn>,
-    pub(super) key: Option<Column<i64>>,
-    pub(super) lat: Column<f64>,
-    pub(super) lng: Column<f64>,
-    pub(super) facets: Vec<Option<StrColumn>>,
-    pub(super) rows: Vec<Row>,
-    pub(super) buf: String,
+/// A match in a segment's heap.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Candidate {
+    key: Option<i64>,
+    distance: Option<f64>,
+    score: Score,
+    id_ord: u64,
 }
 
-pub(super) fn str_of(column: Option<&StrColumn>, doc: DocId, buf: &mut String) -> Option<String> {
-    let column = column?;
-    let ord = column.term_ords(doc).next()?;
+/// Orders by the query's sort (missing values last), then better score, then smaller id.
+fn rank(sort: Sort, a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    fn missing_last<T: PartialOrd>(x: Option<T>, y: Option<T>, desc: bool) -> Ordering {
+        match (x, y) {
+            (Some(x), Some(y)) => {
+                let o = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
+                if desc { o.reverse() } else { o }
+            }
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        }
+    }
+    let first = match sort {
+        Sort::Relevance => Ordering::Equal,
+        Sort::Asc(_) => missing_last(a.key, b.key, false),
+        Sort::Desc(_) => missing_last(a.key, b.key, true),
+        Sort::Distance => missing_last(a.distance, b.distance, false),
+    };
+    first
+        .then_with(|| b.score.partial_cmp(&a.score).unwrap_or(Ordering::Equal))
+        .then_with(|| a.id_ord.cmp(&b.id_ord))
+}
+
+/// A heap entry whose greatest is the worst candidate, so the heap drops it first.
+struct Worst(Sort, Candidate);
+
+impl PartialEq for Worst {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Worst {}
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Worst {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        rank(self.0, &self.1, &other.1)
+    }
+}
+
+pub(super) struct SegmentRows {
+    sort: Sort,
+    near: Option<Near>,
+    keep: usize,
+    ids: Option<StrColumn>,
+    key: Option<Column<i64>>,
+    lat: Column<f64>,
+    lng: Column<f64>,
+    facet_columns: Vec<Option<StrColumn>>,
+    facet_counts: Vec<HashMap<u64, u64>>,
+    heap: std::collections::BinaryHeap<Worst>,
+    total: u64,
+}
+
+/// The string of term ordinal `ord` of `column`.
+fn str_of(column: &StrColumn, ord: u64, buf: &mut String) -> Option<String> {
     match column.ord_to_str(ord, buf) {
         Ok(true) => Some(buf.clone()),
         _ => None,
@@ -40,7 +111,7 @@ pub(super) fn str_of(column: Option<&StrColumn>, doc: DocId, buf: &mut String) -
 }
 
 impl Collector for Rows {
-    type Fruit = Vec<Row>;
+    type Fruit = Found;
     type Child = SegmentRows;
 
     fn for_segment(
@@ -49,18 +120,23 @@ impl Collector for Rows {
         segment: &SegmentReader,
     ) -> tantivy::Result<SegmentRows> {
         let ff = segment.fast_fields();
+        let facet_columns: Vec<Option<StrColumn>> = self
+            .facets
+            .iter()
+            .map(|f| ff.str(f))
+            .collect::<tantivy::Result<_>>()?;
         Ok(SegmentRows {
+            sort: self.sort,
+            near: self.near,
+            keep: self.keep,
             ids: ff.str("_id")?,
             key: self.key.map(|k| ff.i64(k)).transpose()?,
             lat: ff.f64("_lat")?,
             lng: ff.f64("_lng")?,
-            facets: self
-                .facets
-                .iter()
-                .map(|f| ff.str(f))
-                .collect::<tantivy::Result<_>>()?,
-            rows: Vec::new(),
-            buf: String::new(),
+            facet_counts: vec![HashMap::new(); facet_columns.len()],
+            facet_columns,
+            heap: std::collections::BinaryHeap::new(),
+            total: 0,
         })
     }
 
@@ -68,38 +144,110 @@ impl Collector for Rows {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<Row>>) -> tantivy::Result<Vec<Row>> {
-        Ok(fruits.into_iter().flatten().collect())
+    fn merge_fruits(&self, fruits: Vec<Found>) -> tantivy::Result<Found> {
+        let mut out = Found {
+            rows: Vec::new(),
+            total: 0,
+            facets: vec![BTreeMap::new(); self.facets.len()],
+        };
+        for f in fruits {
+            out.rows.extend(f.rows);
+            out.total += f.total;
+            for (all, some) in out.facets.iter_mut().zip(f.facets) {
+                for (value, n) in some {
+                    *all.entry(value).or_default() += n;
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
 impl SegmentCollector for SegmentRows {
-    type Fruit = Vec<Row>;
+    type Fruit = Found;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let Some(id) = str_of(self.ids.as_ref(), doc, &mut self.buf) else {
+        let Some(id_ord) = self.ids.as_ref().and_then(|c| c.term_ords(doc).next()) else {
             return;
         };
-        let at = match (self.lat.first(doc), self.lng.first(doc)) {
-            (Some(lat), Some(lng)) => Some(Position { lat, lng }),
-            _ => None,
+        let distance = match &self.near {
+            None => None,
+            Some(near) => {
+                let at = match (self.lat.first(doc), self.lng.first(doc)) {
+                    (Some(lat), Some(lng)) => Some(Position { lat, lng }),
+                    _ => None,
+                };
+                let d = at.map(|at| distance_m(near.at, at));
+                match (near.within_m, d) {
+                    (None, _) => d,
+                    (Some(r), Some(d)) if d <= r => Some(d),
+                    _ => return,
+                }
+            }
         };
-        let facets = self
-            .facets
-            .iter()
-            .map(|c| str_of(c.as_ref(), doc, &mut self.buf))
-            .collect();
-        self.rows.push(Row {
-            id,
-            score,
+        self.total += 1;
+        for (column, counts) in self.facet_columns.iter().zip(&mut self.facet_counts) {
+            if let Some(ord) = column.as_ref().and_then(|c| c.term_ords(doc).next()) {
+                *counts.entry(ord).or_default() += 1;
+            }
+        }
+        let candidate = Candidate {
             key: self.key.as_ref().and_then(|c| c.first(doc)),
-            at,
-            facets,
-        });
+            distance,
+            score,
+            id_ord,
+        };
+        if self.heap.len() < self.keep {
+            self.heap.push(Worst(self.sort, candidate));
+        } else if let Some(worst) = self.heap.peek()
+            && rank(self.sort, &candidate, &worst.1) == std::cmp::Ordering::Less
+        {
+            self.heap.pop();
+            self.heap.push(Worst(self.sort, candidate));
+        }
     }
 
-    fn harvest(self) -> Vec<Row> {
-        self.rows
+    fn harvest(self) -> Found {
+        let mut buf = String::new();
+        let rows = match &self.ids {
+            None => Vec::new(),
+            Some(ids) => self
+                .heap
+                .into_iter()
+                .filter_map(|Worst(_, c)| {
+                    let id = str_of(ids, c.id_ord, &mut buf)?;
+                    Some((
+                        Row {
+                            id,
+                            score: c.score,
+                            key: c.key,
+                        },
+                        c.distance,
+                    ))
+                })
+                .collect(),
+        };
+        let facets = self
+            .facet_columns
+            .iter()
+            .zip(self.facet_counts)
+            .map(|(column, counts)| {
+                let mut named: BTreeMap<String, u64> = BTreeMap::new();
+                if let Some(column) = column {
+                    for (ord, n) in counts {
+                        if let Some(value) = str_of(column, ord, &mut buf) {
+                            *named.entry(value).or_default() += n;
+                        }
+                    }
+                }
+                named
+            })
+            .collect();
+        Found {
+            rows,
+            total: self.total,
+            facets,
+        }
     }
 }
 
@@ -297,50 +445,29 @@ pub(super) fn run_search(spec: &IndexSpec, slot: &Slot, query: &Query) -> Result
         Sort::Asc(k) | Sort::Desc(k) => Some(k),
         _ => None,
     };
-    let collector = Rows {
-        key,
-        facets: query.facets.clone(),
-    };
-    let rows = searcher
-        .search(&*build_query(spec, slot, query), &collector)
-        .map_err(err)?;
-    let mut rows: Vec<(Row, Option<f64>)> = rows
-        .into_iter()
-        .filter_map(|row| match &query.near {
-            None => Some((row, None)),
-            Some(near) => {
-                let d = row.at.map(|at| distance_m(near.at, at));
-                match (near.within_m, d) {
-                    (None, _) => Some((row, d)),
-                    (Some(r), Some(d)) if d <= r => Some((row, Some(d))),
-                    _ => None,
-                }
-            }
-        })
-        .collect();
-    let mut facets: BTreeMap<String, BTreeMap<String, u64>> = query
-        .facets
-        .iter()
-        .map(|f| (f.to_string(), BTreeMap::new()))
-        .collect();
-    for (row, _) in &rows {
-        for (name, value) in query.facets.iter().zip(&row.facets) {
-            if let (Some(counts), Some(value)) = (facets.get_mut(*name), value) {
-                *counts.entry(value.clone()).or_default() += 1;
-            }
-        }
-    }
-    for counts in facets.values_mut() {
-        while counts.len() > MAX_FACET_VALUES {
-            counts.pop_last();
-        }
-    }
-    rows.sort_by(|a, b| order(query, a, b));
-    let total = rows.len() as u64;
     let start = query.offset.min(MAX_REACHABLE_HITS);
     let end = start
         .saturating_add(query.limit.min(MAX_LIMIT))
         .min(MAX_REACHABLE_HITS);
+    let collector = Rows {
+        sort: query.sort,
+        key,
+        near: query.near,
+        keep: end,
+        facets: query.facets.clone(),
+    };
+    let found = searcher
+        .search(&*build_query(spec, slot, query), &collector)
+        .map_err(err)?;
+    let mut facets: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for (name, mut counts) in query.facets.iter().zip(found.facets) {
+        while counts.len() > MAX_FACET_VALUES {
+            counts.pop_last();
+        }
+        facets.insert(name.to_string(), counts);
+    }
+    let mut rows = found.rows;
+    rows.sort_by(|a, b| order(query, a, b));
     let hits = rows
         .into_iter()
         .skip(start)
@@ -352,7 +479,7 @@ pub(super) fn run_search(spec: &IndexSpec, slot: &Slot, query: &Query) -> Result
         .collect();
     Ok(Hits {
         hits,
-        estimated_total: total,
+        estimated_total: found.total,
         facets,
     })
 }
