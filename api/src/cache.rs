@@ -96,9 +96,9 @@ const MAX_KEEP: std::time::Duration = std::time::Duration::from_secs(60);
 /// One kept answer.
 struct Kept {
     at: std::time::Instant,
-    etag: HeaderValue,
-    control: HeaderValue,
-    content_type: Option<HeaderValue>,
+    /// The answer's headers (ETag, Cache-Control, Content-Type, and whatever else the
+    /// handler set: a page's security headers and `Vary`).
+    headers: header::HeaderMap,
     body: bytes::Bytes,
 }
 
@@ -196,24 +196,37 @@ pub async fn cached(
         // Without the generation nothing kept can be trusted: compute.
         Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
     };
-    let key = req
+    // The path and query, and what else an answer may depend on: the cookies (anonymous
+    // clients carry none but the pages' display preference) and the address the client
+    // used (a page's canonical links name it when `WUFEI_PUBLIC_URL` is unset).
+    let mut key = req
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_owned(), |p| p.as_str().to_owned());
+    for name in ["cookie", "host", "x-forwarded-host", "x-forwarded-proto"] {
+        key.push('#');
+        key.push_str(
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+        );
+    }
     if let Some(kept) = cache.get(generation, &key) {
-        let tag = kept.etag.to_str().unwrap_or_default().to_owned();
+        let tag = kept
+            .headers
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let mut res = if matches(req.request(), &tag) {
             HttpResponse::NotModified().finish()
         } else {
-            let mut ok = HttpResponse::Ok();
-            if let Some(ct) = &kept.content_type {
-                ok.insert_header((header::CONTENT_TYPE, ct.clone()));
-            }
-            ok.body(kept.body.clone())
+            HttpResponse::Ok().body(kept.body.clone())
         };
-        res.headers_mut().insert(header::ETAG, kept.etag.clone());
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, kept.control.clone());
+        for (name, value) in &kept.headers {
+            res.headers_mut().insert(name.clone(), value.clone());
+        }
         return Ok(req.into_response(res));
     }
     // Computed without the client's `If-None-Match`, so that the answer kept is the whole
@@ -235,7 +248,8 @@ pub async fn cached(
         return Ok(res.map_into_boxed_body());
     }
     let not_modified = listed(revalidating.iter(), etag.to_str().unwrap_or_default());
-    let content_type = res.headers().get(header::CONTENT_TYPE).cloned();
+    let mut headers = res.headers().clone();
+    headers.remove(header::CONTENT_LENGTH);
     let (req, res) = res.into_parts();
     let (res, body) = res.into_parts();
     let body = actix_web::body::to_bytes(body)
@@ -246,9 +260,7 @@ pub async fn cached(
         key,
         Kept {
             at: std::time::Instant::now(),
-            etag: etag.clone(),
-            control: control.clone(),
-            content_type,
+            headers,
             body: body.clone(),
         },
     );

@@ -146,6 +146,30 @@ pub async fn comparisons(api: SocketAddr, baseline: SocketAddr) -> anyhow::Resul
     Ok(out)
 }
 
+/// The public pages (issue 22) against the same data as JSON from the API, on the same
+/// server: each page type's GET against its `/v1` counterpart (goal: the page at ≥ 0.5 of
+/// the JSON's throughput).
+pub fn page_comparisons(api: SocketAddr) -> Vec<Comparison> {
+    [
+        ("/", "/v1/stats/overview"),
+        ("/articles", "/v1/articles"),
+        ("/cells", "/v1/cells"),
+        ("/facilities", "/v1/facilities"),
+        ("/indicators", "/v1/indicators"),
+        ("/tasks", "/v1/plan/tasks"),
+        ("/market/demands", "/v1/market/demands"),
+    ]
+    .into_iter()
+    .map(|(page, json)| Comparison {
+        id: "pages",
+        subject: side(&format!("GET {page} (HTML)"), api, RequestSpec::get(page)),
+        baseline: side(&format!("GET {json} (JSON)"), api, RequestSpec::get(json)),
+        goal: 0.5,
+        note: None,
+    })
+    .collect()
+}
+
 /// The JSON answer of `spec` (which must be 200) and its size, kB.
 async fn json_of(addr: SocketAddr, spec: &RequestSpec) -> anyhow::Result<(Value, f64)> {
     let (status, body) = http::once(addr, spec).await?;

@@ -873,6 +873,17 @@ async fn run(args: &Args) -> anyhow::Result<Vec<FootprintResult>> {
                 }
                 continue;
             }
+            if id == "pages" {
+                if !disclosure_fixture {
+                    let conn = stack::connect(db.url(), 2).await?;
+                    disclosure::fixture(&conn, pair.user.id).await?;
+                    disclosure_fixture = true;
+                }
+                for cmp in disclosure::page_comparisons(addr) {
+                    pairs.push(compare(footprint, id, &cmp, &pids, &params, args.rounds).await?);
+                }
+                continue;
+            }
             if id == "stats" {
                 if !ledger_done {
                     println!(

@@ -69,6 +69,10 @@ pub const CATALOGUE: &[(&str, &str)] = &[
         "public GETs (/v1/cells, /v1/cells/{id}, /v1/facilities, /v1/indicators, /v1/indicators/{code}, /v1/plan/tasks, /v1/plan/tasks/{id}) vs GET /bare/list (one indexed query, as many rows; goal >= 0.6); GET /v1/cells with If-None-Match -> 304 vs GET /bare/json (goal >= 0.9)",
     ),
     (
+        "pages",
+        "the public pages (/, /articles, /cells, /facilities, /indicators, /tasks, /market/demands) vs the same data as JSON from the API on the same server (goal: page >= 0.5 of the JSON)",
+    ),
+    (
         "stats",
         "--stats-lines recycling-ledger lines (SQL) + POST /v1/admin/stats/rebuild; GET /v1/stats/recycling?group_by=... p95 (goal <= 20 ms); GET /v1/open-data/<dataset>.csv MB/s (goal >= 50) with wufei-api's RSS (goal < 100 MiB)",
     ),

@@ -627,6 +627,22 @@ async fn articles_pages(fp: Footprint) {
     );
     let sitemap = get(&app, "/sitemap.xml").await.text().await.unwrap();
     assert!(sitemap.contains(&format!("/articles/{id}")));
+    // The list is kept by the public cache, and an administrator's write moves it on.
+    let again = page(&app, "/articles", "信息公开").await;
+    assert!(again.contains(&format!("href=\"/articles/{id}\"")));
+    ok(
+        app.post_json(
+            &format!("/v1/admin/articles/{id}/withdraw"),
+            Some(&reviewer),
+            &json!({ "reason": "更正" }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let after = page(&app, "/articles", "信息公开").await;
+    assert!(!after.contains(&format!("href=\"/articles/{id}\"")), "withdrawn at once");
+    error_page(&app, &format!("/articles/{id}"), StatusCode::NOT_FOUND).await;
     error_page(&app, "/articles?category=gossip", StatusCode::BAD_REQUEST).await;
     error_page(&app, "/articles/not-an-id", StatusCode::NOT_FOUND).await;
     error_page(

@@ -38,19 +38,37 @@ macro_rules! pages {
     };
 }
 
+/// Pages whose data changes only through administrators' writes: their anonymous GETs are
+/// kept by the public cache like the `/v1` answers they mirror (`crate::cache::cached`).
+macro_rules! cached_pages {
+    ($cfg:ident, $($path:literal => $handler:path),* $(,)?) => {
+        $( $cfg.service(
+            web::resource($path)
+                .route(
+                    web::get()
+                        .to($handler)
+                        .wrap(actix_web::middleware::from_fn(crate::cache::cached)),
+                )
+                .route(web::head().to($handler)),
+        ); )*
+    };
+}
+
 /// Registers the pages at the root.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    pages!(cfg,
-        "/" => stats::home,
+    cached_pages!(cfg,
         "/articles" => articles::list,
         "/articles/{id}" => articles::one,
-        "/indicators" => indicators::list,
-        "/indicators/{code}" => indicators::one,
         "/tasks" => tasks::board,
         "/cells" => cells::list,
         "/cells/{id}" => cells::one,
         "/facilities" => facilities::list,
         "/facilities/{id}" => facilities::one,
+    );
+    pages!(cfg,
+        "/" => stats::home,
+        "/indicators" => indicators::list,
+        "/indicators/{code}" => indicators::one,
         "/stats" => stats::stats,
         "/open-data" => stats::open_data,
         "/market" => market::search,
