@@ -641,7 +641,10 @@ async fn articles_pages(fp: Footprint) {
     )
     .await;
     let after = page(&app, "/articles", "信息公开").await;
-    assert!(!after.contains(&format!("href=\"/articles/{id}\"")), "withdrawn at once");
+    assert!(
+        !after.contains(&format!("href=\"/articles/{id}\"")),
+        "withdrawn at once"
+    );
     error_page(&app, &format!("/articles/{id}"), StatusCode::NOT_FOUND).await;
     error_page(&app, "/articles?category=gossip", StatusCode::BAD_REQUEST).await;
     error_page(&app, "/articles/not-an-id", StatusCode::NOT_FOUND).await;
